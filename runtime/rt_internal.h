@@ -1,0 +1,175 @@
+/* runtime/rt_internal.h — shared declarations of libmsnrt's parts.
+ *
+ * libmsnrt is split by concern:
+ *   rt_main.c       msn_main: the driver (validate, parse, allocate, run, write)
+ *   rt_cli.c        command line, quantities with units, --help, --version
+ *   rt_integrate.c  time loops (staggered, rk4, rk45), spikes, NaN guard
+ *   rt_output.c     trace (csv/npy), spikes, run.json, mkdir -p
+ *   rt_util.c       aligned memory, clocks, JSON strings, progress bar
+ *
+ * Nothing here is global or static-mutable: everything one run needs lives
+ * in an RtRun, so two models can run one after the other (or, later, side by
+ * side) in one process — the compiler calls msn_main in-process via its JIT.
+ * Non-static names start with rt_.
+ */
+#ifndef MSN_RT_INTERNAL_H
+#define MSN_RT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "msnrt.h"
+
+#ifndef MSN_VERSION
+#define MSN_VERSION "unknown"
+#endif
+
+/* Exit statuses of msn_main (documented in msn-run(1)). */
+enum { RT_EXIT_OK = 0, RT_EXIT_USAGE = 1, RT_EXIT_NUMERIC = 2, RT_EXIT_IO = 3 };
+
+enum { RT_FORMAT_CSV = 0, RT_FORMAT_NPY = 1 };
+
+/* A bare number given for a time option is in this unit. */
+#define RT_MS 1e-3
+
+/* One --set: parameter index, instance (-1: all) and the SI value. */
+typedef struct RtSet {
+  int32_t param;
+  int64_t inst;
+  double si;
+} RtSet;
+
+/* The run's settings: model defaults overridden by the command line.
+ * Times are SI seconds. */
+typedef struct RtOptions {
+  const char *prog; /* name used in messages: basename of argv[0] */
+  double duration, dt, record_every, rtol, atol;
+  int method;       /* MsnMethod */
+  int format;       /* RT_FORMAT_* */
+  int threads;
+  unsigned long long seed;
+  bool quiet;
+  char *out_dir;    /* heap */
+  RtSet *sets;      /* heap, nsets entries, applied in order */
+  size_t nsets;
+} RtOptions;
+
+/* Growable list of spikes, sorted once at the end. */
+typedef struct RtSpike {
+  double t; /* SI */
+  int64_t id;
+} RtSpike;
+
+typedef struct RtSpikes {
+  RtSpike *v;
+  size_t n, cap;
+} RtSpikes;
+
+/* The trace writer: CSV text or a .npy file whose header is patched with
+ * the final row count when the file is closed. */
+typedef struct RtTrace {
+  FILE *f;
+  char *path;      /* heap */
+  char *iobuf;     /* heap, handed to setvbuf */
+  int format;
+  int64_t ncols;   /* including t */
+  int64_t rows;
+  double *row;     /* heap, ncols values (npy only) */
+  int err;         /* errno of the first failed write, 0 if none */
+} RtTrace;
+
+/* Progress bar on a terminal; clock read only every few hundred steps. */
+typedef struct RtProgress {
+  bool enabled;
+  double start;       /* monotonic seconds */
+  double last_draw;
+  uint64_t countdown; /* work units until the clock is read again */
+  bool drawn;
+} RtProgress;
+
+/* Everything one simulation needs.  Owned by msn_main. */
+typedef struct RtRun {
+  const MsnModel *m;
+  RtOptions opt;
+  int64_t n;          /* instances */
+  int64_t stride;     /* doubles between two columns */
+  int32_t ncols;      /* nstates + per-instance parameters */
+  double *block;      /* all columns, 64-byte aligned */
+  double **cols;      /* ncols column pointers into block */
+  double *P;          /* nparams SI values */
+  int64_t nsteps;     /* time-grid steps: ceil(duration/dt - 1e-9) */
+  int64_t rec_stride; /* record every rec_stride steps */
+  /* progress of the loop */
+  int64_t steps_done;
+  double t_done;      /* SI */
+  uint64_t solver_steps, solver_rejected; /* rk45 */
+  double wall_start, wall;
+  /* spike detection scratch (allocated before the loop) */
+  double *spike_old;  /* spike state at the start of the step, n values */
+  double *deriv_old;  /* its derivative there (rk4/rk45), n values */
+  RtSpikes spikes;
+  char **colnames;    /* trace column names, trace.ncols entries */
+  RtTrace trace;
+  RtProgress progress;
+  int status;         /* RT_EXIT_* */
+  char err[1024];     /* message when status != 0 */
+} RtRun;
+
+/* ---- rt_util.c -------------------------------------------------------- */
+void *rt_aligned_alloc(size_t bytes);   /* 64-byte aligned, zeroed; NULL on failure */
+void rt_aligned_free(void *p);
+double rt_now(void);                    /* monotonic seconds */
+void rt_fail(RtRun *r, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void rt_json_string(FILE *f, const char *s);
+void rt_json_number(FILE *f, double x);  /* null for NaN/Inf */
+int rt_edit_distance(const char *a, const char *b);
+const char *rt_method_name(int method);
+bool rt_spikes_push(RtSpikes *s, double t, int64_t id);
+void rt_spikes_sort(RtSpikes *s);
+void rt_progress_start(RtProgress *p, bool enabled);
+void rt_progress_tick(RtRun *r, uint64_t work);
+void rt_progress_end(RtProgress *p);
+
+/* ---- rt_cli.c --------------------------------------------------------- */
+/* Parse the command line into r->opt (model defaults first).  Returns
+ * RT_EXIT_OK to run, RT_EXIT_USAGE after printing an error, or -1 after
+ * --help/--version was printed (the caller returns 0). */
+int rt_parse_args(RtRun *r, int argc, char **argv);
+void rt_options_free(RtOptions *o);
+/* Parse "20ms", "0.02 s", "-65mV", "120 mS/cm^2" or a bare number (then in
+ * the unit whose SI value is bare_scale) and check the dimension against
+ * dim (L M T I K N).  Writes the SI value; on failure a message without the
+ * program name into err. */
+bool rt_parse_quantity(const char *text, const int8_t dim[6], double bare_scale,
+                       const char *bare_unit, double *si, char *err, size_t errlen);
+
+/* ---- rt_integrate.c ---------------------------------------------------- */
+void rt_integrate(RtRun *r);
+/* Crossing of thr by the linear interpolant of (0,v0)-(h,v1), as an offset
+ * in [0,h].  Requires v0 < thr <= v1. */
+double rt_linear_crossing(double v0, double v1, double h, double thr);
+/* Crossing of thr by the cubic Hermite interpolant with values v0, v1 and
+ * derivatives f0, f1 at offsets 0 and h; offset in [0,h].  Requires
+ * v0 < thr <= v1. */
+double rt_hermite_crossing(double v0, double v1, double f0, double f1,
+                           double h, double thr);
+/* First non-finite state value as (state, instance); false when all finite. */
+bool rt_find_nonfinite(const RtRun *r, int32_t *state, int64_t *inst);
+
+/* ---- rt_output.c ------------------------------------------------------- */
+int rt_mkdir_p(const char *path);                /* 0 or errno */
+bool rt_trace_open(RtRun *r);                    /* column names + file */
+void rt_trace_record(RtRun *r, double t);        /* one row at time t (SI) */
+bool rt_trace_close(RtRun *r);                   /* flush, patch npy header */
+bool rt_write_spikes(RtRun *r);
+bool rt_write_run_json(RtRun *r);
+void rt_output_free(RtRun *r);
+/* Write the NumPy v1.0 header for a (rows, cols) float64 array: always
+ * RT_NPY_HEADER bytes so that it can be rewritten in place. */
+#define RT_NPY_HEADER 128
+bool rt_npy_header(FILE *f, int64_t rows, int64_t cols);
+
+#endif
