@@ -32,8 +32,15 @@ char *cg_print_ir(CgModule *cm);
 bool cg_emit_object(CgModule *cm, const char *path, char **err);
 /* JIT the module (LLJIT), look up msn_model_desc and call msn_main with
  * argc/argv.  Returns msn_main's status; -1 with *err set when JIT fails.
- * Takes ownership of the module. */
+ * Takes ownership of the module: cm is freed before returning, on success
+ * and on failure (do not call cg_free on it afterwards). */
 int cg_jit_run(CgModule *cm, int argc, char **argv, char **err);
+/* JIT the module (first call only; the LLVM module then belongs to the JIT,
+ * so cg_print_ir/cg_optimize/cg_emit_object no longer work) and return the
+ * address of an exported symbol ("msn_model_desc", "NAME_step", ...).
+ * NULL with *err set on failure.  The code stays valid until cg_free, which
+ * the caller still calls (unlike cg_jit_run, this does not consume cm). */
+void *cg_jit_symbol(CgModule *cm, const char *name, char **err);
 void cg_free(CgModule *cm);
 
 #endif

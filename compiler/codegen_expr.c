@@ -1,0 +1,190 @@
+/* compiler/codegen_expr.c — MirExpr to LLVM values.
+ *
+ * Expressions are emitted at the builder's position as straight-line code:
+ * comparisons give 1.0/0.0 through selects, MIR_SELECT evaluates both arms
+ * (expressions have no side effects), so a kernel's loop body stays a single
+ * basic block the loop vectoriser can widen.  Malformed expressions record
+ * an error through cg_fail and yield 0.0 so that emission can go on.
+ */
+#include <math.h>
+#include <string.h>
+#include "codegen_impl.h"
+
+LLVMValueRef cg_const(Cg *cg, double v) { return LLVMConstReal(cg->f64, v); }
+
+static LLVMValueRef bool_to_f64(Cg *cg, LLVMValueRef c)
+{
+  return LLVMBuildSelect(cg->b, c, cg_const(cg, 1.0), cg_const(cg, 0.0), "");
+}
+
+/* a != 0 (true for NaN, as in C) */
+static LLVMValueRef truth(Cg *cg, LLVMValueRef a)
+{
+  return LLVMBuildFCmp(cg->b, LLVMRealUNE, a, cg_const(cg, 0.0), "");
+}
+
+LLVMValueRef cg_derived(Cg *cg, CgEnv *env, int d)
+{
+  const Mir *m = cg->m;
+  if (d < 0 || d >= m->nderived) {
+    cg_fail(cg, "%s: derived index %d out of range (%d derived)", env->what, d, m->nderived);
+    return cg_const(cg, 0.0);
+  }
+  if (d >= env->derived_limit) {
+    cg_fail(cg, "%s: derived '%s' used before it is defined", env->what,
+            m->derived[d].name ? m->derived[d].name : "?");
+    return cg_const(cg, 0.0);
+  }
+  if (env->derived[d]) return env->derived[d];
+  int saved = env->derived_limit;
+  env->derived_limit = d;
+  LLVMValueRef v = cg_expr(cg, env, m->derived[d].e);
+  env->derived_limit = saved;
+  if (m->derived[d].name && !LLVMIsConstant(v))
+    LLVMSetValueName2(v, m->derived[d].name, strlen(m->derived[d].name));
+  env->derived[d] = v;
+  return v;
+}
+
+static LLVMValueRef state_value(Cg *cg, CgEnv *env, int k)
+{
+  const Mir *m = cg->m;
+  if (k < 0 || k >= m->nstates) {
+    cg_fail(cg, "%s: state index %d out of range (%d states)", env->what, k, m->nstates);
+    return cg_const(cg, 0.0);
+  }
+  if (!env->states[k]) {
+    cg_fail(cg, "%s: uses state '%s' before it is initialised", env->what,
+            m->states[k].name ? m->states[k].name : "?");
+    return cg_const(cg, 0.0);
+  }
+  return env->states[k];
+}
+
+static LLVMValueRef param_value(Cg *cg, CgEnv *env, int j)
+{
+  if (j < 0 || j >= cg->m->nparams) {
+    cg_fail(cg, "%s: parameter index %d out of range (%d parameters)", env->what, j,
+            cg->m->nparams);
+    return cg_const(cg, 0.0);
+  }
+  return env->params[j];
+}
+
+/* MIR_WINDOW [a, b): indicator at env->t or the covered fraction of
+ * [w0, w0 + wdt] (0 when wdt <= 0 would divide by zero: indicator then). */
+static LLVMValueRef window(Cg *cg, CgEnv *env, LLVMValueRef a, LLVMValueRef b)
+{
+  LLVMBuilderRef B = cg->b;
+  if (env->win == CG_WIN_INDICATOR) {
+    LLVMValueRef c1 = LLVMBuildFCmp(B, LLVMRealOLE, a, env->t, "");
+    LLVMValueRef c2 = LLVMBuildFCmp(B, LLVMRealOLT, env->t, b, "");
+    return bool_to_f64(cg, LLVMBuildAnd(B, c1, c2, ""));
+  }
+  LLVMValueRef w1 = LLVMBuildFAdd(B, env->w0, env->wdt, "");
+  LLVMValueRef lo = cg_math_intrinsic(cg, "maxnum", env->w0, a);
+  LLVMValueRef hi = cg_math_intrinsic(cg, "minnum", w1, b);
+  LLVMValueRef len = cg_math_intrinsic(cg, "maxnum", LLVMBuildFSub(B, hi, lo, ""),
+                                       cg_const(cg, 0.0));
+  LLVMValueRef frac = LLVMBuildFDiv(B, len, env->wdt, "");
+  LLVMValueRef c1 = LLVMBuildFCmp(B, LLVMRealOLE, a, env->w0, "");
+  LLVMValueRef c2 = LLVMBuildFCmp(B, LLVMRealOLT, env->w0, b, "");
+  LLVMValueRef ind = bool_to_f64(cg, LLVMBuildAnd(B, c1, c2, ""));
+  LLVMValueRef pos = LLVMBuildFCmp(B, LLVMRealOGT, env->wdt, cg_const(cg, 0.0), "");
+  return LLVMBuildSelect(B, pos, frac, ind, "window");
+}
+
+static bool need(Cg *cg, CgEnv *env, const MirExpr *e, int n)
+{
+  if ((n >= 1 && !e->a) || (n >= 2 && !e->b) || (n >= 3 && !e->c)) {
+    cg_fail(cg, "%s: malformed expression (operation %d lacks an operand)", env->what,
+            (int)e->op);
+    return false;
+  }
+  return true;
+}
+
+static LLVMValueRef compare(Cg *cg, LLVMRealPredicate p, LLVMValueRef a, LLVMValueRef b)
+{
+  return bool_to_f64(cg, LLVMBuildFCmp(cg->b, p, a, b, ""));
+}
+
+static LLVMValueRef call(Cg *cg, CgEnv *env, const MirExpr *e)
+{
+  if ((unsigned)e->fn >= MIR_FN_COUNT) {
+    cg_fail(cg, "%s: unknown builtin function %d", env->what, (int)e->fn);
+    return cg_const(cg, 0.0);
+  }
+  int arity = cg_math_arity(e->fn);
+  if (e->nargs != arity) {
+    cg_fail(cg, "%s: %s takes %d argument%s, got %d", env->what, cg_math_name(e->fn), arity,
+            arity == 1 ? "" : "s", e->nargs);
+    return cg_const(cg, 0.0);
+  }
+  if (!need(cg, env, e, arity)) return cg_const(cg, 0.0);
+  LLVMValueRef args[2] = { cg_expr(cg, env, e->a), arity > 1 ? cg_expr(cg, env, e->b) : NULL };
+  return cg_math_call(cg, e->fn, args);
+}
+
+static LLVMValueRef binary(Cg *cg, CgEnv *env, const MirExpr *e)
+{
+  LLVMBuilderRef B = cg->b;
+  LLVMValueRef a = cg_expr(cg, env, e->a), b = cg_expr(cg, env, e->b);
+  switch (e->op) {
+  case MIR_ADD: return LLVMBuildFAdd(B, a, b, "");
+  case MIR_SUB: return LLVMBuildFSub(B, a, b, "");
+  case MIR_MUL: return LLVMBuildFMul(B, a, b, "");
+  case MIR_DIV: return LLVMBuildFDiv(B, a, b, "");
+  case MIR_LT: return compare(cg, LLVMRealOLT, a, b);
+  case MIR_LE: return compare(cg, LLVMRealOLE, a, b);
+  case MIR_GT: return compare(cg, LLVMRealOGT, a, b);
+  case MIR_GE: return compare(cg, LLVMRealOGE, a, b);
+  case MIR_EQ: return compare(cg, LLVMRealOEQ, a, b);
+  case MIR_NE: return compare(cg, LLVMRealUNE, a, b);
+  case MIR_AND: return bool_to_f64(cg, LLVMBuildAnd(B, truth(cg, a), truth(cg, b), ""));
+  case MIR_OR: return bool_to_f64(cg, LLVMBuildOr(B, truth(cg, a), truth(cg, b), ""));
+  case MIR_WINDOW: return window(cg, env, a, b);
+  default: return cg_const(cg, 0.0); /* not reached */
+  }
+}
+
+LLVMValueRef cg_expr(Cg *cg, CgEnv *env, const MirExpr *e)
+{
+  if (!e) {
+    cg_fail(cg, "%s: missing expression", env->what);
+    return cg_const(cg, 0.0);
+  }
+  switch (e->op) {
+  case MIR_CONST: return cg_const(cg, e->value);
+  case MIR_PARAM: return param_value(cg, env, e->index);
+  case MIR_STATE: return state_value(cg, env, e->index);
+  case MIR_DERIVED: return cg_derived(cg, env, e->index);
+  case MIR_TIME: return env->t;
+  case MIR_NEG:
+    if (!need(cg, env, e, 1)) break;
+    return LLVMBuildFNeg(cg->b, cg_expr(cg, env, e->a), "");
+  case MIR_NOT:
+    if (!need(cg, env, e, 1)) break;
+    return bool_to_f64(cg, LLVMBuildFCmp(cg->b, LLVMRealOEQ, cg_expr(cg, env, e->a),
+                                         cg_const(cg, 0.0), ""));
+  case MIR_POWI:
+    if (!need(cg, env, e, 1)) break;
+    return cg_math_powi(cg, cg_expr(cg, env, e->a), e->ival);
+  case MIR_ADD: case MIR_SUB: case MIR_MUL: case MIR_DIV:
+  case MIR_LT: case MIR_LE: case MIR_GT: case MIR_GE: case MIR_EQ: case MIR_NE:
+  case MIR_AND: case MIR_OR: case MIR_WINDOW:
+    if (!need(cg, env, e, 2)) break;
+    return binary(cg, env, e);
+  case MIR_SELECT: {
+    if (!need(cg, env, e, 3)) break;
+    LLVMValueRef c = truth(cg, cg_expr(cg, env, e->a));
+    LLVMValueRef x = cg_expr(cg, env, e->b), y = cg_expr(cg, env, e->c);
+    return LLVMBuildSelect(cg->b, c, x, y, "");
+  }
+  case MIR_CALL: return call(cg, env, e);
+  default:
+    cg_fail(cg, "%s: unknown expression operation %d", env->what, (int)e->op);
+    break;
+  }
+  return cg_const(cg, 0.0);
+}
