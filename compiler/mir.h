@@ -71,6 +71,8 @@ typedef struct MirParam {
   double value;         /* default, SI */
   bool per_instance;    /* has its own column: values differ per instance */
   double *inst_values;  /* per_instance: n_instances SI values */
+  signed char dim[6];   /* dimension exponents L M T I K N (units.h order),
+                           copied to MsnParamDesc.dim for --set checks */
 } MirParam;
 
 typedef struct MirState {
@@ -113,5 +115,32 @@ typedef struct Mir {
   MirRecord *records; int nrecords;
   bool record_spikes;
 } Mir;
+
+
+/* ---- construction (compiler/mir.c): nodes are allocated in an arena and
+ * simplified as they are built (constant folding, x*1, x+0, x*0). ---- */
+struct Arena;
+MirExpr *mir_const(struct Arena *a, double v);
+MirExpr *mir_ref(struct Arena *a, MirOp op, int index); /* PARAM/STATE/DERIVED */
+MirExpr *mir_time(struct Arena *a);
+MirExpr *mir_neg(struct Arena *a, MirExpr *x);
+MirExpr *mir_bin(struct Arena *a, MirOp op, MirExpr *x, MirExpr *y);
+MirExpr *mir_powi(struct Arena *a, MirExpr *x, int n);
+MirExpr *mir_call(struct Arena *a, MirFn fn, MirExpr *x, MirExpr *y);
+MirExpr *mir_select(struct Arena *a, MirExpr *c, MirExpr *x, MirExpr *y);
+MirExpr *mir_window(struct Arena *a, MirExpr *from, MirExpr *to);
+bool mir_is_const(const MirExpr *e, double v);
+const char *mir_fn_name(MirFn fn);
+
+/* ---- symbolic analysis (compiler/deriv.c) ---- */
+/* Does e depend on state s (through derived quantities too)? */
+bool mir_depends_on(const Mir *m, const MirExpr *e, int s);
+/* d e / d state s, derived quantities expanded; simplified. */
+MirExpr *mir_diff(struct Arena *a, const Mir *m, const MirExpr *e, int s);
+/* e with state s replaced by v and derived quantities that depend on s
+ * expanded. */
+MirExpr *mir_subst(struct Arena *a, const Mir *m, const MirExpr *e, int s, MirExpr *v);
+/* e with every derived quantity expanded (for init expressions). */
+MirExpr *mir_expand(struct Arena *a, const Mir *m, const MirExpr *e);
 
 #endif

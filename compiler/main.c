@@ -1,0 +1,297 @@
+/* compiler/main.c — the msnc driver.
+ *
+ *   msnc build model.msn [-o prog]   native executable
+ *   msnc run model.msn [args...]     JIT-compile and run, no files left
+ *   msnc check model.msn             diagnostics only
+ *   msnc info model.msn              states, parameters, solvers, equations
+ *   msnc emit-llvm model.msn         optimised LLVM IR
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "codegen.h"
+#include "msnc.h"
+
+#ifndef MSN_SAN_FLAGS
+#define MSN_SAN_FLAGS ""
+#endif
+#ifndef MSN_GSL_LIBS
+#define MSN_GSL_LIBS "-lgsl -lgslcblas"
+#endif
+
+static const char *usage =
+    "usage: msnc COMMAND [options] MODEL.msn [program arguments]\n"
+    "\n"
+    "commands:\n"
+    "  build      compile to a native executable (default name: the model file's stem)\n"
+    "  run        compile in memory (JIT) and run; arguments after the model go to the program\n"
+    "  check      check the model and report errors, produce nothing\n"
+    "  info       show states, parameters with units, chosen solvers and equations\n"
+    "  emit-llvm  print the optimised LLVM IR of the model's kernels\n"
+    "\n"
+    "options:\n"
+    "  -o FILE           output file (build, emit-llvm)\n"
+    "  -O0 .. -O3        optimisation level (default -O3)\n"
+    "  --target generic  portable x86-64 code instead of the host CPU's features\n"
+    "  -Werror           treat warnings as errors\n"
+    "  -h, --help        this help;  --version  the version\n"
+    "\n"
+    "Generated programs take --duration --dt --set name=value --out DIR --format csv|npy\n"
+    "--seed --method --quiet --help; see msn-run(1).  Language reference: docs/language.md.\n";
+
+typedef struct Options {
+  const char *command, *input, *output;
+  int opt_level;
+  bool generic, werror;
+  int prog_argc;
+  char **prog_argv;
+} Options;
+
+static int fail_usage(const char *fmt, const char *arg) {
+  fprintf(stderr, "msnc: error: ");
+  fprintf(stderr, fmt, arg);
+  fprintf(stderr, "\nTry 'msnc --help'.\n");
+  return 2;
+}
+
+static int parse_args(int argc, char **argv, Options *o) {
+  o->opt_level = 3;
+  int i = 1;
+  if (i < argc && argv[i][0] != '-') o->command = argv[i++];
+  for (; i < argc; i++) {
+    char *a = argv[i];
+    if (!o->input && a[0] != '-') {
+      o->input = a;
+      if (o->command && strcmp(o->command, "run") == 0) {
+        o->prog_argc = argc - i;
+        o->prog_argv = argv + i; /* argv[0] of the program is the model path */
+        return 0;
+      }
+    } else if (strcmp(a, "-o") == 0) {
+      if (++i >= argc) return fail_usage("-o needs a file name%s", "");
+      o->output = argv[i];
+    } else if (strncmp(a, "-O", 2) == 0 && a[2] >= '0' && a[2] <= '3' && !a[3]) {
+      o->opt_level = a[2] - '0';
+    } else if (strcmp(a, "--target") == 0 || strncmp(a, "--target=", 9) == 0) {
+      const char *t = a[8] == '=' ? a + 9 : (++i < argc ? argv[i] : "");
+      if (strcmp(t, "generic") == 0) o->generic = true;
+      else if (strcmp(t, "host") != 0) return fail_usage("unknown target '%s' (use host or generic)", t);
+    } else if (strcmp(a, "-Werror") == 0) {
+      o->werror = true;
+    } else {
+      return fail_usage("unknown option '%s'", a);
+    }
+  }
+  return 0;
+}
+
+/* ---- the front end --------------------------------------------------------- */
+
+static Mir *front_end(Compilation *c, const Options *o) {
+  c->diag.werror = o->werror;
+  if (!msnc_load(c, o->input) || !msnc_check(c)) return NULL;
+  Mir *m = msnc_lower(c);
+  if (c->diag.nerrors) return NULL;
+  return m;
+}
+
+static void report_failure(Compilation *c) {
+  if (c->diag.nerrors)
+    fprintf(stderr, "msnc: %d error%s, %d warning%s\n", c->diag.nerrors, c->diag.nerrors == 1 ? "" : "s",
+            c->diag.nwarnings, c->diag.nwarnings == 1 ? "" : "s");
+}
+
+/* ---- build ------------------------------------------------------------------ */
+
+static char *runtime_library(void) {
+  const char *env = getenv("MSN_RUNTIME_LIB");
+  if (env && *env) return xstrdup(env);
+  char exe[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n > 0) {
+    exe[n] = 0;
+    char *dir = path_dirname(exe), *build = path_real(MSN_ABS_BUILDDIR);
+    bool in_build = build && strcmp(dir, build) == 0;
+    free(dir);
+    free(build);
+    if (in_build) return xstrdup(MSN_ABS_BUILDDIR "/.libs/libmsnrt.a");
+  }
+  return xstrdup(MSN_LIBDIR "/libmsnrt.a");
+}
+
+static char *default_output(const char *input) {
+  const char *base = strrchr(input, '/');
+  base = base ? base + 1 : input;
+  char *out = xstrdup(base);
+  char *dot = strrchr(out, '.');
+  if (dot && dot != out) *dot = 0;
+  if (strcmp(out, base) == 0) { /* no extension: do not overwrite the source */
+    free(out);
+    out = xasprintf("%s.out", base);
+  }
+  return out;
+}
+
+/* Run argv; returns its exit status or -1 when it could not run. */
+static int run_command(char **argv) {
+  pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    execvp(argv[0], argv);
+    fprintf(stderr, "msnc: error: cannot run %s: %s\n", argv[0], strerror(errno));
+    _exit(127);
+  }
+  int status;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int link_program(const char *obj, const char *out) {
+  char *rt = runtime_library();
+  if (!file_exists(rt)) {
+    fprintf(stderr, "msnc: error: the runtime library %s is missing (set MSN_RUNTIME_LIB, or run make install)\n", rt);
+    free(rt);
+    return 1;
+  }
+  const char *cc = getenv("CC");
+  char *cmd = xasprintf("%s %s -o %s %s %s %s -lm", cc && *cc ? cc : "cc", MSN_SAN_FLAGS, out, obj, rt, MSN_GSL_LIBS);
+  /* split on blanks: every piece here comes from us or from $CC */
+  char *argv[64];
+  int n = 0;
+  for (char *tok = strtok(cmd, " \t"); tok && n < 63; tok = strtok(NULL, " \t")) argv[n++] = tok;
+  argv[n] = NULL;
+  int rc = run_command(argv);
+  free(cmd);
+  free(rt);
+  if (rc != 0) {
+    fprintf(stderr, "msnc: error: linking %s failed\n", out);
+    return 1;
+  }
+  return 0;
+}
+
+static int cmd_build(Compilation *c, const Options *o, Mir *m) {
+  CgOptions cg = {.generic_target = o->generic, .opt_level = o->opt_level, .with_main = true};
+  char *err = NULL;
+  CgModule *cm = cg_build(m, &cg, &err);
+  if (!cm || !cg_optimize(cm, &err)) {
+    fprintf(stderr, "msnc: error: code generation failed: %s\n", err ? err : "?");
+    free(err);
+    cg_free(cm);
+    return 1;
+  }
+  char *out = o->output ? xstrdup(o->output) : default_output(o->input);
+  char obj[] = "/tmp/msnc-XXXXXX.o";
+  int fd = mkstemps(obj, 2);
+  if (fd < 0) {
+    fprintf(stderr, "msnc: error: cannot create a temporary file: %s\n", strerror(errno));
+    free(out);
+    cg_free(cm);
+    return 1;
+  }
+  close(fd);
+  int rc = 0;
+  if (!cg_emit_object(cm, obj, &err)) {
+    fprintf(stderr, "msnc: error: cannot write the object file: %s\n", err ? err : "?");
+    free(err);
+    rc = 1;
+  } else {
+    rc = link_program(obj, out);
+  }
+  unlink(obj);
+  cg_free(cm);
+  free(out);
+  (void)c;
+  return rc;
+}
+
+static int cmd_run(const Options *o, Mir *m) {
+  CgOptions cg = {.generic_target = false, .opt_level = o->opt_level, .with_main = false};
+  char *err = NULL;
+  CgModule *cm = cg_build(m, &cg, &err);
+  if (!cm || !cg_optimize(cm, &err)) {
+    fprintf(stderr, "msnc: error: code generation failed: %s\n", err ? err : "?");
+    free(err);
+    cg_free(cm);
+    return 1;
+  }
+  int rc = cg_jit_run(cm, o->prog_argc, o->prog_argv, &err);
+  if (rc < 0) {
+    fprintf(stderr, "msnc: error: JIT failed: %s\n", err ? err : "?");
+    free(err);
+    return 1;
+  }
+  return rc;
+}
+
+static int cmd_emit_llvm(const Options *o, Mir *m) {
+  CgOptions cg = {.generic_target = o->generic, .opt_level = o->opt_level, .with_main = false};
+  char *err = NULL;
+  CgModule *cm = cg_build(m, &cg, &err);
+  if (!cm || !cg_optimize(cm, &err)) {
+    fprintf(stderr, "msnc: error: code generation failed: %s\n", err ? err : "?");
+    free(err);
+    cg_free(cm);
+    return 1;
+  }
+  char *ir = cg_print_ir(cm);
+  FILE *f = o->output ? fopen(o->output, "w") : stdout;
+  int rc = 0;
+  if (!f) {
+    fprintf(stderr, "msnc: error: cannot write %s: %s\n", o->output, strerror(errno));
+    rc = 1;
+  } else {
+    fputs(ir, f);
+    if (f != stdout && fclose(f) != 0) rc = 1;
+  }
+  free(ir);
+  cg_free(cm);
+  return rc;
+}
+
+int main(int argc, char **argv) {
+  Options o = {0};
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--") == 0) break;
+    if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+      fputs(usage, stdout);
+      return 0;
+    }
+    if (strcmp(argv[i], "--version") == 0) {
+      printf("msnc %s (LLVM 19)\n", MSN_VERSION);
+      return 0;
+    }
+    if (i == 1 && strcmp(argv[i], "run") == 0) break; /* the program's own options follow */
+  }
+  int rc = parse_args(argc, argv, &o);
+  if (rc) return rc;
+  if (!o.command) return fail_usage("no command given%s", "");
+  static const char *commands[] = {"build", "run", "check", "info", "emit-llvm"};
+  bool known = false;
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) known |= strcmp(o.command, commands[i]) == 0;
+  if (!known) return fail_usage("unknown command '%s' (build, run, check, info or emit-llvm)", o.command);
+  if (!o.input) return fail_usage("no model file given to '%s'", o.command);
+
+  Compilation c;
+  msnc_init(&c, stderr);
+  Mir *m = front_end(&c, &o);
+  if (!m) {
+    report_failure(&c);
+    msnc_free(&c);
+    return 1;
+  }
+  if (strcmp(o.command, "check") == 0) rc = 0;
+  else if (strcmp(o.command, "info") == 0) mir_print_info(stdout, m);
+  else if (strcmp(o.command, "build") == 0) rc = cmd_build(&c, &o, m);
+  else if (strcmp(o.command, "run") == 0) rc = cmd_run(&o, m);
+  else rc = cmd_emit_llvm(&o, m);
+  msnc_free(&c);
+  return rc;
+}

@@ -1,0 +1,41 @@
+/* compiler/msnc.h — the compiler library: load, check, lower, generate.
+ *
+ *   Compilation c;  msnc_init(&c, stderr);
+ *   msnc_load(&c, "model.msn")          parse the file and its imports
+ *   msnc_check(&c)                      names, units, simulate settings
+ *   Mir *m = msnc_lower(&c)             model IR (compiler/mir.h)
+ *   cg_build / cg_optimize / ...        code generation (compiler/codegen.h)
+ *   msnc_free(&c);
+ */
+#ifndef MSNC_H
+#define MSNC_H
+
+#include "ast.h"
+#include "diag.h"
+#include "mir.h"
+#include "sema.h"
+
+typedef struct Compilation {
+  Arena *arena;
+  Diag diag;
+  Program prog;
+  SimSpec sim;
+  const char *main_path;
+  char *stdlib_dir;     /* where `import "hh"` looks */
+} Compilation;
+
+void msnc_init(Compilation *c, FILE *diag_out);
+void msnc_free(Compilation *c);
+/* Directory of the standard library: $MSN_STDLIB, the source tree when
+ * msnc runs from its build tree, else the installed one. */
+char *msnc_stdlib_dir(void);
+bool msnc_load(Compilation *c, const char *path);
+bool msnc_check(Compilation *c);
+Mir *msnc_lower(Compilation *c);
+
+/* Print the model IR for `msnc info`. */
+void mir_print_info(FILE *out, const Mir *m);
+/* Expression to text, in SI. */
+void mir_print_expr(StrBuf *b, const Mir *m, const MirExpr *e);
+
+#endif

@@ -1,0 +1,1029 @@
+/* compiler/sema.c — name resolution, unit checking and the simulate block.
+ *
+ * Scopes nest as: function arguments | gate | channel or cell | membrane
+ * (V, t, celsius) | top level (gates, channels, cells, functions) | unit
+ * symbols.  A name is looked up innermost first; a name that is no symbol
+ * but a unit (ms, mV) stands for one of that unit. */
+#include "sema.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mir.h"
+
+typedef struct Scope Scope;
+struct Scope {
+  Scope *parent;
+  PtrVec syms; /* Sym* */
+  bool constant; /* only constants may be used (parameter defaults) */
+};
+
+struct Sema {
+  Arena *A;
+  Diag *diag;
+  Program *prog;
+  Scope global, membrane;
+  int func_depth;
+};
+
+static bool check_expr(Sema *S, Scope *sc, Expr *e);
+
+/* ---- units in messages -------------------------------------------------- */
+
+char *sema_unit_text(Unit u, char *buf, size_t len) {
+  char tmp[96];
+  units_format(u, tmp, sizeof tmp);
+  const char *q = units_quantity_name(u);
+  if (q && strcmp(q, "dimensionless") != 0) snprintf(buf, len, "%s (%s)", tmp, q);
+  else if (units_is_dimensionless(u)) snprintf(buf, len, "a plain number");
+  else snprintf(buf, len, "%s", tmp);
+  return buf;
+}
+
+/* The unit a neuroscientist would write for a dimension (mV rather than V,
+ * ms rather than s), for suggestions in messages. */
+static const char *usual_unit(Unit u) {
+  static const char *usual[] = {"ms", "mV", "uA/cm^2", "mS/cm^2", "uF/cm^2", "1/ms", "ohm*cm", "um",
+                                "mM", "nA", "nS", "pF", "Mohm", "um^2", "mV/ms"};
+  for (size_t i = 0; i < sizeof usual / sizeof usual[0]; i++) {
+    Unit w;
+    if (units_parse(usual[i], &w, NULL, 0, NULL) && units_same_dim(w, u)) return usual[i];
+  }
+  return NULL;
+}
+
+static void unit_hint(Unit u, char *buf, size_t len) {
+  const char *nice = usual_unit(u);
+  if (nice) snprintf(buf, len, "%s", nice);
+  else units_format(u, buf, len);
+}
+
+static Unit unit_of(const char *text) {
+  Unit u;
+  if (!units_parse(text, &u, NULL, 0, NULL)) abort(); /* internal table names only */
+  return u;
+}
+
+/* ---- scopes --------------------------------------------------------------- */
+
+static Sym *scope_find_local(Scope *sc, const char *name) {
+  for (int i = 0; i < sc->syms.n; i++) {
+    Sym *s = sc->syms.v[i];
+    if (strcmp(s->name, name) == 0) return s;
+  }
+  return NULL;
+}
+
+static Sym *scope_find(Scope *sc, const char *name) {
+  for (; sc; sc = sc->parent) {
+    Sym *s = scope_find_local(sc, name);
+    if (s) return s;
+  }
+  return NULL;
+}
+
+static const char *kind_word(SymKind k) {
+  switch (k) {
+  case SYM_PARAM: return "parameter";
+  case SYM_STATE: return "state";
+  case SYM_LOCAL: return "definition";
+  case SYM_GATE: return "gate";
+  case SYM_STIM: return "stimulus";
+  case SYM_V: case SYM_TIME: case SYM_CELSIUS: return "built-in name";
+  case SYM_FUNC: return "function";
+  case SYM_ARG: return "argument";
+  case SYM_UNIT: return "unit";
+  case SYM_CHANNEL: return "channel";
+  case SYM_CELL: return "cell";
+  }
+  return "name";
+}
+
+static Sym *new_sym(Sema *S, SymKind kind, const char *name, Loc loc) {
+  Sym *s = arena_alloc(S->A, sizeof *s);
+  s->kind = kind;
+  s->name = name;
+  s->loc = loc;
+  s->unit = units_one();
+  return s;
+}
+
+/* Declare in sc; a second declaration of the same name in the same scope is
+ * an error that points at the first. */
+static Sym *declare(Sema *S, Scope *sc, SymKind kind, const char *name, Loc loc) {
+  Sym *old = scope_find_local(sc, name);
+  if (old) {
+    diag_error(S->diag, loc, "E0202", "'%s' is already defined in this block", name);
+    if (old->loc.file) diag_note(S->diag, old->loc, "the first definition of '%s' is here", name);
+    return old;
+  }
+  if (sc != &S->global && sc != &S->membrane) {
+    Sym *builtin = scope_find_local(&S->membrane, name);
+    if (builtin)
+      diag_warning(S->diag, loc, "W0203", "'%s' hides the built-in %s", name,
+                   builtin->kind == SYM_V ? "membrane potential V" : builtin->name);
+  }
+  Sym *s = new_sym(S, kind, name, loc);
+  vec_push(S->A, &sc->syms, s);
+  return s;
+}
+
+static const char *closest_name(Scope *sc, const char *name) {
+  const char *best = NULL;
+  int bestd = 3;
+  for (; sc; sc = sc->parent)
+    for (int i = 0; i < sc->syms.n; i++) {
+      Sym *s = sc->syms.v[i];
+      int d = edit_distance(name, s->name);
+      if (d < bestd && d < (int)strlen(name)) { bestd = d; best = s->name; }
+    }
+  return best;
+}
+
+/* ---- expressions ---------------------------------------------------------- */
+
+typedef struct Builtin { const char *name; int nargs; MirFn fn; } Builtin;
+static const Builtin builtins[] = {
+  {"exp", 1, MIR_FN_EXP}, {"log", 1, MIR_FN_LOG}, {"sqrt", 1, MIR_FN_SQRT},
+  {"pow", 2, MIR_FN_POW}, {"abs", 1, MIR_FN_ABS}, {"min", 2, MIR_FN_MIN},
+  {"max", 2, MIR_FN_MAX}, {"tanh", 1, MIR_FN_TANH}, {"sin", 1, MIR_FN_SIN},
+  {"cos", 1, MIR_FN_COS}, {"sigmoid", 1, MIR_FN_SIGMOID}, {"exprelr", 1, MIR_FN_EXPRELR},
+};
+
+static const Builtin *find_builtin(const char *name) {
+  for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++)
+    if (strcmp(builtins[i].name, name) == 0) return &builtins[i];
+  return NULL;
+}
+
+static bool is_zero_literal(const Expr *e) { return e->kind == EX_NUM && e->bare && e->num == 0; }
+
+/* a and b must have the same dimension (for + - comparisons min max ?:).
+ * A bare 0 takes the other side's unit. */
+static bool same_dim(Sema *S, Expr *whole, Expr *a, Expr *b, const char *what) {
+  if (units_same_dim(a->unit, b->unit)) return true;
+  if (is_zero_literal(a)) { a->unit = b->unit; return true; }
+  if (is_zero_literal(b)) { b->unit = a->unit; return true; }
+  char ua[128], ub[128];
+  sema_unit_text(a->unit, ua, sizeof ua);
+  sema_unit_text(b->unit, ub, sizeof ub);
+  diag_error(S->diag, whole->loc, "E0301", "cannot %s %s and %s", what, ua, ub);
+  Expr *bare = a->bare && a->kind == EX_NUM ? a : b->bare && b->kind == EX_NUM ? b : NULL;
+  Expr *other = bare == a ? b : a;
+  if (bare && !units_is_dimensionless(other->unit)) {
+    char uo[96];
+    unit_hint(other->unit, uo, sizeof uo);
+    diag_note(S->diag, bare->loc, "this number has no unit; write it with one, e.g. %g %s", bare->num, uo);
+  }
+  return false;
+}
+
+static bool need_dimensionless(Sema *S, Expr *arg, const char *fn) {
+  if (units_is_dimensionless(arg->unit)) return true;
+  char u[128];
+  sema_unit_text(arg->unit, u, sizeof u);
+  diag_error(S->diag, arg->loc, "E0303", "the argument of %s must be a plain number, but it is in %s", fn, u);
+  char us[96];
+  unit_hint(arg->unit, us, sizeof us);
+  diag_note(S->diag, (Loc){0}, "divide by a reference quantity, e.g. %s(x / (1 %s))", fn, us);
+  return false;
+}
+
+static bool check_call_builtin(Sema *S, Scope *sc, Expr *e, const Builtin *b) {
+  if (e->args.n != b->nargs) {
+    diag_error(S->diag, e->loc, "E0204", "%s takes %d argument%s, but %d %s given", b->name, b->nargs,
+               b->nargs == 1 ? "" : "s", e->args.n, e->args.n == 1 ? "was" : "were");
+    return false;
+  }
+  bool ok = true;
+  for (int i = 0; i < e->args.n; i++) ok &= check_expr(S, sc, e->args.v[i]);
+  if (!ok) return false;
+  Expr *x = e->args.v[0], *y = e->args.n > 1 ? e->args.v[1] : NULL;
+  switch (b->fn) {
+  case MIR_FN_ABS: e->unit = x->unit; return true;
+  case MIR_FN_MIN: case MIR_FN_MAX:
+    if (!same_dim(S, e, x, y, b->fn == MIR_FN_MIN ? "take the minimum of" : "take the maximum of")) return false;
+    e->unit = x->unit;
+    return true;
+  case MIR_FN_SQRT:
+    if (!units_sqrt(x->unit, &e->unit)) {
+      char u[128];
+      sema_unit_text(x->unit, u, sizeof u);
+      diag_error(S->diag, x->loc, "E0306", "sqrt needs even unit exponents, but its argument is in %s", u);
+      return false;
+    }
+    return true;
+  case MIR_FN_POW: {
+    double n;
+    if (units_is_dimensionless(x->unit)) {
+      if (!need_dimensionless(S, y, "the exponent of pow")) return false;
+      e->unit = units_one();
+      return true;
+    }
+    if (!sema_const_value(y, &n) || n != floor(n) || fabs(n) > 64) {
+      diag_error(S->diag, y->loc, "E0305", "a quantity with units can only be raised to a constant integer power");
+      return false;
+    }
+    e->unit = units_pow(x->unit, (int)n);
+    return true;
+  }
+  default:
+    e->unit = units_one();
+    return need_dimensionless(S, x, b->name);
+  }
+}
+
+static bool check_call_user(Sema *S, Scope *sc, Expr *e, Sym *f) {
+  Decl *d = f->decl;
+  if (e->args.n != d->params.n) {
+    diag_error(S->diag, e->loc, "E0204", "%s takes %d argument%s, but %d %s given", f->name, d->params.n,
+               d->params.n == 1 ? "" : "s", e->args.n, e->args.n == 1 ? "was" : "were");
+    diag_note(S->diag, d->name_loc, "%s is defined here", f->name);
+    return false;
+  }
+  bool ok = true;
+  for (int i = 0; i < e->args.n; i++) ok &= check_expr(S, sc, e->args.v[i]);
+  if (!ok) return false;
+  if (S->func_depth > 32) {
+    diag_error(S->diag, e->loc, "E0213", "function %s calls itself (recursion is not allowed)", f->name);
+    return false;
+  }
+  /* functions are unit-polymorphic: check the body with these argument units */
+  Scope args = {.parent = &S->global};
+  for (int i = 0; i < d->params.n; i++) {
+    IdRef *p = d->params.v[i];
+    Sym *a = declare(S, &args, SYM_ARG, p->name, p->loc);
+    a->unit = ((Expr *)e->args.v[i])->unit;
+    a->argi = i;
+  }
+  S->func_depth++;
+  ok = check_expr(S, &args, d->e);
+  S->func_depth--;
+  if (!ok) {
+    diag_note(S->diag, e->loc, "in this call of %s", f->name);
+    return false;
+  }
+  e->sym = f;
+  e->unit = d->e->unit;
+  return true;
+}
+
+static bool check_name(Sema *S, Scope *sc, Expr *e) {
+  Sym *s = scope_find(sc, e->name);
+  if (!s) {
+    Unit u;
+    if (units_lookup(e->name, &u)) {
+      s = new_sym(S, SYM_UNIT, e->name, e->loc);
+      s->unit = u;
+      s->value = u.scale;
+      e->sym = s;
+      e->unit = u;
+      return true;
+    }
+    diag_error(S->diag, e->loc, "E0201", "unknown name '%s'", e->name);
+    const char *near = closest_name(sc, e->name);
+    const char *unit = units_suggest(e->name);
+    if (near) diag_note(S->diag, (Loc){0}, "did you mean '%s'?", near);
+    else if (unit) diag_note(S->diag, (Loc){0}, "did you mean the unit '%s'?", unit);
+    return false;
+  }
+  if (s->kind == SYM_FUNC || s->kind == SYM_CHANNEL || s->kind == SYM_CELL) {
+    diag_error(S->diag, e->loc, "E0205", "'%s' is a %s, not a value", e->name, kind_word(s->kind));
+    return false;
+  }
+  if (sc->constant || (sc->parent && sc->parent->constant)) {
+    bool is_const = s->kind == SYM_UNIT || s->kind == SYM_PARAM;
+    if (!is_const) {
+      diag_error(S->diag, e->loc, "E0207", "a parameter's value must be a constant, but '%s' is a %s",
+                 e->name, kind_word(s->kind));
+      return false;
+    }
+  }
+  e->sym = s;
+  e->unit = s->unit;
+  return true;
+}
+
+static bool check_binary(Sema *S, Scope *sc, Expr *e) {
+  bool ok = check_expr(S, sc, e->a);
+  ok &= check_expr(S, sc, e->b);
+  if (!ok) return false;
+  Expr *a = e->a, *b = e->b;
+  switch (e->op) {
+  case OP_ADD: if (!same_dim(S, e, a, b, "add")) return false; e->unit = a->unit; break;
+  case OP_SUB: if (!same_dim(S, e, a, b, "subtract")) return false; e->unit = a->unit; break;
+  case OP_MUL: e->unit = units_mul(a->unit, b->unit); break;
+  case OP_DIV: e->unit = units_div(a->unit, b->unit); break;
+  case OP_POW: {
+    double n;
+    if (!units_is_dimensionless(b->unit)) return need_dimensionless(S, b, "an exponent");
+    if (units_is_dimensionless(a->unit)) { e->unit = units_one(); break; }
+    if (!sema_const_value(b, &n) || n != floor(n) || fabs(n) > 64) {
+      char u[128];
+      sema_unit_text(a->unit, u, sizeof u);
+      diag_error(S->diag, b->loc, "E0305", "%s can only be raised to a constant integer power", u);
+      return false;
+    }
+    e->unit = units_pow(a->unit, (int)n);
+    break;
+  }
+  case OP_LT: case OP_LE: case OP_GT: case OP_GE: case OP_EQ: case OP_NE:
+    if (!same_dim(S, e, a, b, "compare")) return false;
+    e->unit = units_one();
+    break;
+  case OP_AND: case OP_OR:
+    if (!need_dimensionless(S, a, binop_text(e->op)) || !need_dimensionless(S, b, binop_text(e->op)))
+      return false;
+    e->unit = units_one();
+    break;
+  }
+  return true;
+}
+
+static bool check_expr(Sema *S, Scope *sc, Expr *e) {
+  switch (e->kind) {
+  case EX_NUM: {
+    if (!e->unit_text) {
+      e->unit = units_one();
+      e->bare = true;
+      return true;
+    }
+    char err[200];
+    size_t pos = 0;
+    if (!units_parse(e->unit_text, &e->unit, err, sizeof err, &pos)) {
+      Loc l = e->unit_loc;
+      l.end_col = l.col + (int)strlen(e->unit_text);
+      diag_error(S->diag, l, "E0310", "%s", err);
+      return false;
+    }
+    return true;
+  }
+  case EX_NAME: return check_name(S, sc, e);
+  case EX_CALL: {
+    Sym *f = scope_find(&S->global, e->name);
+    if (f && f->kind == SYM_FUNC) return check_call_user(S, sc, e, f);
+    const Builtin *b = find_builtin(e->name);
+    if (b) return check_call_builtin(S, sc, e, b);
+    Sym *other = scope_find(sc, e->name);
+    if (other) diag_error(S->diag, e->loc, "E0206", "'%s' is a %s, not a function", e->name, kind_word(other->kind));
+    else diag_error(S->diag, e->loc, "E0201", "unknown function '%s'", e->name);
+    return false;
+  }
+  case EX_NEG:
+    if (!check_expr(S, sc, e->a)) return false;
+    e->unit = e->a->unit;
+    e->bare = e->a->bare;
+    if (e->a->kind == EX_NUM && e->a->bare) e->bare = true;
+    return true;
+  case EX_NOT:
+    if (!check_expr(S, sc, e->a)) return false;
+    e->unit = units_one();
+    return need_dimensionless(S, e->a, "!");
+  case EX_BINARY: return check_binary(S, sc, e);
+  case EX_COND: {
+    bool ok = check_expr(S, sc, e->a);
+    ok &= check_expr(S, sc, e->b);
+    ok &= check_expr(S, sc, e->c);
+    if (!ok) return false;
+    if (!need_dimensionless(S, e->a, "a condition")) return false;
+    if (!same_dim(S, e, e->b, e->c, "choose between")) return false;
+    e->unit = e->b->unit;
+    return true;
+  }
+  }
+  return false;
+}
+
+/* Did checking give e a unit?  (Nodes that failed keep a zero scale.) */
+static bool checked(const Expr *e) { return e->unit.scale != 0; }
+
+/* e must have the dimension of want; what names the role for messages. */
+static bool expect_unit(Sema *S, Expr *e, Unit want, const char *what) {
+  if (units_same_dim(e->unit, want)) return true;
+  if (is_zero_literal(e)) { e->unit = want; return true; }
+  char got[128], need[128];
+  sema_unit_text(e->unit, got, sizeof got);
+  sema_unit_text(want, need, sizeof need);
+  diag_error(S->diag, e->loc, "E0304", "%s must be in %s, but it is in %s", what, need, got);
+  if (e->bare && e->kind == EX_NUM) {
+    char us[96];
+    unit_hint(want, us, sizeof us);
+    diag_note(S->diag, (Loc){0}, "write the number with its unit, e.g. %g %s", e->num, us);
+  }
+  return false;
+}
+
+/* ---- constant evaluation --------------------------------------------------- */
+
+bool sema_const_value(const Expr *e, double *out) {
+  double a, b, c;
+  switch (e->kind) {
+  case EX_NUM: {
+    double scale = 1;
+    if (e->unit_text) {
+      Unit u;
+      if (!units_parse(e->unit_text, &u, NULL, 0, NULL)) return false;
+      scale = u.scale;
+    }
+    *out = e->num * scale;
+    return true;
+  }
+  case EX_NAME:
+    if (!e->sym) {
+      Unit u;
+      if (!units_lookup(e->name, &u)) return false;
+      *out = u.scale;
+      return true;
+    }
+    if (e->sym->kind == SYM_UNIT || e->sym->kind == SYM_PARAM) { *out = e->sym->value; return true; }
+    return false;
+  case EX_NEG: if (!sema_const_value(e->a, &a)) return false; *out = -a; return true;
+  case EX_NOT: if (!sema_const_value(e->a, &a)) return false; *out = !a; return true;
+  case EX_COND:
+    if (!sema_const_value(e->a, &a) || !sema_const_value(e->b, &b) || !sema_const_value(e->c, &c)) return false;
+    *out = a != 0 ? b : c;
+    return true;
+  case EX_BINARY:
+    if (!sema_const_value(e->a, &a) || !sema_const_value(e->b, &b)) return false;
+    switch (e->op) {
+    case OP_ADD: *out = a + b; break;
+    case OP_SUB: *out = a - b; break;
+    case OP_MUL: *out = a * b; break;
+    case OP_DIV: *out = a / b; break;
+    case OP_POW: *out = pow(a, b); break;
+    case OP_LT: *out = a < b; break;
+    case OP_LE: *out = a <= b; break;
+    case OP_GT: *out = a > b; break;
+    case OP_GE: *out = a >= b; break;
+    case OP_EQ: *out = a == b; break;
+    case OP_NE: *out = a != b; break;
+    case OP_AND: *out = a != 0 && b != 0; break;
+    case OP_OR: *out = a != 0 || b != 0; break;
+    }
+    return true;
+  case EX_CALL: {
+    const Builtin *f = find_builtin(e->name);
+    if (!f || e->sym) return false;
+    double x, y = 0;
+    if (!sema_const_value(e->args.v[0], &x)) return false;
+    if (f->nargs == 2 && !sema_const_value(e->args.v[1], &y)) return false;
+    switch (f->fn) {
+    case MIR_FN_EXP: *out = exp(x); break;
+    case MIR_FN_LOG: *out = log(x); break;
+    case MIR_FN_SQRT: *out = sqrt(x); break;
+    case MIR_FN_POW: *out = pow(x, y); break;
+    case MIR_FN_ABS: *out = fabs(x); break;
+    case MIR_FN_MIN: *out = fmin(x, y); break;
+    case MIR_FN_MAX: *out = fmax(x, y); break;
+    case MIR_FN_TANH: *out = tanh(x); break;
+    case MIR_FN_SIN: *out = sin(x); break;
+    case MIR_FN_COS: *out = cos(x); break;
+    case MIR_FN_SIGMOID: *out = 1 / (1 + exp(-x)); break;
+    case MIR_FN_EXPRELR: *out = x == 0 ? 1 : x / expm1(x); break;
+    default: return false;
+    }
+    return true;
+  }
+  }
+  return false;
+}
+
+/* ---- blocks --------------------------------------------------------------- */
+
+static const char *stmt_word(StmtKind k) {
+  switch (k) {
+  case ST_PARAM: return "param";
+  case ST_DEF: return "a definition";
+  case ST_STATE: return "state";
+  case ST_INIT: return "an initial value";
+  case ST_ODE: return "a differential equation";
+  case ST_CURRENT: return "current";
+  case ST_INSERT: return "insert";
+  case ST_STIMULUS: return "stimulus";
+  case ST_SPIKE: return "spike";
+  case ST_Q10: return "q10";
+  case ST_GATE: return "gate";
+  case ST_SETTING: return "a setting";
+  }
+  return "statement";
+}
+
+static void not_allowed(Sema *S, Stmt *st, const char *where, const char *hint) {
+  diag_error(S->diag, st->loc, "E0209", "%s is not allowed in a %s", stmt_word(st->kind), where);
+  if (hint) diag_note(S->diag, (Loc){0}, "%s", hint);
+}
+
+static void check_param(Sema *S, Scope *sc, Stmt *st) {
+  Sym *p = declare(S, sc, SYM_PARAM, st->name, st->name_loc);
+  p->stmt = st;
+  st->sym = p;
+  Scope cs = {.parent = sc, .constant = true};
+  if (!check_expr(S, &cs, st->e)) return;
+  p->unit = st->e->unit;
+  if (!sema_const_value(st->e, &p->value)) {
+    diag_error(S->diag, st->e->loc, "E0207", "the value of parameter '%s' must be a constant", st->name);
+    return;
+  }
+  if (!isfinite(p->value))
+    diag_error(S->diag, st->e->loc, "E0208", "the value of parameter '%s' is not a finite number", st->name);
+}
+
+/* Declarations visible in the whole block (params, states, gates); locals
+ * become visible where they are defined. */
+static void declare_block(Sema *S, Scope *sc, Decl *d) {
+  for (int i = 0; i < d->body.n; i++) {
+    Stmt *st = d->body.v[i];
+    if (st->kind == ST_STATE) {
+      Sym *s = declare(S, sc, SYM_STATE, st->name, st->name_loc);
+      s->stmt = st;
+      s->decl = d;
+      st->sym = s;
+    } else if (st->kind == ST_GATE) {
+      Sym *s = declare(S, sc, SYM_GATE, st->name, st->name_loc);
+      s->stmt = st;
+      s->decl = st->decl;
+      st->sym = s;
+      st->decl->sym = s;
+    }
+  }
+}
+
+static Sym *find_state(Scope *sc, const char *name) {
+  Sym *s = scope_find_local(sc, name);
+  return s && (s->kind == SYM_STATE || s->kind == SYM_V) ? s : NULL;
+}
+
+static void check_state_stmt(Sema *S, Scope *sc, Stmt *st) {
+  Sym *s = scope_find_local(sc, st->name);
+  if (st->e && check_expr(S, sc, st->e) && s) s->unit = st->e->unit;
+}
+
+static void check_ode(Sema *S, Scope *sc, Stmt *st) {
+  Sym *x = find_state(sc, st->name);
+  if (!x) {
+    Sym *other = scope_find(sc, st->name);
+    diag_error(S->diag, st->name_loc, "E0211", "%s' = ... needs '%s' to be a state of this block%s", st->name,
+               st->name, other ? "" : " (declare it with `state`)");
+    return;
+  }
+  if (x->kind == SYM_V) {
+    diag_error(S->diag, st->name_loc, "E0212", "V' is given by the membrane equation; add channels or stimuli instead");
+    return;
+  }
+  st->sym = x;
+  if (!check_expr(S, sc, st->e)) return;
+  Unit want = units_div(x->unit, unit_of("s"));
+  char what[96];
+  snprintf(what, sizeof what, "the right-hand side of %s'", st->name);
+  expect_unit(S, st->e, want, what);
+}
+
+static void check_def(Sema *S, Scope *sc, Stmt *st) {
+  bool ok = check_expr(S, sc, st->e);
+  Sym *s = declare(S, sc, SYM_LOCAL, st->name, st->name_loc);
+  s->stmt = st;
+  st->sym = s;
+  if (ok) s->unit = st->e->unit;
+}
+
+static void check_gate(Sema *S, Scope *parent, Decl *g) {
+  Scope sc = {.parent = parent};
+  Stmt *alpha = NULL, *beta = NULL, *inf = NULL, *tau = NULL;
+  for (int i = 0; i < g->body.n; i++) {
+    Stmt *st = g->body.v[i];
+    switch (st->kind) {
+    case ST_DEF:
+      check_def(S, &sc, st);
+      if (strcmp(st->name, "alpha") == 0) alpha = st;
+      if (strcmp(st->name, "beta") == 0) beta = st;
+      if (strcmp(st->name, "inf") == 0) inf = st;
+      if (strcmp(st->name, "tau") == 0) tau = st;
+      break;
+    case ST_PARAM: check_param(S, &sc, st); break;
+    case ST_Q10: {
+      Scope cs = {.parent = &sc, .constant = true};
+      if (check_expr(S, &cs, st->e)) expect_unit(S, st->e, units_one(), "a q10 factor");
+      if (check_expr(S, &cs, st->e2)) expect_unit(S, st->e2, units_one(), "the reference temperature (degrees Celsius)");
+      break;
+    }
+    case ST_INIT:
+      if (strcmp(st->name, g->name) != 0) {
+        diag_error(S->diag, st->name_loc, "E0211", "a gate may only set its own initial value, %s(0)", g->name);
+        break;
+      }
+      if (check_expr(S, &sc, st->e)) expect_unit(S, st->e, units_one(), "a gate's initial value");
+      break;
+    default: not_allowed(S, st, "gate", "a gate holds alpha/beta or inf/tau, local definitions, q10 and param");
+    }
+  }
+  Unit rate = unit_of("1/s"), time = unit_of("s");
+  if (alpha && beta && !inf && !tau) {
+    if (checked(alpha->e)) expect_unit(S, alpha->e, rate, "alpha (an opening rate)");
+    if (checked(beta->e)) expect_unit(S, beta->e, rate, "beta (a closing rate)");
+  } else if (inf && tau && !alpha && !beta) {
+    if (checked(inf->e)) expect_unit(S, inf->e, units_one(), "inf (the steady-state open fraction)");
+    if (checked(tau->e)) expect_unit(S, tau->e, time, "tau (the time constant)");
+  } else {
+    diag_error(S->diag, g->name_loc, "E0214", "gate %s needs either alpha and beta, or inf and tau", g->name);
+    if ((alpha || beta) && (inf || tau))
+      diag_note(S->diag, (Loc){0}, "it defines some of both forms; keep one");
+  }
+}
+
+static void check_channel(Sema *S, Decl *ch) {
+  Scope sc = {.parent = &S->membrane};
+  declare_block(S, &sc, ch);
+  int ncurrent = 0;
+  for (int i = 0; i < ch->body.n; i++) {
+    Stmt *st = ch->body.v[i];
+    switch (st->kind) {
+    case ST_PARAM: check_param(S, &sc, st); break;
+    case ST_DEF: check_def(S, &sc, st); break;
+    case ST_STATE: check_state_stmt(S, &sc, st); break;
+    case ST_ODE: check_ode(S, &sc, st); break;
+    case ST_GATE: check_gate(S, &sc, st->decl); break;
+    case ST_CURRENT:
+      if (ncurrent++) {
+        diag_error(S->diag, st->loc, "E0215", "channel %s has more than one current", ch->name);
+        break;
+      }
+      if (check_expr(S, &sc, st->e))
+        expect_unit(S, st->e, unit_of("A/m^2"), "a channel's current (a current density)");
+      break;
+    default: not_allowed(S, st, "channel", NULL);
+    }
+  }
+  if (!ncurrent)
+    diag_error(S->diag, ch->name_loc, "E0216", "channel %s has no current", ch->name);
+}
+
+static void check_cell(Sema *S, Decl *cell) {
+  Scope sc = {.parent = &S->membrane};
+  declare_block(S, &sc, cell);
+  PtrVec inserted = {0};
+  for (int i = 0; i < cell->body.n; i++) {
+    Stmt *st = cell->body.v[i];
+    switch (st->kind) {
+    case ST_PARAM:
+      check_param(S, &sc, st);
+      if (strcmp(st->name, "Cm") == 0 && checked(st->e))
+        expect_unit(S, st->e, unit_of("F/m^2"), "the membrane capacitance Cm");
+      break;
+    case ST_DEF: check_def(S, &sc, st); break;
+    case ST_STATE: check_state_stmt(S, &sc, st); break;
+    case ST_ODE: check_ode(S, &sc, st); break;
+    case ST_INIT: {
+      Sym *x = find_state(&sc, st->name);
+      if (!x) x = find_state(&S->membrane, st->name);
+      double t0;
+      if (!sema_const_value(st->e2, &t0) || t0 != 0) {
+        diag_error(S->diag, st->e2->loc, "E0217", "initial values are written %s(0) = ...", st->name);
+        break;
+      }
+      if (!x) {
+        diag_error(S->diag, st->name_loc, "E0211", "%s(0) = ... needs '%s' to be V or a state of this cell",
+                   st->name, st->name);
+        break;
+      }
+      Scope cs = {.parent = &sc, .constant = true};
+      if (check_expr(S, &cs, st->e)) {
+        char what[64];
+        snprintf(what, sizeof what, "the initial value of %s", st->name);
+        expect_unit(S, st->e, x->unit, what);
+      }
+      break;
+    }
+    case ST_INSERT:
+      for (int k = 0; k < st->names.n; k++) {
+        IdRef *r = st->names.v[k];
+        Sym *ch = scope_find(&S->global, r->name);
+        if (!ch) {
+          diag_error(S->diag, r->loc, "E0201", "unknown channel '%s'", r->name);
+          const char *near = closest_name(&S->global, r->name);
+          if (near) diag_note(S->diag, (Loc){0}, "did you mean '%s'?", near);
+          continue;
+        }
+        if (ch->kind != SYM_CHANNEL) {
+          diag_error(S->diag, r->loc, "E0218", "only channels can be inserted, but '%s' is a %s", r->name,
+                     kind_word(ch->kind));
+          continue;
+        }
+        for (int j = 0; j < inserted.n; j++)
+          if (inserted.v[j] == ch) diag_error(S->diag, r->loc, "E0219", "channel %s is inserted twice", r->name);
+        vec_push(S->A, &inserted, ch);
+      }
+      break;
+    case ST_STIMULUS: {
+      Sym *s = declare(S, &sc, SYM_STIM, st->name, st->name_loc);
+      s->stmt = st;
+      st->sym = s;
+      Scope cs = {.parent = &sc, .constant = true};
+      if (check_expr(S, &cs, st->e) &&
+          expect_unit(S, st->e, unit_of("A/m^2"), "a stimulus (a current density such as uA/cm^2)"))
+        s->unit = st->e->unit;
+      sema_const_value(st->e, &s->value);
+      Expr *w[2] = {st->e2, st->e3};
+      double tw[2] = {0, INFINITY};
+      for (int k = 0; k < 2; k++)
+        if (w[k] && check_expr(S, &cs, w[k]) && expect_unit(S, w[k], unit_of("s"), "a stimulus time"))
+          sema_const_value(w[k], &tw[k]);
+      if (tw[0] < 0) diag_error(S->diag, st->e2->loc, "E0220", "a stimulus cannot start before t = 0");
+      if (st->e3 && tw[1] < tw[0])
+        diag_error(S->diag, st->e3->loc, "E0220", "the stimulus window ends before it starts");
+      break;
+    }
+    case ST_SPIKE: {
+      Sym *x = scope_find(&sc, st->name);
+      if (!x || (x->kind != SYM_V && x->kind != SYM_STATE)) {
+        diag_error(S->diag, st->name_loc, "E0221", "spikes are detected on V or a state, not '%s'", st->name);
+        break;
+      }
+      Scope cs = {.parent = &sc, .constant = true};
+      if (check_expr(S, &cs, st->e)) expect_unit(S, st->e, x->unit, "the spike threshold");
+      break;
+    }
+    default: not_allowed(S, st, "cell", NULL);
+    }
+  }
+}
+
+/* ---- simulate ------------------------------------------------------------- */
+
+static const char *settings[] = {"model", "duration", "dt", "method", "tolerance", "celsius", "instances"};
+
+static bool setting_time(Sema *S, Scope *sc, Stmt *st, double *out, const char *what) {
+  if (!check_expr(S, sc, st->e) || !expect_unit(S, st->e, unit_of("s"), what)) return false;
+  if (!sema_const_value(st->e, out)) {
+    diag_error(S->diag, st->e->loc, "E0401", "%s must be a constant", what);
+    return false;
+  }
+  if (!(*out > 0) || !isfinite(*out)) {
+    diag_error(S->diag, st->e->loc, "E0402", "%s must be positive", what);
+    return false;
+  }
+  return true;
+}
+
+
+static void check_setting(Sema *S, Scope *sc, Stmt *st, SimSpec *sim, Stmt **seen) {
+  if (st->key == SIM_RECORD) {
+    for (int k = 0; k < st->names.n; k++) {
+      IdRef *r = st->names.v[k];
+      if (strcmp(r->name, "spikes") == 0) sim->record_spikes = true;
+      else vec_push(S->A, &sim->records, r);
+    }
+    if (st->e) setting_time(S, sc, st, &sim->record_every, "the recording interval");
+    return;
+  }
+  if (st->key == SIM_VARY_RANGE || st->key == SIM_VARY_LIST) return; /* after the model is known */
+  int key = -1;
+  for (int i = 0; i < (int)(sizeof settings / sizeof settings[0]); i++)
+    if (strcmp(st->name, settings[i]) == 0) key = i;
+  if (key < 0) {
+    diag_error(S->diag, st->name_loc, "E0403", "unknown setting '%s' in simulate", st->name);
+    const char *best = NULL;
+    int bestd = 3;
+    for (int i = 0; i < (int)(sizeof settings / sizeof settings[0]); i++) {
+      int d = edit_distance(st->name, settings[i]);
+      if (d < bestd) { bestd = d; best = settings[i]; }
+    }
+    if (best) diag_note(S->diag, (Loc){0}, "did you mean '%s'?", best);
+    else diag_note(S->diag, (Loc){0}, "settings are: model, duration, dt, method, tolerance, celsius, instances, record, vary");
+    return;
+  }
+  if (seen[key]) {
+    diag_error(S->diag, st->name_loc, "E0404", "'%s' is set twice", st->name);
+    diag_note(S->diag, seen[key]->name_loc, "first set here");
+    return;
+  }
+  seen[key] = st;
+  double v;
+  switch (key) {
+  case 0: { /* model */
+    Sym *c = st->e->kind == EX_NAME ? scope_find(&S->global, st->e->name) : NULL;
+    if (!c || c->kind != SYM_CELL) {
+      diag_error(S->diag, st->e->loc, "E0405", "model must name a cell");
+      const char *near = st->e->kind == EX_NAME ? closest_name(&S->global, st->e->name) : NULL;
+      if (near) diag_note(S->diag, (Loc){0}, "did you mean '%s'?", near);
+      return;
+    }
+    sim->cell = c->decl;
+    return;
+  }
+  case 1: setting_time(S, sc, st, &sim->duration, "the duration"); return;
+  case 2: setting_time(S, sc, st, &sim->dt, "the time step dt"); return;
+  case 3: {
+    static const char *methods[] = {"staggered", "rk4", "rk45"};
+    for (int m = 0; m < 3; m++)
+      if (st->e->kind == EX_NAME && strcmp(st->e->name, methods[m]) == 0) { sim->method = m; return; }
+    diag_error(S->diag, st->e->loc, "E0406", "unknown method; choose staggered (the default), rk4 or rk45");
+    return;
+  }
+  case 4: case 5: case 6:
+    if (!check_expr(S, sc, st->e) || !expect_unit(S, st->e, units_one(), settings[key])) return;
+    if (!sema_const_value(st->e, &v)) {
+      diag_error(S->diag, st->e->loc, "E0401", "%s must be a constant", settings[key]);
+      return;
+    }
+    if (key == 4) {
+      if (!(v > 0 && v < 1)) diag_error(S->diag, st->e->loc, "E0402", "tolerance must lie between 0 and 1");
+      else sim->tolerance = v;
+    } else if (key == 5) {
+      if (!(v > -273.15 && v < 200)) diag_error(S->diag, st->e->loc, "E0402", "celsius must be a temperature in degrees Celsius");
+      else sim->celsius = v;
+    } else {
+      if (!(v >= 1 && v <= 1e9 && v == floor(v)))
+        diag_error(S->diag, st->e->loc, "E0402", "instances must be a whole number from 1 to 10^9");
+      else sim->instances = (long)v;
+    }
+    return;
+  }
+}
+
+/* Parameters of the cell and its inserted channels, by qualified name:
+ * cell parameters plain (Cm, I_ext), channel ones as CHANNEL_NAME (gbar_Na). */
+static Sym *model_param(Sema *S, Decl *cell, const char *name, char **qualified);
+
+static void check_vary(Sema *S, Scope *sc, Stmt *st, SimSpec *sim) {
+  char *q = NULL;
+  Sym *p = sim->cell ? model_param(S, sim->cell, st->name, &q) : NULL;
+  if (!p) {
+    diag_error(S->diag, st->name_loc, "E0407", "vary needs a parameter or stimulus of the model, but '%s' is none", st->name);
+    return;
+  }
+  VarySpec *v = arena_alloc(S->A, sizeof *v);
+  v->param = p;
+  v->name = q;
+  v->values = arena_alloc(S->A, sizeof(double) * (size_t)sim->instances);
+  if (st->key == SIM_VARY_RANGE) {
+    double a, b;
+    bool ok = check_expr(S, sc, st->e) && expect_unit(S, st->e, p->unit, "the values of vary");
+    ok = ok && check_expr(S, sc, st->e2) && expect_unit(S, st->e2, p->unit, "the values of vary");
+    if (!ok || !sema_const_value(st->e, &a) || !sema_const_value(st->e2, &b)) return;
+    for (long i = 0; i < sim->instances; i++)
+      v->values[i] = sim->instances == 1 ? a : a + (b - a) * (double)i / (double)(sim->instances - 1);
+  } else {
+    if (st->exprs.n != sim->instances) {
+      diag_error(S->diag, st->name_loc, "E0408", "vary %s lists %d values, but there are %ld instances", st->name,
+                 st->exprs.n, sim->instances);
+      return;
+    }
+    for (int i = 0; i < st->exprs.n; i++) {
+      Expr *e = st->exprs.v[i];
+      if (!check_expr(S, sc, e) || !expect_unit(S, e, p->unit, "the values of vary") ||
+          !sema_const_value(e, &v->values[i]))
+        return;
+    }
+  }
+  for (int i = 0; i < sim->vary.n; i++)
+    if (((VarySpec *)sim->vary.v[i])->param == p)
+      diag_error(S->diag, st->name_loc, "E0404", "parameter %s is varied twice", st->name);
+  vec_push(S->A, &sim->vary, v);
+}
+
+static void check_simulate(Sema *S, Decl *d, SimSpec *sim) {
+  Scope sc = {.parent = &S->global};
+  Stmt *seen[sizeof settings / sizeof settings[0]] = {0};
+  for (int i = 0; i < d->body.n; i++) check_setting(S, &sc, d->body.v[i], sim, seen);
+  if (!sim->cell) {
+    if (!seen[0]) diag_error(S->diag, d->loc, "E0409", "simulate needs a model: add `model NAME` naming a cell");
+    return;
+  }
+  if (sim->dt > sim->duration && seen[1] && seen[2])
+    diag_error(S->diag, seen[2]->e->loc, "E0410", "dt is longer than the duration");
+  if (sim->record_every > 0 && sim->record_every < sim->dt * (1 - 1e-9))
+    diag_warning(S->diag, d->loc, "W0411", "recording every %g ms is finer than dt = %g ms; recording every step",
+                 sim->record_every * 1e3, sim->dt * 1e3);
+  for (int i = 0; i < d->body.n; i++) {
+    Stmt *st = d->body.v[i];
+    if (st->key == SIM_VARY_RANGE || st->key == SIM_VARY_LIST) check_vary(S, &sc, st, sim);
+  }
+}
+
+/* ---- model-wide lookups ------------------------------------------------- */
+
+Decl *sema_find_decl(Program *prog, DeclKind kind, const char *name) {
+  for (int i = 0; i < prog->decls.n; i++) {
+    Decl *d = prog->decls.v[i];
+    if (d->kind == kind && d->name && strcmp(d->name, name) == 0) return d;
+  }
+  return NULL;
+}
+
+/* Iterate channels inserted in a cell. */
+static int inserted_channels(Sema *S, Decl *cell, Decl **out, int max) {
+  int n = 0;
+  for (int i = 0; i < cell->body.n; i++) {
+    Stmt *st = cell->body.v[i];
+    if (st->kind != ST_INSERT) continue;
+    for (int k = 0; k < st->names.n; k++) {
+      Sym *ch = scope_find_local(&S->global, ((IdRef *)st->names.v[k])->name);
+      if (ch && ch->kind == SYM_CHANNEL && n < max) out[n++] = ch->decl;
+    }
+  }
+  return n;
+}
+
+static Sym *model_param(Sema *S, Decl *cell, const char *name, char **qualified) {
+  for (int i = 0; i < cell->body.n; i++) {
+    Stmt *st = cell->body.v[i];
+    if ((st->kind == ST_PARAM || st->kind == ST_STIMULUS) && strcmp(st->name, name) == 0) {
+      *qualified = arena_strdup(S->A, name);
+      Sym *p = new_sym(S, SYM_PARAM, st->name, st->name_loc);
+      p->stmt = st;
+      p->unit = st->e->unit;
+      return p;
+    }
+  }
+  Decl *chs[64];
+  int n = inserted_channels(S, cell, chs, 64);
+  for (int c = 0; c < n; c++)
+    for (int i = 0; i < chs[c]->body.n; i++) {
+      Stmt *st = chs[c]->body.v[i];
+      char *q = arena_printf(S->A, "%s_%s", st->name ? st->name : "", chs[c]->name);
+      if (st->kind == ST_PARAM && (strcmp(q, name) == 0)) {
+        *qualified = q;
+        Sym *p = new_sym(S, SYM_PARAM, st->name, st->name_loc);
+        p->stmt = st;
+        p->unit = st->e->unit;
+        return p;
+      }
+    }
+  return NULL;
+}
+
+/* ---- program -------------------------------------------------------------- */
+
+static void declare_globals(Sema *S, Program *prog) {
+  static const SymKind kinds[] = {[DC_GATE] = SYM_GATE, [DC_CHANNEL] = SYM_CHANNEL,
+                                  [DC_CELL] = SYM_CELL, [DC_FUNC] = SYM_FUNC};
+  for (int i = 0; i < prog->decls.n; i++) {
+    Decl *d = prog->decls.v[i];
+    if (d->kind == DC_IMPORT || d->kind == DC_SIMULATE) continue;
+    if (d->kind == DC_FUNC || d->kind == DC_GATE) {
+      if (find_builtin(d->name) || units_lookup(d->name, &(Unit){0}))
+        diag_warning(S->diag, d->name_loc, "W0203", "'%s' hides the built-in %s of the same name", d->name,
+                     find_builtin(d->name) ? "function" : "unit");
+    }
+    Sym *s = declare(S, &S->global, kinds[d->kind], d->name, d->name_loc);
+    s->decl = d;
+    d->sym = s;
+  }
+  Sym *v = declare(S, &S->membrane, SYM_V, "V", (Loc){0});
+  v->unit = unit_of("V");
+  Sym *t = declare(S, &S->membrane, SYM_TIME, "t", (Loc){0});
+  t->unit = unit_of("s");
+  declare(S, &S->membrane, SYM_CELSIUS, "celsius", (Loc){0});
+}
+
+bool sema_check(Arena *arena, Diag *diag, Program *prog, SimSpec *sim) {
+  Sema S = {.A = arena, .diag = diag, .prog = prog};
+  S.membrane.parent = &S.global;
+  int before = diag->nerrors;
+  memset(sim, 0, sizeof *sim);
+  sim->duration = 0.1;
+  sim->dt = 25e-6;
+  sim->tolerance = 1e-9;
+  sim->celsius = 6.3;
+  sim->instances = 1;
+  sim->method = MIR_METHOD_STAGGERED;
+
+  declare_globals(&S, prog);
+  Decl *simulate = NULL;
+  for (int i = 0; i < prog->decls.n; i++) {
+    Decl *d = prog->decls.v[i];
+    switch (d->kind) {
+    case DC_GATE: {
+      Scope sc = {.parent = &S.membrane};
+      check_gate(&S, &sc, d);
+      break;
+    }
+    case DC_CHANNEL: check_channel(&S, d); break;
+    case DC_CELL: check_cell(&S, d); break;
+    case DC_FUNC: {
+      /* checked at each call with the argument units; here only the names */
+      for (int k = 0; k < d->params.n; k++)
+        for (int j = 0; j < k; j++)
+          if (strcmp(((IdRef *)d->params.v[k])->name, ((IdRef *)d->params.v[j])->name) == 0)
+            diag_error(diag, ((IdRef *)d->params.v[k])->loc, "E0202", "argument '%s' is listed twice",
+                       ((IdRef *)d->params.v[k])->name);
+      break;
+    }
+    case DC_SIMULATE:
+      if (simulate) {
+        diag_error(diag, d->loc, "E0413", "only one simulate block is allowed");
+        diag_note(diag, simulate->loc, "the first one is here");
+        break;
+      }
+      simulate = d;
+      break;
+    case DC_IMPORT: break;
+    }
+  }
+  if (simulate && diag->nerrors == before) {
+    sim->simulate = simulate;
+    check_simulate(&S, simulate, sim);
+  }
+  return diag->nerrors == before;
+}

@@ -1,0 +1,237 @@
+/* grammar/parser.y — the msn grammar (pure, with locations, no conflicts).
+ *
+ * Actions only build syntax-tree nodes (compiler/ast.h); names, units and
+ * everything else are checked later in compiler/sema.c.  The productions
+ * are documented in docs/language.md. */
+%code requires {
+#include "ast.h"
+typedef struct LexState LexState;
+typedef struct ParseCtx {
+  Arena *arena;
+  Diag *diag;
+  PtrVec *decls;
+  void *scanner;
+} ParseCtx;
+#define YYLTYPE Loc
+#define YYLTYPE_IS_DECLARED 1
+#define YYLLOC_DEFAULT(Cur, Rhs, N)                                          \
+  do {                                                                       \
+    if (N) (Cur) = loc_span(YYRHSLOC(Rhs, 1), YYRHSLOC(Rhs, N));             \
+    else { (Cur) = YYRHSLOC(Rhs, 0); (Cur).col = (Cur).end_col; }            \
+  } while (0)
+}
+
+
+%code {
+#include <string.h>
+#include "parse.h"
+#include "lexer.h"
+static void yyerror(Loc *loc, ParseCtx *ctx, const char *msg);
+#define A (ctx->arena)
+#define scanner (ctx->scanner)
+}
+
+%define api.pure full
+%define parse.error custom
+%locations
+%expect 0
+%parse-param { ParseCtx *ctx }
+%lex-param { void *scanner }
+
+%union {
+  struct { double v; char *unit; Loc uloc; int ustart; } qty;
+  char *str;
+  Expr *expr;
+  Stmt *stmt;
+  Decl *decl;
+  PtrVec vec;
+}
+
+%token <qty> NUMBER "number"
+%token <str> IDENT "name" STRING "string"
+%token NL "end of line"
+%token PRIME "'"
+%token LE "<=" GE ">=" EQ "==" NE "!=" AND "&&" OR "||"
+%token IMPORT "import" GATE "gate" CHANNEL "channel" CELL "cell" FUNC "func"
+%token PARAM "param" STATE "state" CURRENT "current" INSERT "insert"
+%token STIMULUS "stimulus" DURING "during" FROM "from" TO "to" SPIKE "spike"
+%token WHEN "when" CROSSES "crosses" Q10 "q10" AT "at" SIMULATE "simulate"
+%token RECORD "record" EVERY "every" VARY "vary" IN "in"
+
+%type <expr> expr primary
+%type <stmt> stmt sim_stmt
+%type <decl> decl
+%type <vec> stmts sim_stmts args arglist idlist exprlist params
+
+%right '?' ':'
+%left OR
+%left AND
+%nonassoc '<' '>' LE GE EQ NE
+%left '+' '-'
+%left '*' '/'
+%precedence UMINUS '!'
+%right '^'
+
+%%
+
+file: %empty
+    | file sep
+    | file decl               { vec_push(A, ctx->decls, $2); }
+    | file error sep          { yyerrok; }
+    | file error '}'          { yyerrok; }
+    ;
+
+sep: NL | ';' ;
+
+decl: IMPORT STRING           { $$ = ast_decl(A, DC_IMPORT, @1); $$->path = $2; $$->name_loc = @2; }
+    | GATE IDENT '{' stmts '}'    { $$ = ast_decl(A, DC_GATE, @1); $$->name = $2; $$->name_loc = @2; $$->body = $4; }
+    | CHANNEL IDENT '{' stmts '}' { $$ = ast_decl(A, DC_CHANNEL, @1); $$->name = $2; $$->name_loc = @2; $$->body = $4; }
+    | CELL IDENT '{' stmts '}'    { $$ = ast_decl(A, DC_CELL, @1); $$->name = $2; $$->name_loc = @2; $$->body = $4; }
+    | SIMULATE '{' sim_stmts '}'  { $$ = ast_decl(A, DC_SIMULATE, @1); $$->body = $3; }
+    | FUNC IDENT '(' params ')' '=' expr
+                              { $$ = ast_decl(A, DC_FUNC, @1); $$->name = $2; $$->name_loc = @2;
+                                $$->params = $4; $$->e = $7; }
+    ;
+
+params: %empty                { $$ = (PtrVec){0}; }
+      | idlist                { $$ = $1; }
+      ;
+
+/* statements separated by newlines or ';' (empty ones allowed) */
+stmts: %empty                 { $$ = (PtrVec){0}; }
+     | stmt                   { $$ = (PtrVec){0}; vec_push(A, &$$, $1); }
+     | stmts sep              { $$ = $1; }
+     | stmts sep stmt         { $$ = $1; vec_push(A, &$$, $3); }
+     | stmts error sep        { $$ = $1; yyerrok; }
+     ;
+
+stmt: PARAM IDENT '=' expr    { $$ = ast_stmt(A, ST_PARAM, @1); $$->name = $2; $$->name_loc = @2; $$->e = $4; }
+    | STATE IDENT '=' expr    { $$ = ast_stmt(A, ST_STATE, @1); $$->name = $2; $$->name_loc = @2; $$->e = $4; }
+    | STATE IDENT             { $$ = ast_stmt(A, ST_STATE, @1); $$->name = $2; $$->name_loc = @2; }
+    | IDENT '=' expr          { $$ = ast_stmt(A, ST_DEF, @1); $$->name = $1; $$->name_loc = @1; $$->e = $3; }
+    | IDENT '(' NUMBER ')' '=' expr
+                              { $$ = ast_stmt(A, ST_INIT, @1); $$->name = $1; $$->name_loc = @1; $$->e = $6;
+                                $$->e2 = ast_num(A, @3, $3.v, $3.unit, $3.uloc); }
+    | IDENT PRIME '=' expr    { $$ = ast_stmt(A, ST_ODE, @1); $$->name = $1; $$->name_loc = @1; $$->e = $4; }
+    | CURRENT expr            { $$ = ast_stmt(A, ST_CURRENT, @1); $$->e = $2; }
+    | INSERT idlist           { $$ = ast_stmt(A, ST_INSERT, @1); $$->names = $2; }
+    | STIMULUS IDENT '=' expr { $$ = ast_stmt(A, ST_STIMULUS, @1); $$->name = $2; $$->name_loc = @2; $$->e = $4; }
+    | STIMULUS IDENT '=' expr DURING '[' expr ',' expr ']'
+                              { $$ = ast_stmt(A, ST_STIMULUS, @1); $$->name = $2; $$->name_loc = @2;
+                                $$->e = $4; $$->e2 = $7; $$->e3 = $9; }
+    | STIMULUS IDENT '=' expr FROM expr
+                              { $$ = ast_stmt(A, ST_STIMULUS, @1); $$->name = $2; $$->name_loc = @2;
+                                $$->e = $4; $$->e2 = $6; }
+    | SPIKE WHEN IDENT CROSSES expr
+                              { $$ = ast_stmt(A, ST_SPIKE, @1); $$->name = $3; $$->name_loc = @3; $$->e = $5; }
+    | Q10 expr AT expr        { $$ = ast_stmt(A, ST_Q10, @1); $$->e = $2; $$->e2 = $4; }
+    | GATE IDENT '{' stmts '}'
+                              { $$ = ast_stmt(A, ST_GATE, @1);
+                                $$->decl = ast_decl(A, DC_GATE, @1); $$->decl->name = $2;
+                                $$->decl->name_loc = @2; $$->decl->body = $4;
+                                $$->name = $2; $$->name_loc = @2; }
+    ;
+
+sim_stmts: %empty             { $$ = (PtrVec){0}; }
+     | sim_stmt               { $$ = (PtrVec){0}; vec_push(A, &$$, $1); }
+     | sim_stmts sep          { $$ = $1; }
+     | sim_stmts sep sim_stmt { $$ = $1; vec_push(A, &$$, $3); }
+     | sim_stmts error sep    { $$ = $1; yyerrok; }
+     ;
+
+/* `IDENT expr` settings are told apart by name in compiler/sema.c, so that
+ * a misspelt setting gets a "did you mean" rather than a syntax error. */
+sim_stmt: IDENT expr          { $$ = ast_stmt(A, ST_SETTING, @1); $$->name = $1; $$->name_loc = @1; $$->e = $2; }
+    | RECORD idlist           { $$ = ast_stmt(A, ST_SETTING, @1); $$->key = SIM_RECORD; $$->names = $2; }
+    | RECORD idlist EVERY expr
+                              { $$ = ast_stmt(A, ST_SETTING, @1); $$->key = SIM_RECORD; $$->names = $2; $$->e = $4; }
+    | VARY IDENT FROM expr TO expr
+                              { $$ = ast_stmt(A, ST_SETTING, @1); $$->key = SIM_VARY_RANGE;
+                                $$->name = $2; $$->name_loc = @2; $$->e = $4; $$->e2 = $6; }
+    | VARY IDENT IN '[' exprlist ']'
+                              { $$ = ast_stmt(A, ST_SETTING, @1); $$->key = SIM_VARY_LIST;
+                                $$->name = $2; $$->name_loc = @2; $$->exprs = $5; }
+    ;
+
+idlist: IDENT                 { $$ = (PtrVec){0}; vec_push(A, &$$, ast_idref(A, $1, @1)); }
+      | idlist ',' IDENT      { $$ = $1; vec_push(A, &$$, ast_idref(A, $3, @3)); }
+      ;
+
+exprlist: expr                { $$ = (PtrVec){0}; vec_push(A, &$$, $1); }
+        | exprlist ',' expr   { $$ = $1; vec_push(A, &$$, $3); }
+        ;
+
+expr: primary
+    | '-' expr %prec UMINUS   { $$ = ast_unary(A, @1, EX_NEG, $2); }
+    | '+' expr %prec UMINUS   { $$ = $2; }
+    | '!' expr                { $$ = ast_unary(A, @1, EX_NOT, $2); }
+    | expr '+' expr           { $$ = ast_binary(A, @2, OP_ADD, $1, $3); }
+    | expr '-' expr           { $$ = ast_binary(A, @2, OP_SUB, $1, $3); }
+    | expr '*' expr           { $$ = ast_binary(A, @2, OP_MUL, $1, $3); }
+    | expr '/' expr           { $$ = ast_binary(A, @2, OP_DIV, $1, $3); }
+    | expr '^' expr           { $$ = ast_binary(A, @2, OP_POW, $1, $3); }
+    | expr '<' expr           { $$ = ast_binary(A, @2, OP_LT, $1, $3); }
+    | expr '>' expr           { $$ = ast_binary(A, @2, OP_GT, $1, $3); }
+    | expr LE expr            { $$ = ast_binary(A, @2, OP_LE, $1, $3); }
+    | expr GE expr            { $$ = ast_binary(A, @2, OP_GE, $1, $3); }
+    | expr EQ expr            { $$ = ast_binary(A, @2, OP_EQ, $1, $3); }
+    | expr NE expr            { $$ = ast_binary(A, @2, OP_NE, $1, $3); }
+    | expr AND expr           { $$ = ast_binary(A, @2, OP_AND, $1, $3); }
+    | expr OR expr            { $$ = ast_binary(A, @2, OP_OR, $1, $3); }
+    | expr '?' expr ':' expr  { $$ = ast_cond(A, @2, $1, $3, $5); }
+    ;
+
+primary: NUMBER               { $$ = ast_num(A, @1, $1.v, $1.unit, $1.uloc); }
+    | IDENT                   { $$ = ast_name(A, @1, $1); }
+    | IDENT '(' args ')'      { $$ = ast_call(A, loc_span(@1, @4), $1, $3); }
+    | '(' expr ')'            { $$ = $2; $$->loc = loc_span(@1, @3); }
+    ;
+
+args: %empty                  { $$ = (PtrVec){0}; }
+    | arglist
+    ;
+
+arglist: expr                 { $$ = (PtrVec){0}; vec_push(A, &$$, $1); }
+       | arglist ',' expr     { $$ = $1; vec_push(A, &$$, $3); }
+       ;
+
+%%
+
+static void yyerror(Loc *loc, ParseCtx *ctx, const char *msg) {
+  diag_error(ctx->diag, *loc, "E0101", "%s", msg);
+}
+
+/* "unexpected X; expected Y or Z" in words a modeller reads easily. */
+static int yyreport_syntax_error(const yypcontext_t *pctx, ParseCtx *ctx) {
+  enum { MAX = 6 };
+  yysymbol_kind_t expected[MAX];
+  int n = yypcontext_expected_tokens(pctx, expected, MAX);
+  yysymbol_kind_t got = yypcontext_token(pctx);
+  StrBuf b = {0};
+  if (got == YYSYMBOL_YYEOF) sb_puts(&b, "unexpected end of file");
+  else sb_printf(&b, "unexpected %s", yysymbol_name(got));
+  if (n > 0 && n < MAX) {
+    sb_puts(&b, "; expected ");
+    for (int i = 0; i < n; i++) {
+      if (i) sb_puts(&b, i == n - 1 ? " or " : ", ");
+      sb_puts(&b, yysymbol_name(expected[i]));
+    }
+  }
+  char *msg = sb_take(&b);
+  diag_error(ctx->diag, *yypcontext_location(pctx), "E0101", "%s", msg);
+  free(msg);
+  return 0;
+}
+
+#undef scanner
+bool parse_file(Arena *arena, Diag *diag, SrcFile *file, PtrVec *decls) {
+  LexState st = {.arena = arena, .diag = diag, .file = file, .line = 1, .col = 1};
+  ParseCtx ctx = {.arena = arena, .diag = diag, .decls = decls};
+  int before = diag->nerrors;
+  if (yylex_init_extra(&st, &ctx.scanner)) return false;
+  YY_BUFFER_STATE buf = yy_scan_string(file->text, ctx.scanner);
+  int rc = yyparse(&ctx);
+  yy_delete_buffer(buf, ctx.scanner);
+  yylex_destroy(ctx.scanner);
+  return rc == 0 && diag->nerrors == before;
+}

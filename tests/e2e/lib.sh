@@ -1,0 +1,39 @@
+# tests/e2e/lib.sh — shared helpers of the end-to-end tests (sourced).
+# MSNC, SRCDIR come from the test environment (Makefile.am).
+set -eu
+: "${MSNC:?MSNC must name the msnc binary}"
+: "${SRCDIR:?SRCDIR must name the source tree}"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/msn-e2e.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+npass=0
+nfail=0
+
+pass() { npass=$((npass + 1)); echo "PASS: $*"; }
+fail() { nfail=$((nfail + 1)); echo "FAIL: $*"; }
+finish() {
+  echo "$npass passed, $nfail failed"
+  [ "$nfail" -eq 0 ]
+}
+
+# check NAME VALUE OP LIMIT: passes when VALUE OP LIMIT holds (OP: <= or >=)
+check() {
+  if awk -v v="$2" -v l="$4" -v op="$3" 'BEGIN { ok = (op == "<=") ? (v <= l) : (v >= l); exit !ok }'; then
+    pass "$1: $2 $3 $4"
+  else
+    fail "$1: $2 not $3 $4"
+  fi
+}
+
+# spike times of instance ID (default 0) from OUT/spikes.csv, one per line
+spikes_of() {
+  awk -F, -v id="${2:-0}" 'NR > 1 && $2 == id { print $1 }' "$1/spikes.csv"
+}
+
+# max |a_i - b_i| over two files of numbers (same count required, else 1e9)
+max_abs_diff() {
+  awk 'NR == FNR { a[FNR] = $1; na = FNR; next }
+       { b[FNR] = $1; nb = FNR }
+       END { if (na != nb) { print 1e9; exit }
+             m = 0; for (i = 1; i <= na; i++) { d = a[i] - b[i]; if (d < 0) d = -d; if (d > m) m = d }
+             printf "%.6g\n", m }' "$1" "$2"
+}
