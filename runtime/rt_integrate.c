@@ -281,7 +281,13 @@ static void rk4_loop(RtRun *r, Rk4 *g) {
   double *const *y = r->cols;
   const double *const *yc = (const double *const *)r->cols;
   const double *const *tc = (const double *const *)tmp;
-  m->rhs(yc, K1, r->cols, r->P, 0, n, 0.0);
+  /* Stimulus windows switch on and off at step boundaries.  The stages at
+   * a step's ends are evaluated a hair inside the step (eps = 1e-9 dt), so
+   * k1 sees a window that opens at t and k4 does not see one that opens at
+   * t + dt: otherwise a whole 1/6 of a step of current would leak across
+   * the edge and make the scheme first order there. */
+  const double eps = 1e-9 * dt;
+  m->rhs(yc, K1, r->cols, r->P, 0, n, eps);
   for (int64_t k = 0; k < r->nsteps; k++) {
     double t = (double)k * dt, t1 = (double)(k + 1) * dt;
     save_spike_state(r);
@@ -291,7 +297,7 @@ static void rk4_loop(RtRun *r, Rk4 *g) {
     axpy_cols(ns, n, tmp, y, 0.5 * dt, K2);
     m->rhs(tc, K3, r->cols, r->P, 0, n, t + 0.5 * dt);
     axpy_cols(ns, n, tmp, y, dt, K3);
-    m->rhs(tc, K4, r->cols, r->P, 0, n, t1);
+    m->rhs(tc, K4, r->cols, r->P, 0, n, t1 - eps);
     for (int32_t j = 0; j < ns; j++) {
       double *yj = y[j];
       const double *k1 = K1[j], *k2 = K2[j], *k3 = K3[j], *k4 = K4[j];
@@ -299,7 +305,7 @@ static void rk4_loop(RtRun *r, Rk4 *g) {
     }
     /* k1 of the next step is the derivative at the end of this one, so the
      * Hermite interpolant of the spike state costs no extra rhs call. */
-    m->rhs(yc, K1, r->cols, r->P, 0, n, t1);
+    m->rhs(yc, K1, r->cols, r->P, 0, n, t1 + eps);
     detect_hermite(r, NULL, r->deriv_old, NULL, spikes_on(r) ? K1[sp] : NULL, t, t1);
     if (!end_step(r, k, t1)) return;
   }
