@@ -30,7 +30,7 @@ struct CgModule {
 
 /* Lazily created helper functions (internal, alwaysinline). */
 typedef enum CgHelper {
-  CG_H_EXP, CG_H_EXPRELR, CG_H_SIGMOID, CG_H_TANH, CG_H_COUNT
+  CG_H_EXP, CG_H_EXPRELR, CG_H_PHI1, CG_H_SIGMOID, CG_H_TANH, CG_H_COUNT
 } CgHelper;
 
 /* State of one cg_build: builder, cached types, the first error. */
@@ -87,6 +87,8 @@ LLVMValueRef cg_derived(Cg *cg, CgEnv *env, int d);
 /* ---- codegen_math.c ----------------------------------------------------- */
 LLVMValueRef cg_math_exp(Cg *cg, LLVMValueRef x);
 LLVMValueRef cg_math_exprelr(Cg *cg, LLVMValueRef x);
+/* phi1(x) = (exp(x) - 1)/x = 1/exprelr(x), 1 at x == 0 (one division). */
+LLVMValueRef cg_math_phi1(Cg *cg, LLVMValueRef x);
 LLVMValueRef cg_math_sigmoid(Cg *cg, LLVMValueRef x);
 LLVMValueRef cg_math_tanh(Cg *cg, LLVMValueRef x);
 /* llvm.<name>.f64 with one or two double arguments ("sqrt", "fabs",

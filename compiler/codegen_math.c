@@ -217,6 +217,37 @@ static LLVMValueRef build_exprelr(Cg *cg)
   return fn;
 }
 
+/* phi1(x) = expm1(x)/x: the exact-exponential update x + h (a + b x) phi1(b h)
+ * needs it, and it costs one division where 1/exprelr costs two. */
+static LLVMValueRef build_phi1(Cg *cg)
+{
+  LLVMBuilderRef b;
+  LLVMValueRef x;
+  LLVMValueRef fn = helper_begin(cg, "msn.phi1", &b, &x);
+  LLVMValueRef xc = clamp_below(cg, b, clamp_above(cg, b, x, 40.0), -40.0);
+  /* one division shared by every branch: the selects below evaluate them all */
+  LLVMValueRef rx = LLVMBuildFDiv(b, num(cg, 1.0), x, "");
+  LLVMValueRef main = LLVMBuildFMul(b, expm1_core(cg, b, xc), rx, "");
+  /* 1 + x/2 + x^2/6 */
+  LLVMValueRef series = LLVMBuildFMul(b, x, num(cg, 1.0 / 6.0), "");
+  series = LLVMBuildFAdd(b, series, num(cg, 0.5), "");
+  series = LLVMBuildFAdd(b, LLVMBuildFMul(b, series, x, ""), num(cg, 1.0), "");
+  /* x > 40: exp(x)/x (inf beyond the range of exp); x < -40: -1/x to double precision */
+  LLVMValueRef big = LLVMBuildFMul(b, call_helper(cg, b, cg->helper[CG_H_EXP], x), rx, "");
+  LLVMValueRef small = LLVMBuildFNeg(b, rx, "");
+  LLVMValueRef ax = intrinsic_at(cg, b, "fabs", x, NULL);
+  LLVMValueRef y = main;
+  LLVMValueRef c = LLVMBuildFCmp(b, LLVMRealOLT, ax, num(cg, 1e-5), "");
+  y = LLVMBuildSelect(b, c, series, y, "");
+  c = LLVMBuildFCmp(b, LLVMRealOGT, x, num(cg, 40.0), "");
+  y = LLVMBuildSelect(b, c, big, y, "");
+  c = LLVMBuildFCmp(b, LLVMRealOLT, x, num(cg, -40.0), "");
+  y = LLVMBuildSelect(b, c, small, y, "");
+  c = LLVMBuildFCmp(b, LLVMRealUNO, x, x, "");
+  helper_end(b, LLVMBuildSelect(b, c, x, y, "phi1"));
+  return fn;
+}
+
 /* e = exp(-|x|): 1/(1 + e) for x >= 0, e/(1 + e) below (no overflow, and
  * accurate in the far negative tail). */
 static LLVMValueRef build_sigmoid(Cg *cg)
@@ -253,6 +284,7 @@ static LLVMValueRef helper(Cg *cg, CgHelper h)
   switch (h) {
   case CG_H_EXP: cg->helper[h] = build_exp(cg); break;
   case CG_H_EXPRELR: cg->helper[h] = build_exprelr(cg); break;
+  case CG_H_PHI1: cg->helper[h] = build_phi1(cg); break;
   case CG_H_SIGMOID: cg->helper[h] = build_sigmoid(cg); break;
   case CG_H_TANH: cg->helper[h] = build_tanh(cg); break;
   default: break;
@@ -262,6 +294,7 @@ static LLVMValueRef helper(Cg *cg, CgHelper h)
 
 LLVMValueRef cg_math_exp(Cg *cg, LLVMValueRef x) { return call_helper(cg, cg->b, helper(cg, CG_H_EXP), x); }
 LLVMValueRef cg_math_exprelr(Cg *cg, LLVMValueRef x) { return call_helper(cg, cg->b, helper(cg, CG_H_EXPRELR), x); }
+LLVMValueRef cg_math_phi1(Cg *cg, LLVMValueRef x) { return call_helper(cg, cg->b, helper(cg, CG_H_PHI1), x); }
 LLVMValueRef cg_math_sigmoid(Cg *cg, LLVMValueRef x) { return call_helper(cg, cg->b, helper(cg, CG_H_SIGMOID), x); }
 LLVMValueRef cg_math_tanh(Cg *cg, LLVMValueRef x) { return call_helper(cg, cg->b, helper(cg, CG_H_TANH), x); }
 

@@ -327,15 +327,16 @@ static LLVMValueRef state_expr(Cg *cg, Kernel *K, CgEnv *env, int k, const char 
   return cg_expr(cg, env, e);
 }
 
-/* x + dt (a + b x) / exprelr(b dt): the exact solution of x' = a + b x,
- * the same as x_inf + (x - x_inf) exp(b dt) but finite when b = 0. */
+/* x + dt (a + b x) phi1(b dt), phi1(y) = (e^y - 1)/y: the exact solution
+ * of x' = a + b x, the same as x_inf + (x - x_inf) exp(b dt) but finite
+ * when b = 0. */
 static LLVMValueRef cnexp_update(Cg *cg, LLVMValueRef x, LLVMValueRef a, LLVMValueRef b,
                                  LLVMValueRef dt)
 {
   LLVMBuilderRef B = cg->b;
   LLVMValueRef f = LLVMBuildFAdd(B, a, LLVMBuildFMul(B, b, x, ""), "");
-  LLVMValueRef g = cg_math_exprelr(cg, LLVMBuildFMul(B, b, dt, ""));
-  LLVMValueRef d = LLVMBuildFDiv(B, LLVMBuildFMul(B, dt, f, ""), g, "");
+  LLVMValueRef g = cg_math_phi1(cg, LLVMBuildFMul(B, b, dt, ""));
+  LLVMValueRef d = LLVMBuildFMul(B, LLVMBuildFMul(B, dt, f, ""), g, "");
   return LLVMBuildFAdd(B, x, d, "");
 }
 

@@ -58,6 +58,16 @@ static double fold(MirOp op, double x, double y) {
   }
 }
 
+/* Made of constants and parameters only.  (A parameter that turns out to
+ * vary per instance is still correct here, its reciprocal is just not
+ * hoisted out of the loop.) */
+static bool invariant(const MirExpr *e) {
+  if (!e) return true;
+  if (e->op == MIR_CONST || e->op == MIR_PARAM) return true;
+  if (e->op == MIR_STATE || e->op == MIR_DERIVED || e->op == MIR_TIME || e->op == MIR_WINDOW) return false;
+  return invariant(e->a) && invariant(e->b) && invariant(e->c);
+}
+
 MirExpr *mir_bin(Arena *a, MirOp op, MirExpr *x, MirExpr *y) {
   if (x->op == MIR_CONST && y->op == MIR_CONST) return mir_const(a, fold(op, x->value, y->value));
   switch (op) {
@@ -81,6 +91,13 @@ MirExpr *mir_bin(Arena *a, MirOp op, MirExpr *x, MirExpr *y) {
   case MIR_DIV:
     if (mir_is_const(x, 0)) return mir_const(a, 0);
     if (mir_is_const(y, 1)) return x;
+    /* x / c as x * (1/c): within an ulp, and a multiplication costs a
+     * fraction of a division in the vectorised kernels */
+    if (y->op == MIR_CONST && y->value != 0 && isfinite(1 / y->value) && isnormal(1 / y->value))
+      return mir_bin(a, MIR_MUL, x, mir_const(a, 1 / y->value));
+    /* x / p for p made of parameters only: the reciprocal is hoisted out of
+     * the loop over instances */
+    if (x->op != MIR_CONST && invariant(y)) return mir_bin(a, MIR_MUL, x, mir_bin(a, MIR_DIV, mir_const(a, 1), y));
     break;
   default: break;
   }
