@@ -133,6 +133,20 @@ bool msnc_load(Compilation *c, const char *path) {
   return load_file(c, path, (Loc){0}, NULL);
 }
 
+/* The main file from memory (the fuzz harness): text is parsed as if it
+ * were the file `path`, which is not read; its imports resolve as usual. */
+bool msnc_load_string(Compilation *c, const char *path, const char *text) {
+  c->main_path = path;
+  SrcFile *f = srcfile_from_string(path, text);
+  vec_push(c->arena, &c->prog.files, f);
+  Loading me = {f->real, NULL};
+  PtrVec decls = {0};
+  bool ok = parse_file(c->arena, &c->diag, f, &decls);
+  ok &= load_imports(c, &decls, 0, &me);
+  for (int i = 0; i < decls.n; i++) vec_push(c->arena, &c->prog.decls, decls.v[i]);
+  return ok;
+}
+
 bool msnc_check(Compilation *c) {
   bool ok = sema_check(c->arena, &c->diag, &c->prog, &c->sim);
   if (ok && !c->sim.cell) {

@@ -30,6 +30,9 @@ void msnc_free(Compilation *c);
  * msnc runs from its build tree, else the installed one. */
 char *msnc_stdlib_dir(void);
 bool msnc_load(Compilation *c, const char *path);
+/* The main file from memory, as if read from path (imports resolve from
+ * there); for the fuzz harness. */
+bool msnc_load_string(Compilation *c, const char *path, const char *text);
 bool msnc_check(Compilation *c);
 Mir *msnc_lower(Compilation *c);
 

@@ -970,10 +970,11 @@ static void declare_globals(Sema *S, Program *prog) {
     s->decl = d;
     d->sym = s;
   }
+  /* the scales only shape messages ("mV", not "V"): values fold to SI */
   Sym *v = declare(S, &S->membrane, SYM_V, "V", (Loc){0});
-  v->unit = unit_of("V");
+  v->unit = unit_of("mV");
   Sym *t = declare(S, &S->membrane, SYM_TIME, "t", (Loc){0});
-  t->unit = unit_of("s");
+  t->unit = unit_of("ms");
   declare(S, &S->membrane, SYM_CELSIUS, "celsius", (Loc){0});
 }
 
