@@ -443,11 +443,28 @@ static void apply_simulate(Lower *L) {
   m->record_spikes = sim->record_spikes || (!sim->records.n && m->spike_state >= 0);
   for (int i = 0; i < sim->vary.n; i++) {
     VarySpec *v = sim->vary.v[i];
+    MirParam *p = NULL;
     for (int k = 0; k < m->nparams; k++)
-      if (strcmp(m->params[k].name, v->name) == 0) {
-        m->params[k].per_instance = true;
-        m->params[k].inst_values = v->values;
-      }
+      if (strcmp(m->params[k].name, v->name) == 0) p = &m->params[k];
+    if (!p) {
+      diag_error(L->diag, v->loc, "E0407", "cannot vary '%s': the model has no such parameter", v->name);
+      StrBuf b = {0};
+      for (int k = 0; k < m->nparams; k++) sb_printf(&b, "%s%s", k ? ", " : "", m->params[k].name);
+      char *names = sb_take(&b);
+      diag_note(L->diag, (Loc){0}, "the parameters are: %s", names);
+      free(names);
+      continue;
+    }
+    Unit pu = units_one();
+    for (int d = 0; d < 6; d++) pu.e[d] = p->dim[d];
+    if (!units_same_dim(pu, v->unit)) {
+      char b[96];
+      diag_error(L->diag, v->loc, "E0304", "the values of vary %s must be in %s like the parameter, but they are in %s",
+                 v->name, p->unit, units_format(v->unit, b, sizeof b));
+      continue;
+    }
+    p->per_instance = true;
+    p->inst_values = v->values;
   }
   int n = sim->records.n ? sim->records.n : 1;
   m->records = arena_alloc(L->A, sizeof(MirRecord) * (size_t)n);
@@ -475,8 +492,18 @@ static void apply_simulate(Lower *L) {
 
 Mir *msnc_lower(Compilation *c) {
   if (!c->sim.cell) {
-    diag_error(&c->diag, (Loc){0}, "E0600", "%s has nothing to simulate: it defines no cell", c->main_path);
-    diag_note(&c->diag, (Loc){0}, "add a cell, or a simulate block with `model NAME`");
+    int ncells = 0;
+    for (int i = 0; i < c->prog.decls.n; i++) {
+      Decl *d = c->prog.decls.v[i];
+      ncells += d->kind == DC_CELL && d->file == c->prog.files.v[0];
+    }
+    if (ncells == 0) {
+      diag_error(&c->diag, (Loc){0}, "E0600", "%s has nothing to simulate: it defines no cell", c->main_path);
+      diag_note(&c->diag, (Loc){0}, "add a cell; a file of channels is a library to import (msnc check accepts it)");
+    } else {
+      diag_error(&c->diag, (Loc){0}, "E0600", "%s defines %d cells; say which one to simulate", c->main_path, ncells);
+      diag_note(&c->diag, (Loc){0}, "add simulate { model NAME }");
+    }
     return NULL;
   }
   Lower L = {.c = c, .A = c->arena, .diag = &c->diag};

@@ -93,9 +93,12 @@ static int parse_args(int argc, char **argv, Options *o) {
 
 /* ---- the front end --------------------------------------------------------- */
 
-static Mir *front_end(Compilation *c, const Options *o) {
+static Mir *front_end(Compilation *c, const Options *o, bool *library) {
   c->diag.werror = o->werror;
   if (!msnc_load(c, o->input) || !msnc_check(c)) return NULL;
+  /* a file of channels and gates has nothing to simulate: check it alone */
+  *library = !c->sim.cell && strcmp(o->command, "check") == 0;
+  if (*library) return NULL;
   Mir *m = msnc_lower(c);
   if (c->diag.nerrors) return NULL;
   return m;
@@ -258,8 +261,10 @@ static int cmd_emit_llvm(const Options *o, Mir *m) {
 
 int main(int argc, char **argv) {
   Options o = {0};
+  bool run = argc > 1 && strcmp(argv[1], "run") == 0;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--") == 0) break;
+    if (run && i > 1 && argv[i][0] != '-') break; /* the model: the program's own options follow */
     if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
       fputs(usage, stdout);
       return 0;
@@ -268,7 +273,6 @@ int main(int argc, char **argv) {
       printf("msnc %s (LLVM 19)\n", MSN_VERSION);
       return 0;
     }
-    if (i == 1 && strcmp(argv[i], "run") == 0) break; /* the program's own options follow */
   }
   int rc = parse_args(argc, argv, &o);
   if (rc) return rc;
@@ -281,11 +285,13 @@ int main(int argc, char **argv) {
 
   Compilation c;
   msnc_init(&c, stderr);
-  Mir *m = front_end(&c, &o);
+  bool library = false;
+  Mir *m = front_end(&c, &o, &library);
   if (!m) {
-    report_failure(&c);
+    rc = library && !c.diag.nerrors ? 0 : 1;
+    if (rc) report_failure(&c);
     msnc_free(&c);
-    return 1;
+    return rc;
   }
   if (strcmp(o.command, "check") == 0) rc = 0;
   else if (strcmp(o.command, "info") == 0) mir_print_info(stdout, m);

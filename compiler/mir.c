@@ -224,9 +224,11 @@ void mir_print_info(FILE *out, const Mir *m) {
   fprintf(out, "\nstates (%d):\n", m->nstates);
   for (int i = 0; i < m->nstates; i++) {
     const MirState *s = &m->states[i];
-    fprintf(out, "  %-10s [%s]  solver %-6s %s\n", s->name, s->unit,
-            m->method == MIR_METHOD_STAGGERED ? solver_name(s->solver) : (m->method == MIR_METHOD_RK4 ? "rk4" : "rk45"),
-            s->why ? s->why : "");
+    if (m->method == MIR_METHOD_STAGGERED)
+      fprintf(out, "  %-10s [%s]  solver %-6s %s\n", s->name, s->unit, solver_name(s->solver), s->why ? s->why : "");
+    else
+      fprintf(out, "  %-10s [%s]  solver %s (all states advance together)\n", s->name, s->unit,
+              m->method == MIR_METHOD_RK4 ? "rk4" : "rk45");
   }
   fprintf(out, "\nparameters (%d):\n", m->nparams);
   for (int i = 0; i < m->nparams; i++) {
@@ -250,6 +252,7 @@ void mir_print_info(FILE *out, const Mir *m) {
   }
   if (m->spike_state >= 0) {
     const MirState *s = &m->states[m->spike_state];
-    fprintf(out, "\nspikes: %s crosses %g %s upwards\n", s->name, m->spike_threshold / s->scale, s->unit);
+    fprintf(out, "\nspikes: %s crosses %g%s%s upwards\n", s->name, m->spike_threshold / s->scale,
+            strcmp(s->unit, "1") ? " " : "", strcmp(s->unit, "1") ? s->unit : "");
   }
 }

@@ -25,6 +25,7 @@ struct Sema {
   Program *prog;
   Scope global, membrane;
   int func_depth;
+  Decl *channel; /* the channel being checked (its gates may be used) */
 };
 
 static bool check_expr(Sema *S, Scope *sc, Expr *e);
@@ -39,6 +40,25 @@ char *sema_unit_text(Unit u, char *buf, size_t len) {
   else if (units_is_dimensionless(u)) snprintf(buf, len, "a plain number");
   else snprintf(buf, len, "%s", tmp);
   return buf;
+}
+
+/* "in mV (voltage)", or "a plain number", to follow "is" or "must be". */
+static char *in_unit(Unit u, char *buf, size_t len) {
+  if (units_is_dimensionless(u)) return snprintf(buf, len, "a plain number"), buf;
+  char tmp[128];
+  snprintf(buf, len, "in %s", sema_unit_text(u, tmp, sizeof tmp));
+  return buf;
+}
+
+/* The value of a number written without a unit (also -65), for hints. */
+static bool bare_number(const Expr *e, double *v) {
+  if (!e->bare) return false;
+  const Expr *x = e;
+  double sign = 1;
+  while (x->kind == EX_NEG) { sign = -sign; x = x->a; }
+  if (x->kind != EX_NUM) return false;
+  *v = sign * x->num;
+  return true;
 }
 
 /* The unit a neuroscientist would write for a dimension (mV rather than V,
@@ -114,7 +134,7 @@ static Sym *new_sym(Sema *S, SymKind kind, const char *name, Loc loc) {
 static Sym *declare(Sema *S, Scope *sc, SymKind kind, const char *name, Loc loc) {
   Sym *old = scope_find_local(sc, name);
   if (old) {
-    diag_error(S->diag, loc, "E0202", "'%s' is already defined in this block", name);
+    diag_error(S->diag, loc, "E0202", sc == &S->global ? "'%s' is already defined" : "'%s' is already defined in this block", name);
     if (old->loc.file) diag_note(S->diag, old->loc, "the first definition of '%s' is here", name);
     return old;
   }
@@ -169,24 +189,28 @@ static bool same_dim(Sema *S, Expr *whole, Expr *a, Expr *b, const char *what) {
   sema_unit_text(a->unit, ua, sizeof ua);
   sema_unit_text(b->unit, ub, sizeof ub);
   diag_error(S->diag, whole->loc, "E0301", "cannot %s %s and %s", what, ua, ub);
-  Expr *bare = a->bare && a->kind == EX_NUM ? a : b->bare && b->kind == EX_NUM ? b : NULL;
+  double v;
+  Expr *bare = bare_number(a, &v) ? a : bare_number(b, &v) ? b : NULL;
   Expr *other = bare == a ? b : a;
   if (bare && !units_is_dimensionless(other->unit)) {
     char uo[96];
     unit_hint(other->unit, uo, sizeof uo);
-    diag_note(S->diag, bare->loc, "this number has no unit; write it with one, e.g. %g %s", bare->num, uo);
+    diag_note(S->diag, bare->loc, "this number has no unit; write it with one, e.g. %g %s", v, uo);
   }
   return false;
 }
 
-static bool need_dimensionless(Sema *S, Expr *arg, const char *fn) {
+/* arg must be a plain number; role says what it is ("the argument of
+ * exp", "an exponent"); fn, when given, is the function for the hint. */
+static bool need_dimensionless(Sema *S, Expr *arg, const char *role, const char *fn) {
   if (units_is_dimensionless(arg->unit)) return true;
   char u[128];
-  sema_unit_text(arg->unit, u, sizeof u);
-  diag_error(S->diag, arg->loc, "E0303", "the argument of %s must be a plain number, but it is in %s", fn, u);
+  diag_error(S->diag, arg->loc, "E0303", "%s must be a plain number, but it is %s", role,
+             in_unit(arg->unit, u, sizeof u));
   char us[96];
   unit_hint(arg->unit, us, sizeof us);
-  diag_note(S->diag, (Loc){0}, "divide by a reference quantity, e.g. %s(x / (1 %s))", fn, us);
+  if (fn) diag_note(S->diag, (Loc){0}, "divide by a reference quantity, e.g. %s(x / (1 %s))", fn, us);
+  else diag_note(S->diag, (Loc){0}, "divide by a reference quantity, e.g. x / (1 %s)", us);
   return false;
 }
 
@@ -217,7 +241,7 @@ static bool check_call_builtin(Sema *S, Scope *sc, Expr *e, const Builtin *b) {
   case MIR_FN_POW: {
     double n;
     if (units_is_dimensionless(x->unit)) {
-      if (!need_dimensionless(S, y, "the exponent of pow")) return false;
+      if (!need_dimensionless(S, y, "the exponent of pow", NULL)) return false;
       e->unit = units_one();
       return true;
     }
@@ -230,12 +254,27 @@ static bool check_call_builtin(Sema *S, Scope *sc, Expr *e, const Builtin *b) {
   }
   default:
     e->unit = units_one();
-    return need_dimensionless(S, x, b->name);
+    char role[64];
+    snprintf(role, sizeof role, "the argument of %s", b->name);
+    return need_dimensionless(S, x, role, b->name);
   }
+}
+
+/* Does expression e call function target, directly or through others? */
+static bool reaches(Sema *S, const Expr *e, const Decl *target, int depth) {
+  if (!e || depth > 64) return depth > 64;
+  if (e->kind == EX_CALL) {
+    Sym *f = scope_find_local(&S->global, e->name);
+    if (f && f->kind == SYM_FUNC && (f->decl == target || reaches(S, f->decl->e, target, depth + 1))) return true;
+  }
+  for (int i = 0; i < e->args.n; i++)
+    if (reaches(S, e->args.v[i], target, depth)) return true;
+  return reaches(S, e->a, target, depth) || reaches(S, e->b, target, depth) || reaches(S, e->c, target, depth);
 }
 
 static bool check_call_user(Sema *S, Scope *sc, Expr *e, Sym *f) {
   Decl *d = f->decl;
+  if (f->recursive) return false; /* reported at its definition */
   if (e->args.n != d->params.n) {
     diag_error(S->diag, e->loc, "E0204", "%s takes %d argument%s, but %d %s given", f->name, d->params.n,
                d->params.n == 1 ? "" : "s", e->args.n, e->args.n == 1 ? "was" : "were");
@@ -245,10 +284,7 @@ static bool check_call_user(Sema *S, Scope *sc, Expr *e, Sym *f) {
   bool ok = true;
   for (int i = 0; i < e->args.n; i++) ok &= check_expr(S, sc, e->args.v[i]);
   if (!ok) return false;
-  if (S->func_depth > 32) {
-    diag_error(S->diag, e->loc, "E0213", "function %s calls itself (recursion is not allowed)", f->name);
-    return false;
-  }
+  if (S->func_depth > 64) return false; /* cannot happen without recursion */
   /* functions are unit-polymorphic: check the body with these argument units */
   Scope args = {.parent = &S->global};
   for (int i = 0; i < d->params.n; i++) {
@@ -271,6 +307,27 @@ static bool check_call_user(Sema *S, Scope *sc, Expr *e, Sym *f) {
 
 static bool check_name(Sema *S, Scope *sc, Expr *e) {
   Sym *s = scope_find(sc, e->name);
+  Sym *builtin = scope_find_local(&S->membrane, e->name);
+  if (builtin && s != builtin && (!s || s->kind == SYM_GATE || s->kind == SYM_CHANNEL || s->kind == SYM_CELL ||
+                                  s->kind == SYM_FUNC)) {
+    /* V, t or celsius where there is no membrane: a function body or the
+     * simulate block */
+    diag_error(S->diag, e->loc, "E0222", "'%s' is not available here", e->name);
+    diag_note(S->diag, (Loc){0}, S->func_depth ? "a function sees only its arguments: pass %s as an argument"
+                                               : "%s exists inside gates, channels and cells", e->name);
+    return false;
+  }
+  if (s && S->func_depth && s->kind != SYM_ARG && s->kind != SYM_UNIT) {
+    diag_error(S->diag, e->loc, "E0222", "'%s' is not available in a function", e->name);
+    diag_note(S->diag, (Loc){0}, "a function sees only its arguments: pass %s as an argument", e->name);
+    return false;
+  }
+  if (s && s->kind == SYM_GATE && !s->stmt && !S->channel) {
+    diag_error(S->diag, e->loc, "E0223", "gate %s can only be used inside a channel", e->name);
+    diag_note(S->diag, s->loc, "a gate is a gating variable of the channel whose current uses it");
+    return false;
+  }
+  if (s && s->bad) return false; /* its definition was already reported */
   if (!s) {
     Unit u;
     if (units_lookup(e->name, &u)) {
@@ -317,7 +374,7 @@ static bool check_binary(Sema *S, Scope *sc, Expr *e) {
   case OP_DIV: e->unit = units_div(a->unit, b->unit); break;
   case OP_POW: {
     double n;
-    if (!units_is_dimensionless(b->unit)) return need_dimensionless(S, b, "an exponent");
+    if (!units_is_dimensionless(b->unit)) return need_dimensionless(S, b, "an exponent", NULL);
     if (units_is_dimensionless(a->unit)) { e->unit = units_one(); break; }
     if (!sema_const_value(b, &n) || n != floor(n) || fabs(n) > 64) {
       char u[128];
@@ -333,7 +390,7 @@ static bool check_binary(Sema *S, Scope *sc, Expr *e) {
     e->unit = units_one();
     break;
   case OP_AND: case OP_OR:
-    if (!need_dimensionless(S, a, binop_text(e->op)) || !need_dimensionless(S, b, binop_text(e->op)))
+    if (!need_dimensionless(S, a, "a condition", NULL) || !need_dimensionless(S, b, "a condition", NULL))
       return false;
     e->unit = units_one();
     break;
@@ -379,14 +436,14 @@ static bool check_expr(Sema *S, Scope *sc, Expr *e) {
   case EX_NOT:
     if (!check_expr(S, sc, e->a)) return false;
     e->unit = units_one();
-    return need_dimensionless(S, e->a, "!");
+    return need_dimensionless(S, e->a, "a condition", NULL);
   case EX_BINARY: return check_binary(S, sc, e);
   case EX_COND: {
     bool ok = check_expr(S, sc, e->a);
     ok &= check_expr(S, sc, e->b);
     ok &= check_expr(S, sc, e->c);
     if (!ok) return false;
-    if (!need_dimensionless(S, e->a, "a condition")) return false;
+    if (!need_dimensionless(S, e->a, "a condition", NULL)) return false;
     if (!same_dim(S, e, e->b, e->c, "choose between")) return false;
     e->unit = e->b->unit;
     return true;
@@ -402,14 +459,14 @@ static bool checked(const Expr *e) { return e->unit.scale != 0; }
 static bool expect_unit(Sema *S, Expr *e, Unit want, const char *what) {
   if (units_same_dim(e->unit, want)) return true;
   if (is_zero_literal(e)) { e->unit = want; return true; }
-  char got[128], need[128];
-  sema_unit_text(e->unit, got, sizeof got);
-  sema_unit_text(want, need, sizeof need);
-  diag_error(S->diag, e->loc, "E0304", "%s must be in %s, but it is in %s", what, need, got);
-  if (e->bare && e->kind == EX_NUM) {
+  char got[160], need[160];
+  diag_error(S->diag, e->loc, "E0304", "%s must be %s, but it is %s", what, in_unit(want, need, sizeof need),
+             in_unit(e->unit, got, sizeof got));
+  double v;
+  if (bare_number(e, &v)) {
     char us[96];
     unit_hint(want, us, sizeof us);
-    diag_note(S->diag, (Loc){0}, "write the number with its unit, e.g. %g %s", e->num, us);
+    diag_note(S->diag, (Loc){0}, "write the number with its unit, e.g. %g %s", v, us);
   }
   return false;
 }
@@ -519,7 +576,10 @@ static void check_param(Sema *S, Scope *sc, Stmt *st) {
   p->stmt = st;
   st->sym = p;
   Scope cs = {.parent = sc, .constant = true};
-  if (!check_expr(S, &cs, st->e)) return;
+  if (!check_expr(S, &cs, st->e)) {
+    p->bad = true;
+    return;
+  }
   p->unit = st->e->unit;
   if (!sema_const_value(st->e, &p->value)) {
     diag_error(S->diag, st->e->loc, "E0207", "the value of parameter '%s' must be a constant", st->name);
@@ -556,24 +616,34 @@ static Sym *find_state(Scope *sc, const char *name) {
 
 static void check_state_stmt(Sema *S, Scope *sc, Stmt *st) {
   Sym *s = scope_find_local(sc, st->name);
-  if (st->e && check_expr(S, sc, st->e) && s) s->unit = st->e->unit;
+  if (!st->e || !s) return;
+  Scope cs = {.parent = sc, .constant = true};
+  if (check_expr(S, &cs, st->e)) s->unit = st->e->unit;
+  else s->bad = true;
 }
 
-static void check_ode(Sema *S, Scope *sc, Stmt *st) {
+static void check_ode(Sema *S, Scope *sc, Stmt *st, PtrVec *seen) {
+  if (strcmp(st->name, "V") == 0 && !scope_find_local(sc, "V")) {
+    diag_error(S->diag, st->name_loc, "E0212", "V' is given by the membrane equation; add channels or stimuli instead");
+    return;
+  }
   Sym *x = find_state(sc, st->name);
+  for (int i = 0; x && i < seen->n; i++)
+    if (((Stmt *)seen->v[i])->sym == x) {
+      diag_error(S->diag, st->name_loc, "E0224", "%s' is given twice", st->name);
+      diag_note(S->diag, ((Stmt *)seen->v[i])->name_loc, "the first equation for %s is here", st->name);
+      return;
+    }
   if (!x) {
     Sym *other = scope_find(sc, st->name);
     diag_error(S->diag, st->name_loc, "E0211", "%s' = ... needs '%s' to be a state of this block%s", st->name,
                st->name, other ? "" : " (declare it with `state`)");
     return;
   }
-  if (x->kind == SYM_V) {
-    diag_error(S->diag, st->name_loc, "E0212", "V' is given by the membrane equation; add channels or stimuli instead");
-    return;
-  }
   st->sym = x;
+  vec_push(S->A, seen, st);
   if (!check_expr(S, sc, st->e)) return;
-  Unit want = units_div(x->unit, unit_of("s"));
+  Unit want = units_div(x->unit, unit_of("ms"));
   char what[96];
   snprintf(what, sizeof what, "the right-hand side of %s'", st->name);
   expect_unit(S, st->e, want, what);
@@ -585,11 +655,12 @@ static void check_def(Sema *S, Scope *sc, Stmt *st) {
   s->stmt = st;
   st->sym = s;
   if (ok) s->unit = st->e->unit;
+  else s->bad = true;
 }
 
 static void check_gate(Sema *S, Scope *parent, Decl *g) {
   Scope sc = {.parent = parent};
-  Stmt *alpha = NULL, *beta = NULL, *inf = NULL, *tau = NULL;
+  Stmt *alpha = NULL, *beta = NULL, *inf = NULL, *tau = NULL, *q10 = NULL;
   for (int i = 0; i < g->body.n; i++) {
     Stmt *st = g->body.v[i];
     switch (st->kind) {
@@ -602,6 +673,12 @@ static void check_gate(Sema *S, Scope *parent, Decl *g) {
       break;
     case ST_PARAM: check_param(S, &sc, st); break;
     case ST_Q10: {
+      if (q10) {
+        diag_error(S->diag, st->loc, "E0226", "gate %s has two q10 factors", g->name);
+        diag_note(S->diag, q10->loc, "the first one is here");
+        break;
+      }
+      q10 = st;
       Scope cs = {.parent = &sc, .constant = true};
       if (check_expr(S, &cs, st->e)) expect_unit(S, st->e, units_one(), "a q10 factor");
       if (check_expr(S, &cs, st->e2)) expect_unit(S, st->e2, units_one(), "the reference temperature (degrees Celsius)");
@@ -617,7 +694,7 @@ static void check_gate(Sema *S, Scope *parent, Decl *g) {
     default: not_allowed(S, st, "gate", "a gate holds alpha/beta or inf/tau, local definitions, q10 and param");
     }
   }
-  Unit rate = unit_of("1/s"), time = unit_of("s");
+  Unit rate = unit_of("1/ms"), time = unit_of("ms");
   if (alpha && beta && !inf && !tau) {
     if (checked(alpha->e)) expect_unit(S, alpha->e, rate, "alpha (an opening rate)");
     if (checked(beta->e)) expect_unit(S, beta->e, rate, "beta (a closing rate)");
@@ -635,13 +712,15 @@ static void check_channel(Sema *S, Decl *ch) {
   Scope sc = {.parent = &S->membrane};
   declare_block(S, &sc, ch);
   int ncurrent = 0;
+  PtrVec odes = {0};
+  S->channel = ch;
   for (int i = 0; i < ch->body.n; i++) {
     Stmt *st = ch->body.v[i];
     switch (st->kind) {
     case ST_PARAM: check_param(S, &sc, st); break;
     case ST_DEF: check_def(S, &sc, st); break;
     case ST_STATE: check_state_stmt(S, &sc, st); break;
-    case ST_ODE: check_ode(S, &sc, st); break;
+    case ST_ODE: check_ode(S, &sc, st, &odes); break;
     case ST_GATE: check_gate(S, &sc, st->decl); break;
     case ST_CURRENT:
       if (ncurrent++) {
@@ -649,30 +728,32 @@ static void check_channel(Sema *S, Decl *ch) {
         break;
       }
       if (check_expr(S, &sc, st->e))
-        expect_unit(S, st->e, unit_of("A/m^2"), "a channel's current (a current density)");
+        expect_unit(S, st->e, unit_of("uA/cm^2"), "a channel's current (a current density)");
       break;
     default: not_allowed(S, st, "channel", NULL);
     }
   }
   if (!ncurrent)
     diag_error(S->diag, ch->name_loc, "E0216", "channel %s has no current", ch->name);
+  S->channel = NULL;
 }
 
 static void check_cell(Sema *S, Decl *cell) {
   Scope sc = {.parent = &S->membrane};
   declare_block(S, &sc, cell);
-  PtrVec inserted = {0};
+  PtrVec inserted = {0}, odes = {0};
+  Stmt *spike = NULL;
   for (int i = 0; i < cell->body.n; i++) {
     Stmt *st = cell->body.v[i];
     switch (st->kind) {
     case ST_PARAM:
       check_param(S, &sc, st);
       if (strcmp(st->name, "Cm") == 0 && checked(st->e))
-        expect_unit(S, st->e, unit_of("F/m^2"), "the membrane capacitance Cm");
+        expect_unit(S, st->e, unit_of("uF/cm^2"), "the membrane capacitance Cm");
       break;
     case ST_DEF: check_def(S, &sc, st); break;
     case ST_STATE: check_state_stmt(S, &sc, st); break;
-    case ST_ODE: check_ode(S, &sc, st); break;
+    case ST_ODE: check_ode(S, &sc, st, &odes); break;
     case ST_INIT: {
       Sym *x = find_state(&sc, st->name);
       if (!x) x = find_state(&S->membrane, st->name);
@@ -720,13 +801,13 @@ static void check_cell(Sema *S, Decl *cell) {
       st->sym = s;
       Scope cs = {.parent = &sc, .constant = true};
       if (check_expr(S, &cs, st->e) &&
-          expect_unit(S, st->e, unit_of("A/m^2"), "a stimulus (a current density such as uA/cm^2)"))
+          expect_unit(S, st->e, unit_of("uA/cm^2"), "a stimulus"))
         s->unit = st->e->unit;
       sema_const_value(st->e, &s->value);
       Expr *w[2] = {st->e2, st->e3};
       double tw[2] = {0, INFINITY};
       for (int k = 0; k < 2; k++)
-        if (w[k] && check_expr(S, &cs, w[k]) && expect_unit(S, w[k], unit_of("s"), "a stimulus time"))
+        if (w[k] && check_expr(S, &cs, w[k]) && expect_unit(S, w[k], unit_of("ms"), "a stimulus time"))
           sema_const_value(w[k], &tw[k]);
       if (tw[0] < 0) diag_error(S->diag, st->e2->loc, "E0220", "a stimulus cannot start before t = 0");
       if (st->e3 && tw[1] < tw[0])
@@ -734,6 +815,12 @@ static void check_cell(Sema *S, Decl *cell) {
       break;
     }
     case ST_SPIKE: {
+      if (spike) {
+        diag_error(S->diag, st->loc, "E0225", "a cell detects spikes on one condition only");
+        diag_note(S->diag, spike->loc, "the first spike condition is here");
+        break;
+      }
+      spike = st;
       Sym *x = scope_find(&sc, st->name);
       if (!x || (x->kind != SYM_V && x->kind != SYM_STATE)) {
         diag_error(S->diag, st->name_loc, "E0221", "spikes are detected on V or a state, not '%s'", st->name);
@@ -753,7 +840,7 @@ static void check_cell(Sema *S, Decl *cell) {
 static const char *settings[] = {"model", "duration", "dt", "method", "tolerance", "celsius", "instances"};
 
 static bool setting_time(Sema *S, Scope *sc, Stmt *st, double *out, const char *what) {
-  if (!check_expr(S, sc, st->e) || !expect_unit(S, st->e, unit_of("s"), what)) return false;
+  if (!check_expr(S, sc, st->e) || !expect_unit(S, st->e, unit_of("ms"), what)) return false;
   if (!sema_const_value(st->e, out)) {
     diag_error(S->diag, st->e->loc, "E0401", "%s must be a constant", what);
     return false;
@@ -773,7 +860,15 @@ static void check_setting(Sema *S, Scope *sc, Stmt *st, SimSpec *sim, Stmt **see
       if (strcmp(r->name, "spikes") == 0) sim->record_spikes = true;
       else vec_push(S->A, &sim->records, r);
     }
-    if (st->e) setting_time(S, sc, st, &sim->record_every, "the recording interval");
+    if (st->e) {
+      if (sim->every_loc.file) {
+        diag_error(S->diag, st->e->loc, "E0404", "the recording interval is set twice");
+        diag_note(S->diag, sim->every_loc, "first set here");
+        return;
+      }
+      sim->every_loc = st->e->loc;
+      setting_time(S, sc, st, &sim->record_every, "the recording interval");
+    }
     return;
   }
   if (st->key == SIM_VARY_RANGE || st->key == SIM_VARY_LIST) return; /* after the model is known */
@@ -803,9 +898,20 @@ static void check_setting(Sema *S, Scope *sc, Stmt *st, SimSpec *sim, Stmt **see
   case 0: { /* model */
     Sym *c = st->e->kind == EX_NAME ? scope_find(&S->global, st->e->name) : NULL;
     if (!c || c->kind != SYM_CELL) {
-      diag_error(S->diag, st->e->loc, "E0405", "model must name a cell");
-      const char *near = st->e->kind == EX_NAME ? closest_name(&S->global, st->e->name) : NULL;
-      if (near) diag_note(S->diag, (Loc){0}, "did you mean '%s'?", near);
+      if (c) {
+        diag_error(S->diag, st->e->loc, "E0405", "model must name a cell, but '%s' is a %s", c->name,
+                   kind_word(c->kind));
+      } else {
+        diag_error(S->diag, st->e->loc, "E0405", "model must name a cell");
+        const char *near = NULL;
+        int bestd = 3;
+        for (int i = 0; st->e->kind == EX_NAME && i < S->global.syms.n; i++) {
+          Sym *g = S->global.syms.v[i];
+          int dist = edit_distance(st->e->name, g->name);
+          if (g->kind == SYM_CELL && dist < bestd) { bestd = dist; near = g->name; }
+        }
+        if (near) diag_note(S->diag, (Loc){0}, "did you mean '%s'?", near);
+      }
       return;
     }
     sim->cell = c->decl;
@@ -841,60 +947,86 @@ static void check_setting(Sema *S, Scope *sc, Stmt *st, SimSpec *sim, Stmt **see
   }
 }
 
-/* Parameters of the cell and its inserted channels, by qualified name:
- * cell parameters plain (Cm, I_ext), channel ones as CHANNEL_NAME (gbar_Na). */
-static Sym *model_param(Sema *S, Decl *cell, const char *name, char **qualified);
-
+/* The values of `vary`: constants of one dimension.  Which parameter they
+ * go to (and whether the dimension is its own) is settled by lowering,
+ * which knows every parameter of the model. */
 static void check_vary(Sema *S, Scope *sc, Stmt *st, SimSpec *sim) {
-  char *q = NULL;
-  Sym *p = sim->cell ? model_param(S, sim->cell, st->name, &q) : NULL;
-  if (!p) {
-    diag_error(S->diag, st->name_loc, "E0407", "vary needs a parameter or stimulus of the model, but '%s' is none", st->name);
-    return;
-  }
+  for (int i = 0; i < sim->vary.n; i++)
+    if (strcmp(((VarySpec *)sim->vary.v[i])->name, st->name) == 0) {
+      diag_error(S->diag, st->name_loc, "E0404", "parameter %s is varied twice", st->name);
+      diag_note(S->diag, ((VarySpec *)sim->vary.v[i])->loc, "first varied here");
+      return;
+    }
   VarySpec *v = arena_alloc(S->A, sizeof *v);
-  v->param = p;
-  v->name = q;
+  v->name = st->name;
+  v->loc = st->name_loc;
   v->values = arena_alloc(S->A, sizeof(double) * (size_t)sim->instances);
+  Expr *first = st->key == SIM_VARY_RANGE ? st->e : st->exprs.n ? st->exprs.v[0] : NULL;
+  if (!first || !check_expr(S, sc, first)) return;
+  v->unit = first->unit;
   if (st->key == SIM_VARY_RANGE) {
     double a, b;
-    bool ok = check_expr(S, sc, st->e) && expect_unit(S, st->e, p->unit, "the values of vary");
-    ok = ok && check_expr(S, sc, st->e2) && expect_unit(S, st->e2, p->unit, "the values of vary");
-    if (!ok || !sema_const_value(st->e, &a) || !sema_const_value(st->e2, &b)) return;
+    if (!check_expr(S, sc, st->e2)) return;
+    if (is_zero_literal(first)) v->unit = first->unit = st->e2->unit; /* from 0 to 20 nA */
+    if (!expect_unit(S, st->e2, v->unit, "the end of the range")) return;
+    if (!sema_const_value(st->e, &a) || !sema_const_value(st->e2, &b)) {
+      diag_error(S->diag, st->e->loc, "E0401", "the range of vary must be constant");
+      return;
+    }
     for (long i = 0; i < sim->instances; i++)
       v->values[i] = sim->instances == 1 ? a : a + (b - a) * (double)i / (double)(sim->instances - 1);
   } else {
     if (st->exprs.n != sim->instances) {
-      diag_error(S->diag, st->name_loc, "E0408", "vary %s lists %d values, but there are %ld instances", st->name,
-                 st->exprs.n, sim->instances);
+      diag_error(S->diag, st->name_loc, "E0408", "vary %s lists %d value%s, but there %s %ld instance%s", st->name,
+                 st->exprs.n, st->exprs.n == 1 ? "" : "s", sim->instances == 1 ? "is" : "are", sim->instances,
+                 sim->instances == 1 ? "" : "s");
+      diag_note(S->diag, (Loc){0}, "set the count with `instances N` before vary");
       return;
     }
     for (int i = 0; i < st->exprs.n; i++) {
       Expr *e = st->exprs.v[i];
-      if (!check_expr(S, sc, e) || !expect_unit(S, e, p->unit, "the values of vary") ||
-          !sema_const_value(e, &v->values[i]))
+      if ((i && (!check_expr(S, sc, e) || !expect_unit(S, e, v->unit, "every value of vary"))) ||
+          !sema_const_value(e, &v->values[i])) {
+        if (!i) diag_error(S->diag, e->loc, "E0401", "the values of vary must be constants");
         return;
+      }
     }
   }
-  for (int i = 0; i < sim->vary.n; i++)
-    if (((VarySpec *)sim->vary.v[i])->param == p)
-      diag_error(S->diag, st->name_loc, "E0404", "parameter %s is varied twice", st->name);
   vec_push(S->A, &sim->vary, v);
+}
+
+/* The only cell of the main file, when there is exactly one. */
+static Decl *only_cell(Program *prog) {
+  Decl *only = NULL;
+  for (int i = 0; i < prog->decls.n; i++) {
+    Decl *d = prog->decls.v[i];
+    if (d->kind == DC_CELL && d->file == prog->files.v[0]) {
+      if (only) return NULL;
+      only = d;
+    }
+  }
+  return only;
 }
 
 static void check_simulate(Sema *S, Decl *d, SimSpec *sim) {
   Scope sc = {.parent = &S->global};
   Stmt *seen[sizeof settings / sizeof settings[0]] = {0};
   for (int i = 0; i < d->body.n; i++) check_setting(S, &sc, d->body.v[i], sim, seen);
+  if (!sim->cell && !seen[0]) sim->cell = only_cell(S->prog);
   if (!sim->cell) {
-    if (!seen[0]) diag_error(S->diag, d->loc, "E0409", "simulate needs a model: add `model NAME` naming a cell");
+    if (!seen[0])
+      diag_error(S->diag, d->loc, "E0409", "simulate needs a model: add `model NAME` naming a cell");
     return;
   }
-  if (sim->dt > sim->duration && seen[1] && seen[2])
-    diag_error(S->diag, seen[2]->e->loc, "E0410", "dt is longer than the duration");
+  if (sim->dt > sim->duration) {
+    Loc at = seen[2] ? seen[2]->e->loc : seen[1] ? seen[1]->e->loc : d->loc;
+    diag_error(S->diag, at, "E0410", "dt (%g ms) is longer than the duration (%g ms)", sim->dt * 1e3,
+               sim->duration * 1e3);
+  }
   if (sim->record_every > 0 && sim->record_every < sim->dt * (1 - 1e-9))
-    diag_warning(S->diag, d->loc, "W0411", "recording every %g ms is finer than dt = %g ms; recording every step",
-                 sim->record_every * 1e3, sim->dt * 1e3);
+    diag_warning(S->diag, sim->every_loc, "W0411",
+                 "recording every %g ms is finer than dt = %g ms; recording every step", sim->record_every * 1e3,
+                 sim->dt * 1e3);
   for (int i = 0; i < d->body.n; i++) {
     Stmt *st = d->body.v[i];
     if (st->key == SIM_VARY_RANGE || st->key == SIM_VARY_LIST) check_vary(S, &sc, st, sim);
@@ -911,48 +1043,6 @@ Decl *sema_find_decl(Program *prog, DeclKind kind, const char *name) {
   return NULL;
 }
 
-/* Iterate channels inserted in a cell. */
-static int inserted_channels(Sema *S, Decl *cell, Decl **out, int max) {
-  int n = 0;
-  for (int i = 0; i < cell->body.n; i++) {
-    Stmt *st = cell->body.v[i];
-    if (st->kind != ST_INSERT) continue;
-    for (int k = 0; k < st->names.n; k++) {
-      Sym *ch = scope_find_local(&S->global, ((IdRef *)st->names.v[k])->name);
-      if (ch && ch->kind == SYM_CHANNEL && n < max) out[n++] = ch->decl;
-    }
-  }
-  return n;
-}
-
-static Sym *model_param(Sema *S, Decl *cell, const char *name, char **qualified) {
-  for (int i = 0; i < cell->body.n; i++) {
-    Stmt *st = cell->body.v[i];
-    if ((st->kind == ST_PARAM || st->kind == ST_STIMULUS) && strcmp(st->name, name) == 0) {
-      *qualified = arena_strdup(S->A, name);
-      Sym *p = new_sym(S, SYM_PARAM, st->name, st->name_loc);
-      p->stmt = st;
-      p->unit = st->e->unit;
-      return p;
-    }
-  }
-  Decl *chs[64];
-  int n = inserted_channels(S, cell, chs, 64);
-  for (int c = 0; c < n; c++)
-    for (int i = 0; i < chs[c]->body.n; i++) {
-      Stmt *st = chs[c]->body.v[i];
-      char *q = arena_printf(S->A, "%s_%s", st->name ? st->name : "", chs[c]->name);
-      if (st->kind == ST_PARAM && (strcmp(q, name) == 0)) {
-        *qualified = q;
-        Sym *p = new_sym(S, SYM_PARAM, st->name, st->name_loc);
-        p->stmt = st;
-        p->unit = st->e->unit;
-        return p;
-      }
-    }
-  return NULL;
-}
-
 /* ---- program -------------------------------------------------------------- */
 
 static void declare_globals(Sema *S, Program *prog) {
@@ -961,11 +1051,8 @@ static void declare_globals(Sema *S, Program *prog) {
   for (int i = 0; i < prog->decls.n; i++) {
     Decl *d = prog->decls.v[i];
     if (d->kind == DC_IMPORT || d->kind == DC_SIMULATE) continue;
-    if (d->kind == DC_FUNC || d->kind == DC_GATE) {
-      if (find_builtin(d->name) || units_lookup(d->name, &(Unit){0}))
-        diag_warning(S->diag, d->name_loc, "W0203", "'%s' hides the built-in %s of the same name", d->name,
-                     find_builtin(d->name) ? "function" : "unit");
-    }
+    if (d->kind == DC_FUNC && find_builtin(d->name))
+      diag_warning(S->diag, d->name_loc, "W0203", "'%s' hides the built-in function of the same name", d->name);
     Sym *s = declare(S, &S->global, kinds[d->kind], d->name, d->name_loc);
     s->decl = d;
     d->sym = s;
@@ -1003,7 +1090,12 @@ bool sema_check(Arena *arena, Diag *diag, Program *prog, SimSpec *sim) {
     case DC_CHANNEL: check_channel(&S, d); break;
     case DC_CELL: check_cell(&S, d); break;
     case DC_FUNC: {
-      /* checked at each call with the argument units; here only the names */
+      /* checked at each call with the argument units; here only the names
+       * and whether it calls itself */
+      if (reaches(&S, d->e, d, 0)) {
+        diag_error(diag, d->name_loc, "E0213", "function %s calls itself (recursion is not allowed)", d->name);
+        d->sym->recursive = true;
+      }
       for (int k = 0; k < d->params.n; k++)
         for (int j = 0; j < k; j++)
           if (strcmp(((IdRef *)d->params.v[k])->name, ((IdRef *)d->params.v[j])->name) == 0)
@@ -1012,6 +1104,7 @@ bool sema_check(Arena *arena, Diag *diag, Program *prog, SimSpec *sim) {
       break;
     }
     case DC_SIMULATE:
+      if (d->file != prog->files.v[0]) break; /* an imported file's own simulation */
       if (simulate) {
         diag_error(diag, d->loc, "E0413", "only one simulate block is allowed");
         diag_note(diag, simulate->loc, "the first one is here");

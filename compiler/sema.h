@@ -36,12 +36,15 @@ typedef struct Sym {
   Stmt *stmt;    /* declaring statement, when there is one */
   double value;  /* SYM_PARAM: default (SI); SYM_UNIT: scale */
   int argi;      /* SYM_ARG: position */
+  bool bad;      /* its definition had errors: uses are not checked again */
+  bool recursive;/* SYM_FUNC: calls itself (reported once) */
 } Sym;
 
 /* What the simulate block asks for, with defaults filled in (SI). */
 typedef struct VarySpec {
-  Sym *param;       /* cell-level or channel parameter (qualified) */
-  const char *name; /* qualified name as in Mir */
+  const char *name; /* parameter name as in the model (gbar_Na, I_ext) */
+  Loc loc;
+  Unit unit;        /* of the values given */
   double *values;   /* n_instances values (SI) */
 } VarySpec;
 
@@ -49,6 +52,7 @@ typedef struct SimSpec {
   Decl *cell;
   Decl *simulate;   /* NULL when the file has none: defaults apply */
   double duration, dt, record_every, tolerance, celsius;
+  Loc every_loc;    /* where the recording interval was set */
   int method;       /* MirMethod */
   long instances;
   PtrVec records;   /* IdRef* naming states */

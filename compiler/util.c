@@ -163,6 +163,11 @@ char *sb_take(StrBuf *b) {
 /* ---- files ------------------------------------------------------------ */
 
 char *read_file(const char *path, size_t *len) {
+  struct stat st;
+  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+    errno = EISDIR;
+    return NULL;
+  }
   FILE *f = fopen(path, "rb");
   if (!f) return NULL;
   StrBuf b = {0};

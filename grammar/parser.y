@@ -81,7 +81,10 @@ file: %empty
     | file error '}'          { yyerrok; }
     ;
 
-sep: NL | ';' ;
+/* a separator ends error recovery: the next statement starts afresh */
+sep: NL                       { yyerrok; }
+   | ';'                      { yyerrok; }
+   ;
 
 decl: IMPORT STRING           { $$ = ast_decl(A, DC_IMPORT, @1); $$->path = $2; $$->name_loc = @2; }
     | GATE IDENT '{' stmts '}'    { $$ = ast_decl(A, DC_GATE, @1); $$->name = $2; $$->name_loc = @2; $$->body = $4; }
@@ -102,7 +105,8 @@ stmts: %empty                 { $$ = (PtrVec){0}; }
      | stmt                   { $$ = (PtrVec){0}; vec_push(A, &$$, $1); }
      | stmts sep              { $$ = $1; }
      | stmts sep stmt         { $$ = $1; vec_push(A, &$$, $3); }
-     | stmts error sep        { $$ = $1; yyerrok; }
+     | error                  { $$ = (PtrVec){0}; }
+     | stmts sep error        { $$ = $1; }
      ;
 
 stmt: PARAM IDENT '=' expr    { $$ = ast_stmt(A, ST_PARAM, @1); $$->name = $2; $$->name_loc = @2; $$->e = $4; }
@@ -136,7 +140,8 @@ sim_stmts: %empty             { $$ = (PtrVec){0}; }
      | sim_stmt               { $$ = (PtrVec){0}; vec_push(A, &$$, $1); }
      | sim_stmts sep          { $$ = $1; }
      | sim_stmts sep sim_stmt { $$ = $1; vec_push(A, &$$, $3); }
-     | sim_stmts error sep    { $$ = $1; yyerrok; }
+     | error                  { $$ = (PtrVec){0}; }
+     | sim_stmts sep error    { $$ = $1; }
      ;
 
 /* `IDENT expr` settings are told apart by name in compiler/sema.c, so that
@@ -201,6 +206,17 @@ static void yyerror(Loc *loc, ParseCtx *ctx, const char *msg) {
   diag_error(ctx->diag, *loc, "E0101", "%s", msg);
 }
 
+/* Keywords print quoted ('current'); token classes as words (name). */
+static const char *token_text(yysymbol_kind_t k) {
+  static char buf[32];
+  const char *s = yysymbol_name(k);
+  if (k >= YYSYMBOL_IMPORT && k <= YYSYMBOL_IN) {
+    snprintf(buf, sizeof buf, "'%s'", s);
+    return buf;
+  }
+  return s;
+}
+
 /* "unexpected X; expected Y or Z" in words a modeller reads easily. */
 static int yyreport_syntax_error(const yypcontext_t *pctx, ParseCtx *ctx) {
   enum { MAX = 6 };
@@ -209,12 +225,12 @@ static int yyreport_syntax_error(const yypcontext_t *pctx, ParseCtx *ctx) {
   yysymbol_kind_t got = yypcontext_token(pctx);
   StrBuf b = {0};
   if (got == YYSYMBOL_YYEOF) sb_puts(&b, "unexpected end of file");
-  else sb_printf(&b, "unexpected %s", yysymbol_name(got));
+  else sb_printf(&b, "unexpected %s", token_text(got));
   if (n > 0 && n < MAX) {
     sb_puts(&b, "; expected ");
     for (int i = 0; i < n; i++) {
       if (i) sb_puts(&b, i == n - 1 ? " or " : ", ");
-      sb_puts(&b, yysymbol_name(expected[i]));
+      sb_puts(&b, token_text(expected[i]));
     }
   }
   char *msg = sb_take(&b);
