@@ -10,22 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "msnc.h"
+#include "lower.h"
 
-typedef struct Bind { const Sym *sym; MirExpr *val; } Bind;
-
-typedef struct Lower {
-  Compilation *c;
-  Arena *A;
-  Diag *diag;
-  Mir *m;
-  int capp, caps, capd;
-  Bind *env;
-  int nenv, capenv;
-  MirExpr **args; /* arguments of the user function being inlined */
-  const char **qual; /* qualified state names, parallel to m->states */
-  int celsius;
-} Lower;
 
 static Unit unit_of(const char *text) {
   Unit u;
@@ -35,12 +21,12 @@ static Unit unit_of(const char *text) {
 
 /* ---- model building --------------------------------------------------------- */
 
-static void bind(Lower *L, const Sym *sym, MirExpr *val) {
+void lower_bind(Lower *L, const Sym *sym, MirExpr *val) {
   if (L->nenv == L->capenv) L->env = xrealloc(L->env, sizeof(Bind) * (size_t)(L->capenv = L->capenv ? 2 * L->capenv : 64));
   L->env[L->nenv++] = (Bind){sym, val};
 }
 
-static MirExpr *lookup(Lower *L, const Sym *sym) {
+MirExpr *lower_lookup(Lower *L, const Sym *sym) {
   for (int i = L->nenv - 1; i >= 0; i--)
     if (L->env[i].sym == sym) return L->env[i].val;
   return NULL;
@@ -66,7 +52,7 @@ static const char *display_unit(Lower *L, const Expr *e, Unit u, double *scale) 
   return arena_strdup(L->A, units_is_dimensionless(u) ? "1" : buf);
 }
 
-static int add_param(Lower *L, const char *name, const char *unit, double scale, double value) {
+int lower_add_param(Lower *L, const char *name, const char *unit, double scale, double value) {
   Mir *m = L->m;
   if (m->nparams == L->capp) m->params = xrealloc(m->params, sizeof(MirParam) * (size_t)(L->capp = L->capp ? 2 * L->capp : 16));
   m->params[m->nparams] = (MirParam){.name = name, .unit = unit, .scale = scale, .value = value};
@@ -76,7 +62,7 @@ static int add_param(Lower *L, const char *name, const char *unit, double scale,
   return m->nparams++;
 }
 
-static int add_state(Lower *L, const char *name, const char *qual, const char *unit, double scale) {
+int lower_add_state(Lower *L, const char *name, const char *qual, const char *unit, double scale) {
   Mir *m = L->m;
   if (m->nstates == L->caps) {
     L->caps = L->caps ? 2 * L->caps : 16;
@@ -88,7 +74,7 @@ static int add_state(Lower *L, const char *name, const char *qual, const char *u
   return m->nstates++;
 }
 
-static MirExpr *add_derived(Lower *L, const char *name, MirExpr *e) {
+MirExpr *lower_add_derived(Lower *L, const char *name, MirExpr *e) {
   Mir *m = L->m;
   if (e->op == MIR_CONST || e->op == MIR_PARAM || e->op == MIR_STATE || e->op == MIR_DERIVED) return e;
   if (m->nderived == L->capd) m->derived = xrealloc(m->derived, sizeof(MirDerived) * (size_t)(L->capd = L->capd ? 2 * L->capd : 32));
@@ -98,7 +84,6 @@ static MirExpr *add_derived(Lower *L, const char *name, MirExpr *e) {
 
 /* ---- expressions ------------------------------------------------------------ */
 
-static MirExpr *lower_expr(Lower *L, const Expr *e);
 
 static MirFn builtin_fn(const char *name) {
   for (int f = 0; f < MIR_FN_COUNT; f++)
@@ -131,7 +116,7 @@ static MirExpr *lower_call(Lower *L, const Expr *e) {
   return mir_call(A, fn, x, y);
 }
 
-static MirExpr *lower_expr(Lower *L, const Expr *e) {
+MirExpr *lower_expr(Lower *L, const Expr *e) {
   Arena *A = L->A;
   static const MirOp ops[] = {[OP_ADD] = MIR_ADD, [OP_SUB] = MIR_SUB, [OP_MUL] = MIR_MUL, [OP_DIV] = MIR_DIV,
                               [OP_LT] = MIR_LT, [OP_LE] = MIR_LE, [OP_GT] = MIR_GT, [OP_GE] = MIR_GE,
@@ -149,9 +134,9 @@ static MirExpr *lower_expr(Lower *L, const Expr *e) {
     case SYM_ARG: return L->args[s->argi];
     case SYM_TIME: return mir_time(A);
     case SYM_CELSIUS: return mir_ref(A, MIR_PARAM, L->celsius);
-    case SYM_V: return mir_ref(A, MIR_STATE, 0);
+    case SYM_V: return L->v;
     default: {
-      MirExpr *v = lookup(L, s);
+      MirExpr *v = lower_lookup(L, s);
       if (v) return v;
       if (s->kind == SYM_PARAM) return mir_const(A, s->value);
       diag_error(L->diag, e->loc, "E0601", "internal error: '%s' has no value in this model", e->name);
@@ -181,11 +166,11 @@ static MirExpr *lower_expr(Lower *L, const Expr *e) {
 
 /* ---- blocks ------------------------------------------------------------------ */
 
-static int param_from_stmt(Lower *L, Stmt *st, const char *name) {
+int lower_param_from_stmt(Lower *L, Stmt *st, const char *name) {
   double scale;
   const char *unit = display_unit(L, st->e, st->sym->unit, &scale);
-  int k = add_param(L, name, unit, scale, st->sym->value);
-  bind(L, st->sym, mir_ref(L->A, MIR_PARAM, k));
+  int k = lower_add_param(L, name, unit, scale, st->sym->value);
+  lower_bind(L, st->sym, mir_ref(L->A, MIR_PARAM, k));
   return k;
 }
 
@@ -207,11 +192,11 @@ static void lower_gate(Lower *L, Decl *g, int k, const char *owner) {
   MirExpr *alpha = NULL, *beta = NULL, *inf = NULL, *tau = NULL, *init = NULL;
   for (int i = 0; i < g->body.n; i++) {
     Stmt *st = g->body.v[i];
-    if (st->kind == ST_PARAM) param_from_stmt(L, st, arena_printf(A, "%s_%s_%s", st->name, g->name, owner));
+    if (st->kind == ST_PARAM) lower_param_from_stmt(L, st, arena_printf(A, "%s_%s_%s", st->name, g->name, owner));
     if (st->kind == ST_INIT) init = lower_expr(L, st->e);
     if (st->kind != ST_DEF) continue;
-    MirExpr *v = add_derived(L, arena_printf(A, "%s_%s_%s", st->name, g->name, owner), lower_expr(L, st->e));
-    bind(L, st->sym, v);
+    MirExpr *v = lower_add_derived(L, arena_printf(A, "%s_%s_%s", st->name, g->name, owner), lower_expr(L, st->e));
+    lower_bind(L, st->sym, v);
     if (strcmp(st->name, "alpha") == 0) alpha = v;
     if (strcmp(st->name, "beta") == 0) beta = v;
     if (strcmp(st->name, "inf") == 0) inf = v;
@@ -222,13 +207,13 @@ static void lower_gate(Lower *L, Decl *g, int k, const char *owner) {
   MirState *s = &L->m->states[k];
   if (alpha) {
     if (phi) {
-      alpha = add_derived(L, arena_printf(A, "alpha_%s_%s_T", g->name, owner), mir_bin(A, MIR_MUL, alpha, phi));
-      beta = add_derived(L, arena_printf(A, "beta_%s_%s_T", g->name, owner), mir_bin(A, MIR_MUL, beta, phi));
+      alpha = lower_add_derived(L, arena_printf(A, "alpha_%s_%s_T", g->name, owner), mir_bin(A, MIR_MUL, alpha, phi));
+      beta = lower_add_derived(L, arena_printf(A, "beta_%s_%s_T", g->name, owner), mir_bin(A, MIR_MUL, beta, phi));
     }
     s->rhs = mir_bin(A, MIR_SUB, mir_bin(A, MIR_MUL, alpha, mir_bin(A, MIR_SUB, one, x)), mir_bin(A, MIR_MUL, beta, x));
     if (!init) init = mir_bin(A, MIR_DIV, alpha, mir_bin(A, MIR_ADD, alpha, beta));
   } else {
-    if (phi) tau = add_derived(L, arena_printf(A, "tau_%s_%s_T", g->name, owner), mir_bin(A, MIR_DIV, tau, phi));
+    if (phi) tau = lower_add_derived(L, arena_printf(A, "tau_%s_%s_T", g->name, owner), mir_bin(A, MIR_DIV, tau, phi));
     s->rhs = mir_bin(A, MIR_DIV, mir_bin(A, MIR_SUB, inf, x), tau);
     if (!init) init = inf;
   }
@@ -251,8 +236,8 @@ static void used_gates(const Expr *e, PtrVec *out, Arena *A) {
 }
 
 static int add_gate_state(Lower *L, const Sym *g, const char *owner) {
-  int k = add_state(L, g->name, arena_printf(L->A, "%s_%s", g->name, owner), "1", 1);
-  bind(L, g, mir_ref(L->A, MIR_STATE, k));
+  int k = lower_add_state(L, g->name, arena_printf(L->A, "%s_%s", g->name, owner), "1", 1);
+  lower_bind(L, g, mir_ref(L->A, MIR_STATE, k));
   return k;
 }
 
@@ -260,25 +245,25 @@ static void lower_state_decl(Lower *L, Stmt *st, const char *owner) {
   double scale = 1;
   const char *unit = st->e ? display_unit(L, st->e, st->sym->unit, &scale) : "1";
   const char *qual = owner ? arena_printf(L->A, "%s_%s", st->name, owner) : st->name;
-  int k = add_state(L, st->name, qual, unit, scale);
+  int k = lower_add_state(L, st->name, qual, unit, scale);
   L->m->states[k].init = st->e ? lower_expr(L, st->e) : mir_const(L->A, 0);
-  bind(L, st->sym, mir_ref(L->A, MIR_STATE, k));
+  lower_bind(L, st->sym, mir_ref(L->A, MIR_STATE, k));
 }
 
 static void lower_ode(Lower *L, Stmt *st) {
-  MirExpr *x = st->sym ? lookup(L, st->sym) : NULL;
+  MirExpr *x = st->sym ? lower_lookup(L, st->sym) : NULL;
   if (x && x->op == MIR_STATE) L->m->states[x->index].rhs = lower_expr(L, st->e);
 }
 
 /* Lower one inserted channel; returns its current density (SI). */
-static MirExpr *lower_channel(Lower *L, Decl *ch) {
+MirExpr *lower_channel(Lower *L, Decl *ch) {
   Arena *A = L->A;
   int mark = L->nenv;
   PtrVec tops = {0};
   MirExpr *current = NULL;
   for (int i = 0; i < ch->body.n; i++) {
     Stmt *st = ch->body.v[i];
-    if (st->kind == ST_PARAM) param_from_stmt(L, st, arena_printf(A, "%s_%s", st->name, ch->name));
+    if (st->kind == ST_PARAM) lower_param_from_stmt(L, st, arena_printf(A, "%s_%s", st->name, ch->name));
     if (st->kind == ST_STATE) lower_state_decl(L, st, ch->name);
     if (st->kind == ST_GATE) add_gate_state(L, st->sym, ch->name);
     used_gates(st->e, &tops, A);
@@ -290,19 +275,19 @@ static MirExpr *lower_channel(Lower *L, Decl *ch) {
     Stmt *st = ch->body.v[i];
     switch (st->kind) {
     case ST_DEF:
-      bind(L, st->sym, add_derived(L, arena_printf(A, "%s_%s", st->name, ch->name), lower_expr(L, st->e)));
+      lower_bind(L, st->sym, lower_add_derived(L, arena_printf(A, "%s_%s", st->name, ch->name), lower_expr(L, st->e)));
       break;
-    case ST_GATE: lower_gate(L, st->decl, lookup(L, st->sym)->index, ch->name); break;
+    case ST_GATE: lower_gate(L, st->decl, lower_lookup(L, st->sym)->index, ch->name); break;
     case ST_ODE: lower_ode(L, st); break;
     case ST_CURRENT:
-      current = add_derived(L, arena_printf(A, "I_%s", ch->name), lower_expr(L, st->e));
+      current = lower_add_derived(L, arena_printf(A, "I_%s", ch->name), lower_expr(L, st->e));
       break;
     default: break;
     }
   }
   for (int i = 0; i < tops.n; i++) {
     const Sym *g = tops.v[i];
-    lower_gate(L, g->decl, lookup(L, g)->index, ch->name);
+    lower_gate(L, g->decl, lower_lookup(L, g)->index, ch->name);
   }
   L->nenv = mark;
   return current ? current : mir_const(A, 0);
@@ -315,7 +300,7 @@ static void choose_solver(Lower *L, int k) {
   Mir *m = L->m;
   MirState *s = &m->states[k];
   StrBuf b = {0};
-  if (k == 0) {
+  if (k == L->v_state) {
     s->solver = MIR_SOLVE_CN;
     s->jac = mir_diff(A, m, s->rhs, 0);
     s->why = "membrane potential: Crank-Nicolson on the membrane current linearised in V, "
@@ -358,17 +343,19 @@ static void lower_cell(Lower *L, Decl *cell) {
   Arena *A = L->A;
   Mir *m = L->m;
   SimSpec *sim = &L->c->sim;
-  L->celsius = add_param(L, "celsius", "1", 1, sim->celsius);
+  L->celsius = lower_add_param(L, "celsius", "1", 1, sim->celsius);
   Stmt *cm = find_stmt(cell, ST_PARAM, "Cm");
-  int cm_k = cm ? param_from_stmt(L, cm, "Cm") : add_param(L, "Cm", "uF/cm^2", 1e-2, 1e-2);
-  int v = add_state(L, "V", "V", "mV", 1e-3);
+  int cm_k = cm ? lower_param_from_stmt(L, cm, "Cm") : lower_add_param(L, "Cm", "uF/cm^2", 1e-2, 1e-2);
+  int v = lower_add_state(L, "V", "V", "mV", 1e-3);
+  L->v_state = v;
+  L->v = mir_ref(A, MIR_STATE, v);
   Stmt *v0 = find_stmt(cell, ST_INIT, "V");
   m->states[v].init = v0 ? lower_expr(L, v0->e) : mir_const(A, -65e-3);
 
   MirExpr *ionic = mir_const(A, 0), *stim = mir_const(A, 0);
   for (int i = 0; i < cell->body.n; i++) {
     Stmt *st = cell->body.v[i];
-    if (st->kind == ST_PARAM && st != cm) param_from_stmt(L, st, st->name);
+    if (st->kind == ST_PARAM && st != cm) lower_param_from_stmt(L, st, st->name);
     if (st->kind == ST_STATE) lower_state_decl(L, st, NULL);
   }
   for (int i = 0; i < cell->body.n; i++) {
@@ -380,7 +367,7 @@ static void lower_cell(Lower *L, Decl *cell) {
         ionic = mir_bin(A, MIR_ADD, ionic, lower_channel(L, ch));
       }
       break;
-    case ST_DEF: bind(L, st->sym, add_derived(L, st->name, lower_expr(L, st->e))); break;
+    case ST_DEF: lower_bind(L, st->sym, lower_add_derived(L, st->name, lower_expr(L, st->e))); break;
     case ST_ODE: lower_ode(L, st); break;
     case ST_INIT:
       if (strcmp(st->name, "V") != 0)
@@ -388,20 +375,20 @@ static void lower_cell(Lower *L, Decl *cell) {
           if (strcmp(m->states[k].name, st->name) == 0) m->states[k].init = lower_expr(L, st->e);
       break;
     case ST_STIMULUS: {
-      int amp = param_from_stmt(L, st, st->name);
+      int amp = lower_param_from_stmt(L, st, st->name);
       MirExpr *on = mir_ref(A, MIR_PARAM, amp);
       if (st->e2) {
         double s0 = 0, s1 = INFINITY;
         sema_const_value(st->e2, &s0);
-        int k0 = add_param(L, arena_printf(A, "%s_start", st->name), "ms", 1e-3, s0);
+        int k0 = lower_add_param(L, arena_printf(A, "%s_start", st->name), "ms", 1e-3, s0);
         MirExpr *stop = mir_const(A, INFINITY);
         if (st->e3) {
           sema_const_value(st->e3, &s1);
-          stop = mir_ref(A, MIR_PARAM, add_param(L, arena_printf(A, "%s_stop", st->name), "ms", 1e-3, s1));
+          stop = mir_ref(A, MIR_PARAM, lower_add_param(L, arena_printf(A, "%s_stop", st->name), "ms", 1e-3, s1));
         }
         on = mir_bin(A, MIR_MUL, on, mir_window(A, mir_ref(A, MIR_PARAM, k0), stop));
       }
-      stim = mir_bin(A, MIR_ADD, stim, add_derived(L, arena_printf(A, "%s_now", st->name), on));
+      stim = mir_bin(A, MIR_ADD, stim, lower_add_derived(L, arena_printf(A, "%s_now", st->name), on));
       break;
     }
     case ST_SPIKE: {
@@ -415,7 +402,7 @@ static void lower_cell(Lower *L, Decl *cell) {
     default: break;
     }
   }
-  MirExpr *iion = add_derived(L, "I_ion", ionic);
+  MirExpr *iion = lower_add_derived(L, "I_ion", ionic);
   m->states[v].rhs = mir_bin(A, MIR_DIV, mir_bin(A, MIR_SUB, stim, iion), mir_ref(A, MIR_PARAM, cm_k));
 }
 
@@ -506,36 +493,57 @@ Mir *msnc_lower(Compilation *c) {
     }
     return NULL;
   }
-  Lower L = {.c = c, .A = c->arena, .diag = &c->diag};
-  L.m = arena_alloc(c->arena, sizeof(Mir));
-  L.m->name = c->sim.cell->name;
-  L.m->source = c->main_path;
-  L.m->spike_state = -1;
+  Lower L;
+  lower_init(&L, c, c->sim.cell->name);
   int before = c->diag.nerrors;
   lower_cell(&L, c->sim.cell);
   for (int k = 0; k < L.m->nstates; k++) {
     MirState *s = &L.m->states[k];
     if (!s->rhs) s->rhs = mir_const(L.A, 0);
-    s->init = mir_expand(L.A, L.m, s->init ? s->init : mir_const(L.A, 0));
-    choose_solver(&L, k);
   }
-  name_states(&L);
   apply_simulate(&L);
+  return lower_finish(&L, before);
+}
+
+void lower_init(Lower *L, Compilation *c, const char *name) {
+  memset(L, 0, sizeof *L);
+  L->c = c;
+  L->A = c->arena;
+  L->diag = &c->diag;
+  L->m = arena_alloc(c->arena, sizeof(Mir));
+  L->m->name = name;
+  L->m->source = c->main_path;
+  L->m->spike_state = -1;
+  L->m->n_instances = 1;
+  L->v_state = -1;
+  L->v = mir_const(L->A, NAN);
+}
+
+Mir *lower_finish(Lower *L, int errors_before) {
+  Mir *m = L->m;
+  for (int k = 0; k < m->nstates; k++) {
+    MirState *s = &m->states[k];
+    if (!s->rhs) s->rhs = mir_const(L->A, 0);
+    s->init = mir_expand(L->A, m, s->init ? s->init : mir_const(L->A, 0));
+    choose_solver(L, k);
+  }
+  name_states(L);
   /* the growable arrays move into the arena so that one arena_free frees all */
-  Mir *m = L.m;
-  MirParam *p = arena_alloc(L.A, sizeof(MirParam) * (size_t)(m->nparams + 1));
-  memcpy(p, m->params, sizeof(MirParam) * (size_t)m->nparams);
+  MirParam *p = arena_alloc(L->A, sizeof(MirParam) * (size_t)(m->nparams + 1));
+  if (m->nparams) memcpy(p, m->params, sizeof(MirParam) * (size_t)m->nparams);
   free(m->params);
   m->params = p;
-  MirState *s = arena_alloc(L.A, sizeof(MirState) * (size_t)(m->nstates + 1));
-  memcpy(s, m->states, sizeof(MirState) * (size_t)m->nstates);
+  MirState *s = arena_alloc(L->A, sizeof(MirState) * (size_t)(m->nstates + 1));
+  if (m->nstates) memcpy(s, m->states, sizeof(MirState) * (size_t)m->nstates);
   free(m->states);
   m->states = s;
-  MirDerived *d = arena_alloc(L.A, sizeof(MirDerived) * (size_t)(m->nderived + 1));
+  MirDerived *d = arena_alloc(L->A, sizeof(MirDerived) * (size_t)(m->nderived + 1));
   if (m->nderived) memcpy(d, m->derived, sizeof(MirDerived) * (size_t)m->nderived);
   free(m->derived);
   m->derived = d;
-  free(L.env);
-  free(L.qual);
-  return c->diag.nerrors == before ? m : NULL;
+  free(L->env);
+  free(L->qual);
+  L->env = NULL;
+  L->qual = NULL;
+  return L->diag->nerrors == errors_before ? m : NULL;
 }
