@@ -191,10 +191,12 @@ static int cmd_build(Compilation *c, const Options *o, Mir *m) {
     return 1;
   }
   char *out = o->output ? xstrdup(o->output) : default_output(o->input);
-  char obj[] = "/tmp/msnc-XXXXXX.o";
+  const char *tmpdir = getenv("TMPDIR");
+  char *obj = xasprintf("%s/msnc-XXXXXX.o", tmpdir && *tmpdir ? tmpdir : "/tmp");
   int fd = mkstemps(obj, 2);
   if (fd < 0) {
-    fprintf(stderr, "msnc: error: cannot create a temporary file: %s\n", strerror(errno));
+    fprintf(stderr, "msnc: error: cannot create a temporary file %s: %s\n", obj, strerror(errno));
+    free(obj);
     free(out);
     cg_free(cm);
     return 1;
@@ -209,6 +211,7 @@ static int cmd_build(Compilation *c, const Options *o, Mir *m) {
     rc = link_program(obj, out);
   }
   unlink(obj);
+  free(obj);
   cg_free(cm);
   free(out);
   (void)c;

@@ -85,6 +85,11 @@ static bool check_finite(RtRun *r, int64_t step, double t) {
   const char *hint = r->opt.method == MSN_RK45 ? "try a smaller --rtol/--atol" : "try a smaller --dt";
   char inst[48] = "";
   if (r->n > 1) snprintf(inst, sizeof inst, " of instance %lld", (long long)i);
+  if (step == 0) { /* a bad initial value is no matter of step size */
+    rt_fail(r, RT_EXIT_NUMERIC, "the initial value of state '%s'%s is %s; check the model's parameters and initial values",
+            r->m->states[k].name, inst, what);
+    return false;
+  }
   rt_fail(r, RT_EXIT_NUMERIC,
           "state '%s'%s became %s at t = %.10g ms (step %lld); %s or check the model's equations",
           r->m->states[k].name, inst, what, t / RT_MS, (long long)step, hint);

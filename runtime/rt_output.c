@@ -244,7 +244,8 @@ bool rt_write_spikes(RtRun *r) {
   } else {
     fputs("t [ms],id\n", f);
     for (size_t k = 0; k < s->n; k++)
-      fprintf(f, "%.10g,%lld\n", s->v[k].t / RT_MS, (long long)s->v[k].id);
+      /* full precision: spike times are compared across runs and tools */
+      fprintf(f, "%.17g,%lld\n", s->v[k].t / RT_MS, (long long)s->v[k].id);
   }
   bool ok = close_checked(r, f, path);
   free(buf);

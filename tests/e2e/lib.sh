@@ -15,9 +15,12 @@ finish() {
   [ "$nfail" -eq 0 ]
 }
 
-# check NAME VALUE OP LIMIT: passes when VALUE OP LIMIT holds (OP: <= or >=)
+# check NAME VALUE OP LIMIT: passes when VALUE OP LIMIT holds (OP: <= or >=);
+# a VALUE that is not a number (empty, "nan") fails
 check() {
-  if awk -v v="$2" -v l="$4" -v op="$3" 'BEGIN { ok = (op == "<=") ? (v <= l) : (v >= l); exit !ok }'; then
+  if awk -v v="$2" -v l="$4" -v op="$3" 'BEGIN {
+       if (v !~ /^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$/) exit 1
+       ok = (op == "<=") ? (v <= l) : (v >= l); exit !ok }'; then
     pass "$1: $2 $3 $4"
   else
     fail "$1: $2 not $3 $4"
