@@ -83,7 +83,10 @@ struct Stmt {
 
 /* ---- top-level declarations ------------------------------------------- */
 
-typedef enum DeclKind { DC_IMPORT, DC_GATE, DC_CHANNEL, DC_CELL, DC_FUNC, DC_SIMULATE } DeclKind;
+typedef enum DeclKind {
+  DC_IMPORT, DC_GATE, DC_CHANNEL, DC_CELL, DC_FUNC, DC_SIMULATE,
+  DC_RATES   /* rates NAME { ... }: a rate (mean-field) model, no membrane */
+} DeclKind;
 
 struct Decl {
   DeclKind kind;

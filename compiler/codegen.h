@@ -43,4 +43,14 @@ int cg_jit_run(CgModule *cm, int argc, char **argv, char **err);
 void *cg_jit_symbol(CgModule *cm, const char *name, char **err);
 void cg_free(CgModule *cm);
 
+/* ---- channel kernels (msnc kernel; compiler/codegen_kernel.c) -------------
+ * For each MirKernel (compiler/msnc.h) NAME: NAME_abi_version, NAME_info,
+ * NAME_init, NAME_state_update, NAME_current with the C ABI of
+ * docs/kernel-abi.md; every pointer argument noalias, one loop over
+ * [0, n) that the loop vectoriser widens. */
+struct MirKernel;
+CgModule *cg_build_kernels(const struct MirKernel *k, int n, const CgOptions *opt, char **err);
+/* The C header declaring those functions; false with *err (malloc'd). */
+bool cg_write_kernel_header(const struct MirKernel *k, int n, const char *path, char **err);
+
 #endif

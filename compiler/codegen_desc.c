@@ -61,11 +61,12 @@ static DescTypes desc_types(Cg *cg)
   LLVMTypeRef p = cg->ptr, d = cg->f64, i = cg->i32, l = cg->i64;
   LLVMTypeRef st[] = { p, p, d, p, p };
   LLVMTypeRef pa[] = { p, p, d, d, i, p, LLVMArrayType2(cg->i8, 6) };
-  LLVMTypeRef mo[] = { i, p, p, p, i, i, p, p, l, i, d, i, d, d, d, d, d, i, p, i, p, p, p, p };
+  LLVMTypeRef mo[] = { i, p, p, p, i, i, p, p, l, i, d, i, d, d, d, d, d, i, p, i, p, p, p, p,
+                       i, p, p };
   DescTypes t;
   t.state = named_struct(cg, "MsnStateDesc", st, 5);
   t.param = named_struct(cg, "MsnParamDesc", pa, 7);
-  t.model = named_struct(cg, "MsnModel", mo, 24);
+  t.model = named_struct(cg, "MsnModel", mo, 27);
   return t;
 }
 
@@ -87,7 +88,8 @@ static const size_t model_off[] = {
   offsetof(MsnModel, record_every), offsetof(MsnModel, rtol), offsetof(MsnModel, atol),
   offsetof(MsnModel, nrecords), offsetof(MsnModel, records), offsetof(MsnModel, record_spikes),
   offsetof(MsnModel, init), offsetof(MsnModel, gates), offsetof(MsnModel, step),
-  offsetof(MsnModel, rhs)
+  offsetof(MsnModel, rhs), offsetof(MsnModel, nnoise), offsetof(MsnModel, noise_states),
+  offsetof(MsnModel, noise)
 };
 
 static void check_layout(Cg *cg, LLVMTypeRef t, const size_t *off, unsigned n, size_t size,
@@ -120,7 +122,8 @@ static LLVMValueRef state_array(Cg *cg, LLVMTypeRef ty)
     const MirState *s = &m->states[k];
     LLVMValueRef f[] = {
       cstring(cg, s->name), cstring(cg, s->unit ? s->unit : "1"),
-      cg_const(cg, s->scale), cstring(cg, solver_name(s->solver)), cstring(cg, s->why ? s->why : "")
+      cg_const(cg, s->scale), cstring(cg, m->rates ? "explicit" : solver_name(s->solver)),
+      cstring(cg, s->why ? s->why : "")
     };
     v[k] = LLVMConstNamedStruct(ty, f, 5);
   }
@@ -172,16 +175,38 @@ static LLVMValueRef record_array(Cg *cg)
 
 static int32_t method_of(MirMethod mm)
 {
-  return mm == MIR_METHOD_RK4 ? MSN_RK4 : mm == MIR_METHOD_RK45 ? MSN_RK45 : MSN_STAGGERED;
+  switch (mm) {
+  case MIR_METHOD_RK4: return MSN_RK4;
+  case MIR_METHOD_RK45: return MSN_RK45;
+  case MIR_METHOD_EULER: return MSN_EULER;
+  case MIR_METHOD_HEUN: return MSN_HEUN;
+  default: return MSN_STAGGERED;
+  }
 }
 
-void cg_emit_desc(Cg *cg, LLVMValueRef kernels[4])
+/* Indices of the noisy states, in state order (the noise kernel's order). */
+static LLVMValueRef noise_array(Cg *cg, int *count)
+{
+  const Mir *m = cg->m;
+  LLVMValueRef *v = calloc((size_t)m->nstates + 1, sizeof *v);
+  int n = 0;
+  for (int k = 0; k < m->nstates; k++)
+    if (m->states[k].noise) v[n++] = i32c(cg, k);
+  LLVMValueRef g = const_array(cg, cg->i32, v, n, "msn.noise_states", 4);
+  free(v);
+  *count = n;
+  return g;
+}
+
+void cg_emit_desc(Cg *cg, LLVMValueRef kernels[5])
 {
   const Mir *m = cg->m;
   DescTypes t = desc_types(cg);
   check_layout(cg, t.state, state_off, 5, sizeof(MsnStateDesc), "MsnStateDesc");
   check_layout(cg, t.param, param_off, 7, sizeof(MsnParamDesc), "MsnParamDesc");
-  check_layout(cg, t.model, model_off, 24, sizeof(MsnModel), "MsnModel");
+  check_layout(cg, t.model, model_off, 27, sizeof(MsnModel), "MsnModel");
+  int nnoise = 0;
+  LLVMValueRef noise_states = noise_array(cg, &nnoise);
   LLVMValueRef f[] = {
     i32c(cg, MSN_ABI_VERSION), cstring(cg, m->name), cstring(cg, MSN_VERSION),
     cstring(cg, m->source ? m->source : ""), i32c(cg, m->nstates), i32c(cg, m->nparams),
@@ -191,10 +216,11 @@ void cg_emit_desc(Cg *cg, LLVMValueRef kernels[4])
     i32c(cg, method_of(m->method)), cg_const(cg, m->duration), cg_const(cg, m->dt),
     cg_const(cg, m->record_every), cg_const(cg, m->rtol), cg_const(cg, m->atol),
     i32c(cg, m->nrecords), record_array(cg), i32c(cg, m->record_spikes ? 1 : 0),
-    kernels[0], kernels[1], kernels[2], kernels[3]
+    kernels[0], kernels[1], kernels[2], kernels[3],
+    i32c(cg, nnoise), noise_states, kernels[4]
   };
   LLVMValueRef g = LLVMAddGlobal(cg->mod, t.model, "msn_model_desc");
-  LLVMSetInitializer(g, LLVMConstNamedStruct(t.model, f, 24));
+  LLVMSetInitializer(g, LLVMConstNamedStruct(t.model, f, 27));
   LLVMSetGlobalConstant(g, 1);
   LLVMSetLinkage(g, LLVMExternalLinkage);
   LLVMSetAlignment(g, 8);

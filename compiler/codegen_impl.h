@@ -101,8 +101,9 @@ int cg_math_arity(MirFn fn);
 const char *cg_math_name(MirFn fn);
 
 /* ---- codegen_desc.c ----------------------------------------------------- */
-/* msn_model_desc, pointing at the four kernels; main when asked. */
-void cg_emit_desc(Cg *cg, LLVMValueRef kernels[4]);
+/* msn_model_desc, pointing at the kernels init, gates, step, rhs and noise
+ * (a null pointer for a kernel the model does not have); main when asked. */
+void cg_emit_desc(Cg *cg, LLVMValueRef kernels[5]);
 void cg_emit_main(Cg *cg);
 
 /* ---- target.c ----------------------------------------------------------- */

@@ -135,7 +135,7 @@ static char *validate(const Mir *m)
   for (int r = 0; r < m->nrecords; r++)
     if (m->records[r].state < 0 || m->records[r].state >= m->nstates)
       return cg_strfmt("record %d: state index %d out of range", r, m->records[r].state);
-  if ((unsigned)m->method > MIR_METHOD_RK45) return cg_strdup("unknown integration method");
+  if ((unsigned)m->method > MIR_METHOD_HEUN) return cg_strdup("unknown integration method");
   return NULL;
 }
 
@@ -173,8 +173,9 @@ static void mark(const Mir *m, const MirExpr *e, Uses *u)
   if (n >= 3) mark(m, e->c, u);
 }
 
-typedef enum KernelKind { K_INIT, K_GATES, K_STEP, K_RHS } KernelKind;
-static const char *const kernel_suffix[] = { "init", "gates", "step", "rhs" };
+/* K_NOISE: the white-noise amplitudes of the noisy states (rates models) */
+typedef enum KernelKind { K_INIT, K_GATES, K_STEP, K_RHS, K_NOISE } KernelKind;
+static const char *const kernel_suffix[] = { "init", "gates", "step", "rhs", "noise" };
 
 static void mark_roots(const Mir *m, KernelKind kind, Uses *u)
 {
@@ -183,6 +184,7 @@ static void mark_roots(const Mir *m, KernelKind kind, Uses *u)
     bool cnexp = s->solver == MIR_SOLVE_CNEXP;
     if (kind == K_INIT) mark(m, s->init, u);
     if (kind == K_RHS) mark(m, s->rhs, u);
+    if (kind == K_NOISE) mark(m, s->noise, u);
     if ((kind == K_GATES || kind == K_STEP) && cnexp) {
       mark(m, s->lin_a, u);
       mark(m, s->lin_b, u);
@@ -229,6 +231,8 @@ static void plan_columns(const Mir *m, Kernel *K)
     bool cnexp = m->states[k].solver == MIR_SOLVE_CNEXP;
     if (K->kind == K_RHS && u.state[k]) add_col(K, COL_Y, k);
     if (K->kind == K_RHS) add_col(K, COL_DY, k);
+    if (K->kind == K_NOISE && u.state[k]) add_col(K, COL_Y, k);
+    if (K->kind == K_NOISE && m->states[k].noise) add_col(K, COL_DY, k); /* g column of state k */
     if (K->kind == K_INIT || K->kind == K_STEP || (K->kind == K_GATES && (u.state[k] || cnexp)))
       add_col(K, COL_STATE, k);
   }
@@ -390,6 +394,17 @@ static void body_rhs(Cg *cg, Kernel *K)
     store_at(cg, K->out[k], K->i, state_expr(cg, K, &env, k, "rhs", cg->m->states[k].rhs));
 }
 
+/* g = sqrt(2 D) of every noisy state, into its column of g. */
+static void body_noise(Cg *cg, Kernel *K)
+{
+  CgEnv env;
+  load_states(cg, K);
+  env_setup(cg, K, &env, K->x);
+  for (int k = 0; k < cg->m->nstates; k++)
+    if (cg->m->states[k].noise)
+      store_at(cg, K->out[k], K->i, state_expr(cg, K, &env, k, "noise", cg->m->states[k].noise));
+}
+
 /* CN: x + dt f / (1 - dt/2 jac); Euler: x + dt f. */
 static LLVMValueRef implicit_update(Cg *cg, Kernel *K, CgEnv *env, int k)
 {
@@ -440,6 +455,7 @@ static void emit_body(Cg *cg, Kernel *K)
   case K_GATES: body_gates(cg, K); break;
   case K_STEP: body_step(cg, K); break;
   case K_RHS: body_rhs(cg, K); break;
+  case K_NOISE: body_noise(cg, K); break;
   }
 }
 
@@ -482,19 +498,24 @@ static LLVMValueRef emit_wrapper(Cg *cg, Kernel *K, LLVMValueRef worker)
   LLVMTypeRef sig_init[] = { p, p, i, i };
   LLVMTypeRef sig_step[] = { p, p, i, i, d, d };
   LLVMTypeRef sig_rhs[] = { p, p, p, p, i, i, d };
-  LLVMTypeRef *sig = K->kind == K_INIT ? sig_init : K->kind == K_RHS ? sig_rhs : sig_step;
-  unsigned n = K->kind == K_INIT ? 4 : K->kind == K_RHS ? 7 : 6;
+  bool like_rhs = K->kind == K_RHS || K->kind == K_NOISE; /* (y, dy or g, cols, P, ...) */
+  LLVMTypeRef *sig = K->kind == K_INIT ? sig_init : like_rhs ? sig_rhs : sig_step;
+  unsigned n = K->kind == K_INIT ? 4 : like_rhs ? 7 : 6;
   char *name = cg_strfmt("%s_%s", cg->m->name, kernel_suffix[K->kind]);
   LLVMValueRef fn = add_function(cg, name, cg->void_t, sig, n, true);
   free(name);
   LLVMPositionBuilderAtEnd(cg->b, LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry"));
-  unsigned o = K->kind == K_RHS ? 2 : 0; /* rhs: (y, dy, cols, P, ...) */
+  unsigned o = like_rhs ? 2 : 0; /* rhs: (y, dy, cols, P, ...) */
   LLVMValueRef cols = LLVMGetParam(fn, o), y = LLVMGetParam(fn, 0), dy = LLVMGetParam(fn, 1);
   LLVMValueRef *args = calloc(K->ncols + 5, sizeof *args);
   for (int c = 0; c < K->ncols; c++) {
     const Col *col = &K->cols[c];
     LLVMValueRef base = col->kind == COL_Y ? y : col->kind == COL_DY ? dy : cols;
     int idx = col->kind == COL_PARAM ? cg->m->nstates + K->pcol[col->index] : col->index;
+    if (K->kind == K_NOISE && col->kind == COL_DY) { /* g: one column per noisy state */
+      idx = 0;
+      for (int k = 0; k < col->index; k++) idx += cg->m->states[k].noise != NULL;
+    }
     LLVMValueRef at = elem_ptr(cg, cg->ptr, base, LLVMConstInt(cg->i64, (unsigned long long)idx, 0));
     args[c] = LLVMBuildLoad2(cg->b, cg->ptr, at, "");
   }
@@ -502,8 +523,7 @@ static LLVMValueRef emit_wrapper(Cg *cg, Kernel *K, LLVMValueRef worker)
   args[K->ncols + 1] = LLVMGetParam(fn, o + 2);
   args[K->ncols + 2] = LLVMGetParam(fn, o + 3);
   args[K->ncols + 3] = K->kind == K_INIT ? cg_const(cg, 0.0) : LLVMGetParam(fn, o + 4);
-  args[K->ncols + 4] = K->kind == K_INIT || K->kind == K_RHS ? cg_const(cg, 0.0)
-                                                             : LLVMGetParam(fn, o + 5);
+  args[K->ncols + 4] = K->kind == K_INIT || like_rhs ? cg_const(cg, 0.0) : LLVMGetParam(fn, o + 5);
   LLVMBuildCall2(cg->b, LLVMGlobalGetValueType(worker), worker, args,
                  (unsigned)K->ncols + 5, "");
   LLVMBuildRetVoid(cg->b);
@@ -559,8 +579,15 @@ CgModule *cg_build(const Mir *m, const CgOptions *opt, char **err)
   Cg cg = { .m = m, .cm = cm, .ctx = cm->ctx, .mod = cm->mod };
   cache_types(&cg);
   cg.b = LLVMCreateBuilderInContext(cg.ctx);
-  LLVMValueRef kernels[4];
-  for (int k = K_INIT; k <= K_RHS; k++) kernels[k] = emit_kernel(&cg, (KernelKind)k);
+  /* a rates model has no staggered kernels, a model without noise no
+   * noise kernel: null pointers in the descriptor */
+  bool noisy = false;
+  for (int k = 0; k < m->nstates; k++) noisy |= m->states[k].noise != NULL;
+  LLVMValueRef kernels[5];
+  for (int k = K_INIT; k <= K_NOISE; k++) {
+    bool skip = (m->rates && (k == K_GATES || k == K_STEP)) || (k == K_NOISE && !noisy);
+    kernels[k] = skip ? LLVMConstPointerNull(cg.ptr) : emit_kernel(&cg, (KernelKind)k);
+  }
   cg_emit_desc(&cg, kernels);
   if (cm->opt.with_main) cg_emit_main(&cg);
   LLVMDisposeBuilder(cg.b);

@@ -150,12 +150,12 @@ bool msnc_load_string(Compilation *c, const char *path, const char *text) {
 bool msnc_check(Compilation *c) {
   bool ok = sema_check(c->arena, &c->diag, &c->prog, &c->sim);
   if (ok && !c->sim.cell) {
-    /* no simulate block: simulate the only cell of the main file */
+    /* no simulate block: simulate the only cell (or rates model) of the main file */
     Decl *only = NULL;
     int n = 0;
     for (int i = 0; i < c->prog.decls.n; i++) {
       Decl *d = c->prog.decls.v[i];
-      if (d->kind == DC_CELL && d->file == c->prog.files.v[0]) { only = d; n++; }
+      if ((d->kind == DC_CELL || d->kind == DC_RATES) && d->file == c->prog.files.v[0]) { only = d; n++; }
     }
     if (n == 1) c->sim.cell = only;
   }

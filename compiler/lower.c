@@ -49,6 +49,7 @@ static const char *display_unit(Lower *L, const Expr *e, Unit u, double *scale) 
   *scale = 1;
   Unit w;
   if (units_parse(buf, &w, NULL, 0, NULL) && units_same_dim(w, u)) *scale = w.scale;
+  else units_format_si(u, buf, sizeof buf); /* "1e3 m^-2*kg^-1*s^3*A" is no unit: coherent SI */
   return arena_strdup(L->A, units_is_dimensionless(u) ? "1" : buf);
 }
 
@@ -93,6 +94,9 @@ static MirFn builtin_fn(const char *name) {
 
 static MirExpr *lower_call(Lower *L, const Expr *e) {
   Arena *A = L->A;
+  /* noise(D), a term of a rates equation, is no part of its drift: the
+   * terms are collected by noise_intensity (below) */
+  if (!e->sym && strcmp(e->name, "noise") == 0) return mir_const(A, 0);
   MirExpr *x = lower_expr(L, e->args.v[0]);
   MirExpr *y = e->args.n > 1 ? lower_expr(L, e->args.v[1]) : NULL;
   if (e->sym) { /* user function: inline with its arguments */
@@ -465,11 +469,12 @@ static void apply_simulate(Lower *L) {
     for (int k = 0; k < m->nstates; k++)
       if (strcmp(m->states[k].name, r->name) == 0 || strcmp(L->qual[k], r->name) == 0) found = k;
     if (found < 0) {
-      diag_error(L->diag, r->loc, "E0412", "cannot record '%s': it is not a state of cell %s", r->name, m->name);
+      diag_error(L->diag, r->loc, "E0412", "cannot record '%s': it is not a state of %s %s", r->name,
+                 m->rates ? "rates model" : "cell", m->name);
       StrBuf b = {0};
       for (int k = 0; k < m->nstates; k++) sb_printf(&b, "%s%s", k ? ", " : "", m->states[k].name);
       char *names = sb_take(&b);
-      diag_note(L->diag, (Loc){0}, "the states are: %s (and `spikes`)", names);
+      diag_note(L->diag, (Loc){0}, m->rates ? "the states are: %s" : "the states are: %s (and `spikes`)", names);
       free(names);
       continue;
     }
@@ -477,18 +482,106 @@ static void apply_simulate(Lower *L) {
   }
 }
 
+/* ---- rates models ------------------------------------------------------------- */
+
+/* The summed intensities D (SI) of the noise(D) terms of a rates equation
+ * (sema allows noise only as a term: through +, - and unary minus), or sum
+ * unchanged when there is none.  Independent white noises add in variance,
+ * so noise(D1) + noise(D2) is noise(D1 + D2). */
+static MirExpr *noise_intensity(Lower *L, const Expr *e, MirExpr *sum) {
+  if (e->kind == EX_BINARY && (e->op == OP_ADD || e->op == OP_SUB))
+    return noise_intensity(L, e->b, noise_intensity(L, e->a, sum));
+  if (e->kind == EX_NEG) return noise_intensity(L, e->a, sum);
+  if (e->kind == EX_CALL && !e->sym && strcmp(e->name, "noise") == 0) {
+    MirExpr *d = lower_expr(L, e->args.v[0]);
+    return sum ? mir_bin(L->A, MIR_ADD, sum, d) : d;
+  }
+  return sum;
+}
+
+/* A rates block: its parameters and states in order, definitions, the
+ * equations (drift in rhs, sqrt(2 D) of the noise terms in noise), initial
+ * values.  No V, no celsius (sema rejects both there). */
+static void lower_rates(Lower *L, Decl *d) {
+  Arena *A = L->A;
+  Mir *m = L->m;
+  m->rates = true;
+  for (int i = 0; i < d->body.n; i++) {
+    Stmt *st = d->body.v[i];
+    if (st->kind == ST_PARAM) lower_param_from_stmt(L, st, st->name);
+    if (st->kind == ST_STATE) lower_state_decl(L, st, NULL);
+  }
+  for (int i = 0; i < d->body.n; i++) {
+    Stmt *st = d->body.v[i];
+    switch (st->kind) {
+    case ST_DEF: lower_bind(L, st->sym, lower_add_derived(L, st->name, lower_expr(L, st->e))); break;
+    case ST_ODE: {
+      lower_ode(L, st);
+      MirExpr *x = st->sym ? lower_lookup(L, st->sym) : NULL;
+      MirExpr *D = noise_intensity(L, st->e, NULL);
+      if (!x || x->op != MIR_STATE || !D) break;
+      MirExpr *two_d = mir_bin(A, MIR_MUL, mir_const(A, 2), D);
+      m->states[x->index].noise = two_d->op == MIR_CONST ? mir_const(A, sqrt(two_d->value))
+                                                         : mir_call(A, MIR_FN_SQRT, two_d, NULL);
+      break;
+    }
+    case ST_INIT:
+      for (int k = 0; k < m->nstates; k++)
+        if (strcmp(m->states[k].name, st->name) == 0) m->states[k].init = lower_expr(L, st->e);
+      break;
+    default: break;
+    }
+  }
+}
+
+/* What the simulate block means for a rates model: the method when none was
+ * given (rk4, or heun with noise), every state recorded by default, and no
+ * spikes. */
+static void rates_simulate(Lower *L) {
+  Mir *m = L->m;
+  SimSpec *sim = &L->c->sim;
+  bool noisy = false;
+  for (int k = 0; k < m->nstates; k++) noisy |= m->states[k].noise != NULL;
+  if (!sim->method_given) m->method = noisy ? MIR_METHOD_HEUN : MIR_METHOD_RK4;
+  if (!sim->records.n && m->nstates > 0) {
+    m->records = arena_alloc(L->A, sizeof(MirRecord) * (size_t)m->nstates);
+    for (int k = 0; k < m->nstates; k++) m->records[k].state = k;
+    m->nrecords = m->nstates;
+  }
+  if (!sim->record_spikes) return;
+  m->record_spikes = false;
+  Loc at = sim->simulate ? sim->simulate->loc : (Loc){0};
+  for (int i = 0; sim->simulate && i < sim->simulate->body.n; i++) {
+    Stmt *st = sim->simulate->body.v[i];
+    for (int k = 0; st->key == SIM_RECORD && k < st->names.n; k++)
+      if (strcmp(((IdRef *)st->names.v[k])->name, "spikes") == 0) at = ((IdRef *)st->names.v[k])->loc;
+  }
+  diag_error(L->diag, at, "E0412", "cannot record spikes: rates model %s has none", m->name);
+  diag_note(L->diag, (Loc){0}, "record its states by name; spikes belong to cells");
+}
+
+static void rates_why(Mir *m) {
+  for (int k = 0; k < m->nstates; k++)
+    m->states[k].why = m->states[k].noise
+                           ? "rates model: all states advance together by the run's method; white noise by "
+                             "Euler-Maruyama (euler, Ito) or stochastic Heun (heun, Stratonovich)"
+                           : "rates model: all states advance together by the run's method (rk4, heun, euler or rk45)";
+}
+
 Mir *msnc_lower(Compilation *c) {
   if (!c->sim.cell) {
     int ncells = 0;
     for (int i = 0; i < c->prog.decls.n; i++) {
       Decl *d = c->prog.decls.v[i];
-      ncells += d->kind == DC_CELL && d->file == c->prog.files.v[0];
+      ncells += (d->kind == DC_CELL || d->kind == DC_RATES) && d->file == c->prog.files.v[0];
     }
     if (ncells == 0) {
       diag_error(&c->diag, (Loc){0}, "E0600", "%s has nothing to simulate: it defines no cell", c->main_path);
-      diag_note(&c->diag, (Loc){0}, "add a cell; a file of channels is a library to import (msnc check accepts it)");
+      diag_note(&c->diag, (Loc){0}, "add a cell or a rates model; a file of channels is a library to import "
+                                    "(msnc check accepts it)");
     } else {
-      diag_error(&c->diag, (Loc){0}, "E0600", "%s defines %d cells; say which one to simulate", c->main_path, ncells);
+      diag_error(&c->diag, (Loc){0}, "E0600", "%s defines %d models (cells or rates models); say which one to simulate",
+                 c->main_path, ncells);
       diag_note(&c->diag, (Loc){0}, "add simulate { model NAME }");
     }
     return NULL;
@@ -496,13 +589,17 @@ Mir *msnc_lower(Compilation *c) {
   Lower L;
   lower_init(&L, c, c->sim.cell->name);
   int before = c->diag.nerrors;
-  lower_cell(&L, c->sim.cell);
+  if (c->sim.cell->kind == DC_RATES) lower_rates(&L, c->sim.cell);
+  else lower_cell(&L, c->sim.cell);
   for (int k = 0; k < L.m->nstates; k++) {
     MirState *s = &L.m->states[k];
     if (!s->rhs) s->rhs = mir_const(L.A, 0);
   }
   apply_simulate(&L);
-  return lower_finish(&L, before);
+  if (L.m->rates) rates_simulate(&L);
+  Mir *m = lower_finish(&L, before);
+  if (m && m->rates) rates_why(m);
+  return m;
 }
 
 void lower_init(Lower *L, Compilation *c, const char *name) {

@@ -5,6 +5,7 @@
  *   msnc check model.msn             diagnostics only
  *   msnc info model.msn              states, parameters, solvers, equations
  *   msnc emit-llvm model.msn         optimised LLVM IR
+ *   msnc kernel chan.msn [-o libchan.so]  channel kernels + C header (docs/kernel-abi.md)
  */
 #include <errno.h>
 #include <limits.h>
@@ -34,12 +35,18 @@ static const char *usage =
     "  check      check the model and report errors, produce nothing\n"
     "  info       show states, parameters with units, chosen solvers and equations\n"
     "  emit-llvm  print the optimised LLVM IR of the model's kernels\n"
+    "  kernel     compile the file's channels into kernels with a C ABI for other simulators:\n"
+    "             -o libNAME.so (default lib<file stem>.so), NAME.o or NAME.ll, plus the header\n"
+    "             NAME.h next to it (see docs/kernel-abi.md)\n"
     "\n"
     "options:\n"
-    "  -o FILE           output file (build, emit-llvm)\n"
+    "  -o FILE           output file (build, emit-llvm, kernel)\n"
     "  -O0 .. -O3        optimisation level (default -O3)\n"
     "  --target generic  portable x86-64 code instead of the host CPU's features\n"
     "  -Werror           treat warnings as errors\n"
+    "  --channel NAME    kernel: only this channel (repeatable, or NAME,NAME)\n"
+    "  --per-compartment P,Q  kernel: pass these parameters as arrays (CHANNEL.P for one channel)\n"
+    "  --header FILE     kernel: where to write the C header\n"
     "  -h, --help        this help;  --version  the version\n"
     "\n"
     "Generated programs take --duration --dt --set name=value --out DIR --format csv|npy\n"
@@ -47,6 +54,8 @@ static const char *usage =
 
 typedef struct Options {
   const char *command, *input, *output;
+  char *channels, *per_compartment; /* kernel: comma-separated lists (heap) */
+  const char *header;               /* kernel: --header */
   int opt_level;
   bool generic, werror;
   int prog_argc;
@@ -84,6 +93,19 @@ static int parse_args(int argc, char **argv, Options *o) {
       else if (strcmp(t, "host") != 0) return fail_usage("unknown target '%s' (use host or generic)", t);
     } else if (strcmp(a, "-Werror") == 0) {
       o->werror = true;
+    } else if (strcmp(a, "--channel") == 0 || strncmp(a, "--channel=", 10) == 0 ||
+               strcmp(a, "--per-compartment") == 0 || strncmp(a, "--per-compartment=", 18) == 0 ||
+               strcmp(a, "--header") == 0 || strncmp(a, "--header=", 9) == 0) {
+      const char *eq = strchr(a, '='), *v = eq ? eq + 1 : (++i < argc ? argv[i] : NULL);
+      if (!v || !*v) return fail_usage("%s needs a value", a);
+      if (a[2] == 'h') {
+        o->header = v;
+      } else {
+        char **list = a[2] == 'c' ? &o->channels : &o->per_compartment;
+        char *joined = *list ? xasprintf("%s,%s", *list, v) : xstrdup(v);
+        free(*list);
+        *list = joined;
+      }
     } else {
       return fail_usage("unknown option '%s'", a);
     }
@@ -262,6 +284,138 @@ static int cmd_emit_llvm(const Options *o, Mir *m) {
   return rc;
 }
 
+/* ---- kernel: channels for other simulators (docs/kernel-abi.md) ----------------- */
+
+/* The header next to the output: "dir/libhh.so" and "dir/hh.o" -> "dir/hh.h". */
+static char *kernel_header_path(const char *out) {
+  const char *base = strrchr(out, '/');
+  base = base ? base + 1 : out;
+  char *stem = xstrdup(base);
+  char *dot = strrchr(stem, '.');
+  if (dot && dot != stem) *dot = 0;
+  const char *s = strncmp(stem, "lib", 3) == 0 && stem[3] ? stem + 3 : stem;
+  char *h = xasprintf("%.*s%s.h", (int)(base - out), out, s);
+  free(stem);
+  return h;
+}
+
+/* Can path be created or overwritten?  Reports why not. */
+static bool kernel_writable(const char *path) {
+  char *dir = path_dirname(path);
+  bool exists = access(path, F_OK) == 0;
+  bool ok = exists ? access(path, W_OK) == 0 : access(dir, W_OK) == 0;
+  if (ok && exists && !file_exists(path)) errno = EISDIR, ok = false; /* a directory or a device */
+  if (!ok) fprintf(stderr, "msnc: error: cannot write %s: %s\n", path, strerror(errno));
+  free(dir);
+  return ok;
+}
+
+static bool ends_with(const char *s, const char *tail) {
+  size_t n = strlen(s), t = strlen(tail);
+  return n > t && strcmp(s + n - t, tail) == 0;
+}
+
+/* $CC (default cc) -shared -o out obj -lm */
+static int link_shared(const char *obj, const char *out) {
+  const char *cc = getenv("CC");
+  char *ccs = xstrdup(cc && *cc ? cc : "cc");
+  char *argv[40];
+  int n = 0;
+  for (char *tok = strtok(ccs, " \t"); tok && n < 32; tok = strtok(NULL, " \t")) argv[n++] = tok;
+  argv[n++] = "-shared";
+  argv[n++] = "-o";
+  argv[n++] = (char *)out;
+  argv[n++] = (char *)obj;
+  argv[n++] = "-lm";
+  argv[n] = NULL;
+  int rc = run_command(argv);
+  free(ccs);
+  if (rc != 0) {
+    fprintf(stderr, "msnc: error: linking the shared library %s failed\n", out);
+    return 1;
+  }
+  return 0;
+}
+
+static int cmd_kernel(Compilation *c, const Options *o) {
+  c->diag.werror = o->werror;
+  int n = 0;
+  MirKernel *k = NULL;
+  if (msnc_load(c, o->input) && msnc_check(c)) k = msnc_lower_kernels(c, o->channels, o->per_compartment, &n);
+  if (!k) {
+    report_failure(c);
+    return 1;
+  }
+  char *out = NULL;
+  if (o->output) {
+    out = xstrdup(o->output);
+  } else {
+    char *stem = default_output(o->input);
+    out = xasprintf("lib%s.so", stem);
+    free(stem);
+  }
+  bool so = ends_with(out, ".so"), obj = ends_with(out, ".o"), ll = ends_with(out, ".ll");
+  char *header = o->header ? xstrdup(o->header) : so || obj ? kernel_header_path(out) : NULL;
+  int rc = 1;
+  CgModule *cm = NULL;
+  char *err = NULL, tmp[] = "/tmp/msnc-XXXXXX.o";
+  if (!so && !obj && !ll) {
+    fprintf(stderr, "msnc: error: -o %s: a kernel is written as a shared library (.so), an object file (.o) "
+                    "or LLVM IR (.ll)\n", out);
+    goto done;
+  }
+  if (header && strcmp(header, out) == 0) {
+    fprintf(stderr, "msnc: error: the header would overwrite the output %s; name it with --header\n", out);
+    goto done;
+  }
+  if (!kernel_writable(out) || (header && !kernel_writable(header))) goto done;
+  CgOptions opt = {.generic_target = o->generic, .opt_level = o->opt_level, .with_main = false};
+  cm = cg_build_kernels(k, n, &opt, &err);
+  if (!cm || !cg_optimize(cm, &err)) {
+    fprintf(stderr, "msnc: error: code generation failed: %s\n", err ? err : "?");
+    goto done;
+  }
+  if (ll) {
+    char *ir = cg_print_ir(cm);
+    FILE *f = fopen(out, "w");
+    bool ok = f && fputs(ir, f) >= 0;
+    if (f && fclose(f) != 0) ok = false;
+    free(ir);
+    if (!ok) {
+      fprintf(stderr, "msnc: error: cannot write %s: %s\n", out, strerror(errno));
+      goto done;
+    }
+  } else if (obj) {
+    if (!cg_emit_object(cm, out, &err)) {
+      fprintf(stderr, "msnc: error: %s\n", err ? err : "cannot write the object file");
+      goto done;
+    }
+  } else {
+    int fd = mkstemps(tmp, 2);
+    if (fd < 0) {
+      fprintf(stderr, "msnc: error: cannot create a temporary file: %s\n", strerror(errno));
+      goto done;
+    }
+    close(fd);
+    bool ok = cg_emit_object(cm, tmp, &err);
+    if (!ok) fprintf(stderr, "msnc: error: %s\n", err ? err : "cannot write the object file");
+    else ok = link_shared(tmp, out) == 0;
+    unlink(tmp);
+    if (!ok) goto done;
+  }
+  if (header && !cg_write_kernel_header(k, n, header, &err)) {
+    fprintf(stderr, "msnc: error: %s\n", err);
+    goto done;
+  }
+  rc = 0;
+done:
+  free(err);
+  cg_free(cm);
+  free(header);
+  free(out);
+  return rc;
+}
+
 int main(int argc, char **argv) {
   Options o = {0};
   bool run = argc > 1 && strcmp(argv[1], "run") == 0;
@@ -280,14 +434,23 @@ int main(int argc, char **argv) {
   int rc = parse_args(argc, argv, &o);
   if (rc) return rc;
   if (!o.command) return fail_usage("no command given%s", "");
-  static const char *commands[] = {"build", "run", "check", "info", "emit-llvm"};
+  static const char *commands[] = {"build", "run", "check", "info", "emit-llvm", "kernel"};
   bool known = false;
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) known |= strcmp(o.command, commands[i]) == 0;
-  if (!known) return fail_usage("unknown command '%s' (build, run, check, info or emit-llvm)", o.command);
+  if (!known) return fail_usage("unknown command '%s' (build, run, check, info, emit-llvm or kernel)", o.command);
   if (!o.input) return fail_usage("no model file given to '%s'", o.command);
 
+  if (strcmp(o.command, "kernel") != 0 && (o.channels || o.per_compartment || o.header))
+    return fail_usage("--channel, --per-compartment and --header are options of 'msnc kernel'%s", "");
   Compilation c;
   msnc_init(&c, stderr);
+  if (strcmp(o.command, "kernel") == 0) {
+    rc = cmd_kernel(&c, &o);
+    msnc_free(&c);
+    free(o.channels);
+    free(o.per_compartment);
+    return rc;
+  }
   bool library = false;
   Mir *m = front_end(&c, &o, &library);
   if (!m) {

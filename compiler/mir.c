@@ -216,7 +216,10 @@ static const char *solver_name(MirSolver s) {
 void mir_print_info(FILE *out, const Mir *m) {
   static const char *methods[] = {"staggered (gates half a step apart from V; second order)",
                                   "rk4 (classic Runge-Kutta, fixed step)",
-                                  "rk45 (adaptive Runge-Kutta-Fehlberg, GSL odeiv2)"};
+                                  "rk45 (adaptive Runge-Kutta-Fehlberg, GSL odeiv2)",
+                                  "euler (forward Euler; with noise Euler-Maruyama, Ito)",
+                                  "heun (explicit trapezoid, second order; with noise stochastic Heun, Stratonovich)"};
+  static const char *short_names[] = {"staggered", "rk4", "rk45", "euler", "heun"};
   fprintf(out, "model %s (%s)\n", m->name, m->source);
   fprintf(out, "  instances: %lld\n", (long long)m->n_instances);
   fprintf(out, "  method:    %s\n", methods[m->method]);
@@ -227,8 +230,8 @@ void mir_print_info(FILE *out, const Mir *m) {
     if (m->method == MIR_METHOD_STAGGERED)
       fprintf(out, "  %-10s [%s]  solver %-6s %s\n", s->name, s->unit, solver_name(s->solver), s->why ? s->why : "");
     else
-      fprintf(out, "  %-10s [%s]  solver %s (all states advance together)\n", s->name, s->unit,
-              m->method == MIR_METHOD_RK4 ? "rk4" : "rk45");
+      fprintf(out, "  %-10s [%s]  solver %s (all states advance together)%s\n", s->name, s->unit,
+              short_names[m->method], s->noise ? ", with white noise" : "");
   }
   fprintf(out, "\nparameters (%d):\n", m->nparams);
   for (int i = 0; i < m->nparams; i++) {
@@ -248,6 +251,17 @@ void mir_print_info(FILE *out, const Mir *m) {
     mir_print_expr(&b, m, m->states[i].rhs);
     char *s = sb_take(&b);
     fprintf(out, "  %s' = %s\n", m->states[i].name, s);
+    free(s);
+  }
+  bool noise_header = false;
+  for (int i = 0; i < m->nstates; i++) {
+    if (!m->states[i].noise) continue;
+    if (!noise_header)
+      fprintf(out, "\nnoise (dx = x' dt + g dW, W a Wiener process; g = sqrt(2 D) for noise(D)):\n");
+    noise_header = true;
+    mir_print_expr(&b, m, m->states[i].noise);
+    char *s = sb_take(&b);
+    fprintf(out, "  g_%s = %s\n", m->states[i].name, s);
     free(s);
   }
   if (m->spike_state >= 0) {

@@ -86,6 +86,9 @@ typedef struct MirState {
   MirExpr *lin_a, *lin_b; /* CNEXP */
   MirExpr *jac;           /* CN: d rhs / d x */
   const char *why;      /* human-readable reason for the solver choice */
+  MirExpr *noise;       /* rates models: amplitude g of the white noise in
+                           dx = rhs dt + g dW, i.e. sqrt(2 D) for x' = f + noise(D)
+                           (SI: x's unit per sqrt(s)); NULL without noise */
 } MirState;
 
 typedef struct MirDerived {
@@ -93,7 +96,11 @@ typedef struct MirDerived {
   MirExpr *e;
 } MirDerived;
 
-typedef enum MirMethod { MIR_METHOD_STAGGERED, MIR_METHOD_RK4, MIR_METHOD_RK45 } MirMethod;
+typedef enum MirMethod {
+  MIR_METHOD_STAGGERED, MIR_METHOD_RK4, MIR_METHOD_RK45,
+  MIR_METHOD_EULER,  /* forward Euler; with noise Euler-Maruyama (Ito) */
+  MIR_METHOD_HEUN    /* explicit trapezoid; with noise stochastic Heun (Stratonovich) */
+} MirMethod;
 
 typedef struct MirRecord {
   int state;            /* index into states */
@@ -114,6 +121,7 @@ typedef struct Mir {
   double duration, dt, record_every, rtol, atol;
   MirRecord *records; int nrecords;
   bool record_spikes;
+  bool rates;           /* a rates block: no membrane, no staggered kernels */
 } Mir;
 
 

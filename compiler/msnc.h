@@ -41,4 +41,24 @@ void mir_print_info(FILE *out, const Mir *m);
 /* Expression to text, in SI. */
 void mir_print_expr(StrBuf *b, const Mir *m, const MirExpr *e);
 
+/* ---- channel kernels for other simulators (msnc kernel) -------------------
+ * compiler/lower_kernel.c: each channel becomes a Mir of its own whose
+ * states[0] is V, an input of the kernels (never stored); see
+ * docs/kernel-abi.md for the C ABI generated from it (compiler/codegen_kernel.c). */
+typedef struct MirKernel {
+  Mir *m;                /* m->name is the channel: the symbol prefix */
+  Decl *decl;            /* the channel */
+  MirExpr *current;      /* current density, A/m^2, outward positive */
+  MirExpr *conductance;  /* d current / dV with the states held, S/m^2 */
+  int nabi;              /* parameters at the ABI, in ABI order: */
+  int *abi_param;        /*   their indices into m->params */
+  const char **abi_param_name; /* their names there ("gbar", "celsius") */
+  int celsius_param;     /* index of celsius in m->params */
+} MirKernel;
+/* Lower the channels named in the comma-separated list `channels` (NULL or
+ * empty: every channel of the main file); parameters named in
+ * `per_compartment` ("gbar,E" or "Na.gbar") become per-instance (arrays at
+ * the ABI).  NULL with diagnostics on error (E0610-E0613). */
+MirKernel *msnc_lower_kernels(Compilation *c, const char *channels, const char *per_compartment, int *count);
+
 #endif

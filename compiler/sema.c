@@ -26,9 +26,16 @@ struct Sema {
   Scope global, membrane;
   int func_depth;
   Decl *channel; /* the channel being checked (its gates may be used) */
+  /* rates blocks (rate models): they see t but neither V nor celsius */
+  Scope rates_env;     /* t, then the top level */
+  Decl *rates;         /* the rates block being checked */
+  Scope *rates_scope;  /* its own scope */
+  PtrVec noise_ok;     /* noise(...) calls that are terms of the equation being checked */
+  Sym *noise_state;    /* the state of that equation */
 };
 
 static bool check_expr(Sema *S, Scope *sc, Expr *e);
+static bool check_noise(Sema *S, Scope *sc, Expr *e);
 
 /* ---- units in messages -------------------------------------------------- */
 
@@ -116,6 +123,7 @@ static const char *kind_word(SymKind k) {
   case SYM_UNIT: return "unit";
   case SYM_CHANNEL: return "channel";
   case SYM_CELL: return "cell";
+  case SYM_RATES: return "rates model";
   }
   return "name";
 }
@@ -140,6 +148,7 @@ static Sym *declare(Sema *S, Scope *sc, SymKind kind, const char *name, Loc loc)
   }
   if (sc != &S->global && sc != &S->membrane) {
     Sym *builtin = scope_find_local(&S->membrane, name);
+    if (builtin && sc == S->rates_scope && builtin->kind != SYM_TIME) builtin = NULL;
     if (builtin)
       diag_warning(S->diag, loc, "W0203", "'%s' hides the built-in %s", name,
                    builtin->kind == SYM_V ? "membrane potential V" : builtin->name);
@@ -313,8 +322,11 @@ static bool check_name(Sema *S, Scope *sc, Expr *e) {
     /* V, t or celsius where there is no membrane: a function body or the
      * simulate block */
     diag_error(S->diag, e->loc, "E0222", "'%s' is not available here", e->name);
-    diag_note(S->diag, (Loc){0}, S->func_depth ? "a function sees only its arguments: pass %s as an argument"
-                                               : "%s exists inside gates, channels and cells", e->name);
+    if (S->rates && !S->func_depth)
+      diag_note(S->diag, (Loc){0}, "a rates block has no membrane: of V, t and celsius only t exists there");
+    else
+      diag_note(S->diag, (Loc){0}, S->func_depth ? "a function sees only its arguments: pass %s as an argument"
+                                                 : "%s exists inside gates, channels and cells", e->name);
     return false;
   }
   if (s && S->func_depth && s->kind != SYM_ARG && s->kind != SYM_UNIT) {
@@ -420,6 +432,7 @@ static bool check_expr(Sema *S, Scope *sc, Expr *e) {
   case EX_CALL: {
     Sym *f = scope_find(&S->global, e->name);
     if (f && f->kind == SYM_FUNC) return check_call_user(S, sc, e, f);
+    if (strcmp(e->name, "noise") == 0) return check_noise(S, sc, e);
     const Builtin *b = find_builtin(e->name);
     if (b) return check_call_builtin(S, sc, e, b);
     Sym *other = scope_find(sc, e->name);
@@ -835,6 +848,139 @@ static void check_cell(Sema *S, Decl *cell) {
   }
 }
 
+/* ---- rates blocks and noise ------------------------------------------------ */
+
+/* The noise(...) calls that are terms of e (e = a + b - c ..., through
+ * parentheses and unary minus): the only places where noise may stand. */
+static void noise_terms(Sema *S, Expr *e) {
+  if (e->kind == EX_BINARY && (e->op == OP_ADD || e->op == OP_SUB)) {
+    noise_terms(S, e->a);
+    noise_terms(S, e->b);
+  } else if (e->kind == EX_NEG) {
+    noise_terms(S, e->a);
+  } else if (e->kind == EX_CALL && strcmp(e->name, "noise") == 0) {
+    vec_push(S->A, &S->noise_ok, e);
+  }
+}
+
+/* noise(D): sqrt(2 D) times unit white noise, a term of a rates equation
+ * x' = f + noise(D).  D is in x's unit squared per time, so the term is in
+ * x's unit per time like the rest of the equation (docs/language.md 5.6). */
+static bool check_noise(Sema *S, Scope *sc, Expr *e) {
+  bool allowed = false;
+  for (int i = 0; i < S->noise_ok.n; i++) allowed |= S->noise_ok.v[i] == e;
+  if (!allowed || !S->noise_state) {
+    diag_error(S->diag, e->loc, "E0232", "noise(...) can only be a term of a rates equation");
+    if (S->rates && !S->func_depth)
+      diag_note(S->diag, (Loc){0}, "write it as a term of its own, x' = f + noise(D); to scale it, scale D: "
+                                   "noise(4 * D) is twice noise(D)");
+    else
+      diag_note(S->diag, (Loc){0}, "noise drives the states of rates blocks: x' = f + noise(D)");
+    return false;
+  }
+  if (e->args.n != 1) {
+    diag_error(S->diag, e->loc, "E0204", "noise takes 1 argument, but %d %s given", e->args.n,
+               e->args.n == 1 ? "was" : "were");
+    return false;
+  }
+  Expr *d = e->args.v[0];
+  if (!check_expr(S, sc, d)) return false;
+  Sym *x = S->noise_state;
+  Unit per_time = units_div(x->unit, unit_of("ms"));
+  e->unit = per_time;
+  if (units_same_dim(d->unit, units_mul(x->unit, per_time))) return true;
+  if (is_zero_literal(d)) { d->unit = units_mul(x->unit, per_time); return true; }
+  /* the unit D needs, in the state's usual unit: "mV^2/ms", "1/ms" */
+  char xu[64], want[96], got[160];
+  unit_hint(x->unit, xu, sizeof xu);
+  if (units_is_dimensionless(x->unit)) snprintf(want, sizeof want, "1/ms");
+  else snprintf(want, sizeof want, strpbrk(xu, "*/ ") ? "(%s)^2/ms" : "%s^2/ms", xu);
+  diag_error(S->diag, d->loc, "E0304", "the intensity D of noise(D) in %s' must be in %s (the unit of %s squared "
+             "per time), but it is %s", x->name, want, x->name, in_unit(d->unit, got, sizeof got));
+  diag_note(S->diag, (Loc){0}, "noise(D) adds sqrt(2 D) times unit white noise; with it, %s' = -%s/tau + noise(D) "
+            "fluctuates with variance D tau", x->name, x->name);
+  return false;
+}
+
+/* Does e contain a call of the built-in noise? */
+static bool has_noise(const Expr *e) {
+  if (!e) return false;
+  if (e->kind == EX_CALL && !e->sym && strcmp(e->name, "noise") == 0) return true;
+  for (int i = 0; i < e->args.n; i++)
+    if (has_noise(e->args.v[i])) return true;
+  return has_noise(e->a) || has_noise(e->b) || has_noise(e->c);
+}
+
+static bool rates_has_noise(const Decl *d) {
+  for (int i = 0; i < d->body.n; i++) {
+    const Stmt *st = d->body.v[i];
+    if (st->kind == ST_ODE && has_noise(st->e)) return true;
+  }
+  return false;
+}
+
+static void check_rates_ode(Sema *S, Scope *sc, Stmt *st, PtrVec *odes) {
+  Sym *x = find_state(sc, st->name);
+  if (!x) { /* also V: a rates block has no membrane equation */
+    diag_error(S->diag, st->name_loc, "E0211", "%s' = ... needs '%s' to be a state of this block%s", st->name,
+               st->name, scope_find(sc, st->name) ? "" : " (declare it with `state`)");
+    return;
+  }
+  S->noise_ok.n = 0;
+  noise_terms(S, st->e);
+  S->noise_state = x;
+  check_ode(S, sc, st, odes);
+  S->noise_state = NULL;
+  S->noise_ok.n = 0;
+}
+
+static void check_rates(Sema *S, Decl *d) {
+  Scope sc = {.parent = &S->rates_env};
+  S->rates = d;
+  S->rates_scope = &sc;
+  declare_block(S, &sc, d);
+  PtrVec odes = {0};
+  int nstates = 0;
+  for (int i = 0; i < d->body.n; i++) {
+    Stmt *st = d->body.v[i];
+    switch (st->kind) {
+    case ST_PARAM: check_param(S, &sc, st); break;
+    case ST_DEF: check_def(S, &sc, st); break;
+    case ST_STATE: check_state_stmt(S, &sc, st); nstates++; break;
+    case ST_ODE: check_rates_ode(S, &sc, st, &odes); break;
+    case ST_INIT: {
+      Sym *x = find_state(&sc, st->name);
+      double t0;
+      if (!sema_const_value(st->e2, &t0) || t0 != 0) {
+        diag_error(S->diag, st->e2->loc, "E0217", "initial values are written %s(0) = ...", st->name);
+        break;
+      }
+      if (!x) {
+        diag_error(S->diag, st->name_loc, "E0211", "%s(0) = ... needs '%s' to be a state of this block", st->name,
+                   st->name);
+        break;
+      }
+      Scope cs = {.parent = &sc, .constant = true};
+      if (check_expr(S, &cs, st->e)) {
+        char what[64];
+        snprintf(what, sizeof what, "the initial value of %s", st->name);
+        expect_unit(S, st->e, x->unit, what);
+      }
+      break;
+    }
+    default:
+      not_allowed(S, st, "rates block",
+                  "a rates block holds param, state, equations x' = ..., definitions and initial values x(0) = ...");
+    }
+  }
+  if (!nstates) {
+    diag_error(S->diag, d->name_loc, "E0234", "rates %s has no state", d->name);
+    diag_note(S->diag, (Loc){0}, "declare each state with `state x = VALUE` and give it an equation x' = ...");
+  }
+  S->rates = NULL;
+  S->rates_scope = NULL;
+}
+
 /* ---- simulate ------------------------------------------------------------- */
 
 static const char *settings[] = {"model", "duration", "dt", "method", "tolerance", "celsius", "instances"};
@@ -897,18 +1043,18 @@ static void check_setting(Sema *S, Scope *sc, Stmt *st, SimSpec *sim, Stmt **see
   switch (key) {
   case 0: { /* model */
     Sym *c = st->e->kind == EX_NAME ? scope_find(&S->global, st->e->name) : NULL;
-    if (!c || c->kind != SYM_CELL) {
+    if (!c || (c->kind != SYM_CELL && c->kind != SYM_RATES)) {
       if (c) {
-        diag_error(S->diag, st->e->loc, "E0405", "model must name a cell, but '%s' is a %s", c->name,
+        diag_error(S->diag, st->e->loc, "E0405", "model must name a cell or a rates model, but '%s' is a %s", c->name,
                    kind_word(c->kind));
       } else {
-        diag_error(S->diag, st->e->loc, "E0405", "model must name a cell");
+        diag_error(S->diag, st->e->loc, "E0405", "model must name a cell or a rates model");
         const char *near = NULL;
         int bestd = 3;
         for (int i = 0; st->e->kind == EX_NAME && i < S->global.syms.n; i++) {
           Sym *g = S->global.syms.v[i];
           int dist = edit_distance(st->e->name, g->name);
-          if (g->kind == SYM_CELL && dist < bestd) { bestd = dist; near = g->name; }
+          if ((g->kind == SYM_CELL || g->kind == SYM_RATES) && dist < bestd) { bestd = dist; near = g->name; }
         }
         if (near) diag_note(S->diag, (Loc){0}, "did you mean '%s'?", near);
       }
@@ -920,10 +1066,15 @@ static void check_setting(Sema *S, Scope *sc, Stmt *st, SimSpec *sim, Stmt **see
   case 1: setting_time(S, sc, st, &sim->duration, "the duration"); return;
   case 2: setting_time(S, sc, st, &sim->dt, "the time step dt"); return;
   case 3: {
-    static const char *methods[] = {"staggered", "rk4", "rk45"};
-    for (int m = 0; m < 3; m++)
-      if (st->e->kind == EX_NAME && strcmp(st->e->name, methods[m]) == 0) { sim->method = m; return; }
-    diag_error(S->diag, st->e->loc, "E0406", "unknown method; choose staggered (the default), rk4 or rk45");
+    /* in MirMethod order */
+    static const char *methods[] = {"staggered", "rk4", "rk45", "euler", "heun"};
+    for (int m = 0; m < 5; m++)
+      if (st->e->kind == EX_NAME && strcmp(st->e->name, methods[m]) == 0) {
+        sim->method = m;
+        sim->method_given = true;
+        return;
+      }
+    diag_error(S->diag, st->e->loc, "E0406", "unknown method; choose staggered, rk4, rk45, euler or heun");
     return;
   }
   case 4: case 5: case 6:
@@ -1000,7 +1151,7 @@ static Decl *only_cell(Program *prog) {
   Decl *only = NULL;
   for (int i = 0; i < prog->decls.n; i++) {
     Decl *d = prog->decls.v[i];
-    if (d->kind == DC_CELL && d->file == prog->files.v[0]) {
+    if ((d->kind == DC_CELL || d->kind == DC_RATES) && d->file == prog->files.v[0]) {
       if (only) return NULL;
       only = d;
     }
@@ -1015,8 +1166,19 @@ static void check_simulate(Sema *S, Decl *d, SimSpec *sim) {
   if (!sim->cell && !seen[0]) sim->cell = only_cell(S->prog);
   if (!sim->cell) {
     if (!seen[0])
-      diag_error(S->diag, d->loc, "E0409", "simulate needs a model: add `model NAME` naming a cell");
+      diag_error(S->diag, d->loc, "E0409", "simulate needs a model: add `model NAME` naming a cell or a rates model");
     return;
+  }
+  if (sim->cell->kind == DC_RATES && seen[3]) {
+    if (sim->method == MIR_METHOD_STAGGERED) {
+      diag_error(S->diag, seen[3]->e->loc, "E0231", "rates model %s has no membrane: the staggered method does not apply",
+                 sim->cell->name);
+      diag_note(S->diag, (Loc){0}, "use rk4 (the default), heun, euler or rk45");
+    } else if ((sim->method == MIR_METHOD_RK4 || sim->method == MIR_METHOD_RK45) && rates_has_noise(sim->cell)) {
+      diag_error(S->diag, seen[3]->e->loc, "E0233", "rates model %s has noise, which %s cannot integrate",
+                 sim->cell->name, sim->method == MIR_METHOD_RK4 ? "rk4" : "rk45");
+      diag_note(S->diag, (Loc){0}, "use heun (stochastic Heun, the default with noise) or euler (Euler-Maruyama)");
+    }
   }
   if (sim->dt > sim->duration) {
     Loc at = seen[2] ? seen[2]->e->loc : seen[1] ? seen[1]->e->loc : d->loc;
@@ -1047,11 +1209,11 @@ Decl *sema_find_decl(Program *prog, DeclKind kind, const char *name) {
 
 static void declare_globals(Sema *S, Program *prog) {
   static const SymKind kinds[] = {[DC_GATE] = SYM_GATE, [DC_CHANNEL] = SYM_CHANNEL,
-                                  [DC_CELL] = SYM_CELL, [DC_FUNC] = SYM_FUNC};
+                                  [DC_CELL] = SYM_CELL, [DC_FUNC] = SYM_FUNC, [DC_RATES] = SYM_RATES};
   for (int i = 0; i < prog->decls.n; i++) {
     Decl *d = prog->decls.v[i];
     if (d->kind == DC_IMPORT || d->kind == DC_SIMULATE) continue;
-    if (d->kind == DC_FUNC && find_builtin(d->name))
+    if (d->kind == DC_FUNC && (find_builtin(d->name) || strcmp(d->name, "noise") == 0))
       diag_warning(S->diag, d->name_loc, "W0203", "'%s' hides the built-in function of the same name", d->name);
     Sym *s = declare(S, &S->global, kinds[d->kind], d->name, d->name_loc);
     s->decl = d;
@@ -1063,11 +1225,13 @@ static void declare_globals(Sema *S, Program *prog) {
   Sym *t = declare(S, &S->membrane, SYM_TIME, "t", (Loc){0});
   t->unit = unit_of("ms");
   declare(S, &S->membrane, SYM_CELSIUS, "celsius", (Loc){0});
+  vec_push(S->A, &S->rates_env.syms, t); /* a rates block sees t only */
 }
 
 bool sema_check(Arena *arena, Diag *diag, Program *prog, SimSpec *sim) {
   Sema S = {.A = arena, .diag = diag, .prog = prog};
   S.membrane.parent = &S.global;
+  S.rates_env.parent = &S.global;
   int before = diag->nerrors;
   memset(sim, 0, sizeof *sim);
   sim->duration = 0.1;
@@ -1089,6 +1253,7 @@ bool sema_check(Arena *arena, Diag *diag, Program *prog, SimSpec *sim) {
     }
     case DC_CHANNEL: check_channel(&S, d); break;
     case DC_CELL: check_cell(&S, d); break;
+    case DC_RATES: check_rates(&S, d); break;
     case DC_FUNC: {
       /* checked at each call with the argument units; here only the names
        * and whether it calls itself */

@@ -25,6 +25,7 @@ typedef enum SymKind {
   SYM_UNIT,     /* a unit symbol used as a value: 1/ms */
   SYM_CHANNEL,
   SYM_CELL,
+  SYM_RATES,    /* a rates block (rate model) */
 } SymKind;
 
 typedef struct Sym {
@@ -49,11 +50,12 @@ typedef struct VarySpec {
 } VarySpec;
 
 typedef struct SimSpec {
-  Decl *cell;
+  Decl *cell;       /* the simulated model: a cell, or a rates block (DC_RATES) */
   Decl *simulate;   /* NULL when the file has none: defaults apply */
   double duration, dt, record_every, tolerance, celsius;
   Loc every_loc;    /* where the recording interval was set */
   int method;       /* MirMethod */
+  bool method_given;/* method set in simulate; else lowering picks it (rates: rk4/heun) */
   long instances;
   PtrVec records;   /* IdRef* naming states */
   bool record_spikes;

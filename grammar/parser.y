@@ -57,6 +57,7 @@ static void yyerror(Loc *loc, ParseCtx *ctx, const char *msg);
 %token STIMULUS "stimulus" DURING "during" FROM "from" TO "to" SPIKE "spike"
 %token WHEN "when" CROSSES "crosses" Q10 "q10" AT "at" SIMULATE "simulate"
 %token RECORD "record" EVERY "every" VARY "vary" IN "in"
+%token RATES "rates"
 
 %type <expr> expr primary
 %type <stmt> stmt sim_stmt
@@ -90,6 +91,7 @@ decl: IMPORT STRING           { $$ = ast_decl(A, DC_IMPORT, @1); $$->path = $2; 
     | GATE IDENT '{' stmts '}'    { $$ = ast_decl(A, DC_GATE, @1); $$->name = $2; $$->name_loc = @2; $$->body = $4; }
     | CHANNEL IDENT '{' stmts '}' { $$ = ast_decl(A, DC_CHANNEL, @1); $$->name = $2; $$->name_loc = @2; $$->body = $4; }
     | CELL IDENT '{' stmts '}'    { $$ = ast_decl(A, DC_CELL, @1); $$->name = $2; $$->name_loc = @2; $$->body = $4; }
+    | RATES IDENT '{' stmts '}'   { $$ = ast_decl(A, DC_RATES, @1); $$->name = $2; $$->name_loc = @2; $$->body = $4; }
     | SIMULATE '{' sim_stmts '}'  { $$ = ast_decl(A, DC_SIMULATE, @1); $$->body = $3; }
     | FUNC IDENT '(' params ')' '=' expr
                               { $$ = ast_decl(A, DC_FUNC, @1); $$->name = $2; $$->name_loc = @2;
@@ -210,7 +212,7 @@ static void yyerror(Loc *loc, ParseCtx *ctx, const char *msg) {
 static const char *token_text(yysymbol_kind_t k) {
   static char buf[32];
   const char *s = yysymbol_name(k);
-  if (k >= YYSYMBOL_IMPORT && k <= YYSYMBOL_IN) {
+  if ((k >= YYSYMBOL_IMPORT && k <= YYSYMBOL_IN) || k == YYSYMBOL_RATES) {
     snprintf(buf, sizeof buf, "'%s'", s);
     return buf;
   }

@@ -20,7 +20,7 @@
 
 #include <stdint.h>
 
-#define MSN_ABI_VERSION 1
+#define MSN_ABI_VERSION 2 /* 2: euler and heun, noise (nnoise, noise_states, noise) */
 
 #ifdef __cplusplus
 extern "C" {
@@ -46,7 +46,17 @@ typedef void (*MsnRhsFn)(const double *const *y, double *const *dy,
                          double *const *cols, const double *P,
                          int64_t begin, int64_t end, double t);
 
-typedef enum { MSN_STAGGERED = 0, MSN_RK4 = 1, MSN_RK45 = 2 } MsnMethod;
+/* White-noise amplitudes for the stochastic methods: g[j][i] = g_j(t, y[.][i])
+ * for the j-th noisy state (MsnModel.noise_states[j]), so that its increment
+ * over a step is rhs*dt + g*dW with dW ~ N(0, dt).  Same arguments as
+ * MsnRhsFn; g holds nnoise columns. */
+typedef void (*MsnNoiseFn)(const double *const *y, double *const *g,
+                           double *const *cols, const double *P,
+                           int64_t begin, int64_t end, double t);
+
+/* euler: forward Euler, with noise Euler-Maruyama (Ito); heun: explicit
+ * trapezoid (second order), with noise stochastic Heun (Stratonovich). */
+typedef enum { MSN_STAGGERED = 0, MSN_RK4 = 1, MSN_RK45 = 2, MSN_EULER = 3, MSN_HEUN = 4 } MsnMethod;
 
 typedef struct MsnParamDesc {
   const char *name;
@@ -88,11 +98,17 @@ typedef struct MsnModel {
   MsnGatesFn gates;
   MsnStepFn step;
   MsnRhsFn rhs;
+  /* white noise (rate models): nnoise states driven by independent Wiener
+   * processes, their indices, and the kernel giving the amplitudes.  Only
+   * the euler and heun methods integrate a model with nnoise > 0. */
+  int32_t nnoise;
+  const int32_t *noise_states;
+  MsnNoiseFn noise;
 } MsnModel;
 
 /* Run a model with the generated program's command line (see msn-run(1)):
  * --duration T --dt T --set name=value[unit] --out DIR --format csv|npy
- * --seed N --method staggered|rk4|rk45 --quiet --help.
+ * --seed N --method staggered|rk4|rk45|euler|heun --quiet --help.
  * Returns the process exit status (0 success, 1 bad arguments,
  * 2 numerical failure, 3 I/O error). */
 int msn_main(const MsnModel *m, int argc, char **argv);

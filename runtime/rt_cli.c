@@ -35,8 +35,8 @@ static const OptDef OPTS[] = {
   {"set", O_SET, "NAME=VALUE", "set a parameter, e.g. --set gNa=120mS/cm^2 (repeatable)"},
   {"out", O_OUT, "DIR", "output directory, created if needed"},
   {"format", O_FORMAT, "csv|npy", "format of trace and spikes"},
-  {"seed", O_SEED, "N", "random seed, recorded in run.json"},
-  {"method", O_METHOD, "M", "staggered, rk4 or rk45"},
+  {"seed", O_SEED, "N", "random seed of the noise (default 1), recorded in run.json"},
+  {"method", O_METHOD, "M", "staggered, rk4, rk45, euler or heun"},
   {"record-every", O_RECORD, "T", "trace interval, rounded to whole steps (0: every step)"},
   {"rtol", O_RTOL, "X", "relative tolerance of rk45"},
   {"atol", O_ATOL, "X", "absolute tolerance of rk45 (SI units of each state)"},
@@ -345,7 +345,7 @@ static void set_defaults(RtRun *r, const char *prog) {
   o->record_every = m->record_every > 0 ? m->record_every : 0;
   o->rtol = m->rtol > 0 ? m->rtol : 1e-9;
   o->atol = m->atol > 0 ? m->atol : 1e-9;
-  o->method = (m->method >= MSN_STAGGERED && m->method <= MSN_RK45) ? m->method : MSN_STAGGERED;
+  o->method = (m->method >= MSN_STAGGERED && m->method <= MSN_HEUN) ? m->method : MSN_STAGGERED;
   o->format = RT_FORMAT_CSV;
   o->threads = 1;
   o->seed = 1;
@@ -415,12 +415,12 @@ static int apply_option(RtRun *r, const OptDef *d, const char *val) {
     }
     return 0;
   case O_METHOD:
-    for (int k = MSN_STAGGERED; k <= MSN_RK45; k++)
+    for (int k = MSN_STAGGERED; k <= MSN_HEUN; k++)
       if (strcmp(val, rt_method_name(k)) == 0) {
         o->method = k;
         return 0;
       }
-    usage_error(r, "--method must be staggered, rk4 or rk45, not '%s'", val);
+    usage_error(r, "--method must be staggered, rk4, rk45, euler or heun, not '%s'", val);
     return 1;
   case O_QUIET: o->quiet = true; return 0;
   case O_HELP: print_help(r); return -1;
@@ -459,7 +459,13 @@ static bool check_settings(RtRun *r) {
   double rs = o->record_every > 0 ? round(o->record_every / o->dt) : 1;
   r->rec_stride = rs < 1 ? 1 : rs > steps ? (int64_t)steps : (int64_t)rs;
   if (o->method == MSN_STAGGERED && !m->step) {
-    usage_error(r, "model '%s' has no staggered kernels; use --method rk4 or rk45", m->name);
+    usage_error(r, "model '%s' has no staggered kernels; use --method %s", m->name,
+                m->nnoise > 0 ? "heun or euler" : "rk4, rk45, heun or euler");
+    return false;
+  }
+  if (m->nnoise > 0 && o->method != MSN_EULER && o->method != MSN_HEUN) {
+    usage_error(r, "model '%s' has noise, which --method %s cannot integrate; use --method heun "
+                "(stochastic Heun) or euler (Euler-Maruyama)", m->name, rt_method_name(o->method));
     return false;
   }
   if (o->method != MSN_STAGGERED && !m->rhs) {

@@ -334,6 +334,120 @@ static void run_rk4(RtRun *r) {
   free(g.ptr);
 }
 
+/* ---- euler and heun, with or without white noise ------------------------------------------ */
+
+/* A noisy state obeys dx = f(t, x) dt + g(t, x) dW, W a Wiener process, so
+ * its increment over a step is f dt + g dW with dW = sqrt(dt) N(0, 1): the
+ * noise's effect on a path scales with sqrt(dt), and statistics such as a
+ * stationary variance do not depend on dt.
+ *
+ *   euler (Euler-Maruyama, Ito):  y1 = y + f(t, y) dt + g(t, y) dW
+ *   heun (stochastic Heun, Stratonovich):
+ *     p  = y + f(t, y) dt + g(t, y) dW
+ *     y1 = y + (f(t, y) + f(t1, p)) dt/2 + (g(t, y) + g(t1, p)) dW/2
+ *
+ * Without noise these are forward Euler and the explicit trapezoid (second
+ * order).  The two agree for additive noise (g free of the states); for
+ * multiplicative noise they solve different equations (Ito vs
+ * Stratonovich).  As in rk4, the stages at a step's ends are evaluated a
+ * hair inside the step so that stimulus windows switch at step edges. */
+
+/* dW = sqrt(dt) N(0, 1) of step k for every noisy state j and instance i.
+ * Each number depends on (seed, k, i, j) only (rt_normal_pair). */
+static void wiener_increments(const RtRun *r, int64_t k, double sqdt, double *const *dw) {
+  const int32_t nn = r->m->nnoise;
+  for (int32_t j = 0; j < nn; j += 2) {
+    double *a = dw[j], *b = j + 1 < nn ? dw[j + 1] : NULL;
+    for (int64_t i = 0; i < r->n; i++) {
+      double z0, z1;
+      rt_normal_pair(r->opt.seed, (uint64_t)k, (uint64_t)i, (uint32_t)(j / 2), &z0, &z1);
+      a[i] = sqdt * z0;
+      if (b) b[i] = sqdt * z1;
+    }
+  }
+}
+
+/* x[noisy state q] += c * (G[q] (+ G2[q])) * dW[q] */
+static void add_noise(const RtRun *r, double *const *x, double c, double *const *G, double *const *G2,
+                      double *const *dW) {
+  for (int32_t q = 0; q < r->m->nnoise; q++) {
+    double *xq = x[r->m->noise_states[q]];
+    const double *g = G[q], *w = dW[q], *g2 = G2 ? G2[q] : NULL;
+    if (g2)
+      for (int64_t i = 0; i < r->n; i++) xq[i] += c * (g[i] + g2[i]) * w[i];
+    else
+      for (int64_t i = 0; i < r->n; i++) xq[i] += c * g[i] * w[i];
+  }
+}
+
+typedef struct Heun {
+  Scratch s;
+  double **ptr;
+  double **K1, **K2, **tmp; /* nstates columns each */
+  double **G1, **G2, **dW;  /* nnoise columns each */
+} Heun;
+
+static void heun_loop(RtRun *r, Heun *g, bool heun) {
+  const MsnModel *m = r->m;
+  const int32_t ns = m->nstates, nn = m->nnoise;
+  const int64_t n = r->n;
+  const double dt = r->opt.dt, sqdt = sqrt(dt), eps = 1e-9 * dt;
+  double *const *y = r->cols;
+  const double *const *yc = (const double *const *)r->cols;
+  const double *const *tc = (const double *const *)g->tmp;
+  for (int64_t k = 0; k < r->nsteps; k++) {
+    double t = (double)k * dt, t1 = (double)(k + 1) * dt;
+    save_spike_state(r);
+    m->rhs(yc, g->K1, r->cols, r->P, 0, n, t + eps);
+    if (nn) {
+      m->noise(yc, g->G1, r->cols, r->P, 0, n, t + eps);
+      wiener_increments(r, k, sqdt, g->dW);
+    }
+    if (heun) {
+      axpy_cols(ns, n, g->tmp, y, dt, g->K1);
+      if (nn) add_noise(r, g->tmp, 1.0, g->G1, NULL, g->dW);
+      m->rhs(tc, g->K2, r->cols, r->P, 0, n, t1 - eps);
+      if (nn) m->noise(tc, g->G2, r->cols, r->P, 0, n, t1 - eps);
+      for (int32_t j = 0; j < ns; j++) {
+        double *yj = y[j];
+        const double *k1 = g->K1[j], *k2 = g->K2[j];
+        for (int64_t i = 0; i < n; i++) yj[i] += 0.5 * dt * (k1[i] + k2[i]);
+      }
+      if (nn) add_noise(r, y, 0.5, g->G1, g->G2, g->dW);
+    } else {
+      for (int32_t j = 0; j < ns; j++) {
+        double *yj = y[j];
+        const double *k1 = g->K1[j];
+        for (int64_t i = 0; i < n; i++) yj[i] += dt * k1[i];
+      }
+      if (nn) add_noise(r, y, 1.0, g->G1, NULL, g->dW);
+    }
+    detect_linear(r, t, dt);
+    if (!end_step(r, k, t1)) return;
+  }
+}
+
+static void run_heun(RtRun *r, bool heun) {
+  const int32_t ns = r->m->nstates, nn = r->m->nnoise;
+  const int ncols = 3 * ns + 3 * nn;
+  Heun g = {0};
+  g.ptr = malloc((size_t)(ncols + 1) * sizeof *g.ptr);
+  if (g.ptr && scratch_alloc(r, &g.s, ncols ? ncols : 1)) {
+    for (int c = 0; c < ncols; c++) g.ptr[c] = g.s.block + (size_t)c * (size_t)r->stride;
+    g.K1 = g.ptr;
+    g.K2 = g.K1 + ns;
+    g.tmp = g.K2 + ns;
+    g.G1 = g.tmp + ns;
+    g.G2 = g.G1 + nn;
+    g.dW = g.G2 + nn;
+    if (start(r)) heun_loop(r, &g, heun);
+  } else {
+    rt_fail(r, RT_EXIT_IO, "out of memory for the %s stages", heun ? "heun" : "euler");
+  }
+  scratch_free(&g.s);
+  free(g.ptr);
+}
+
 /* ---- adaptive RK45 (GSL) ---------------------------------------------------------------- */
 
 /* The whole population is one ODE system of dimension nstates*n with
@@ -467,6 +581,8 @@ void rt_integrate(RtRun *r) {
   case MSN_STAGGERED: run_staggered(r); break;
   case MSN_RK4: run_rk4(r); break;
   case MSN_RK45: run_rk45(r); break;
+  case MSN_EULER: run_heun(r, false); break;
+  case MSN_HEUN: run_heun(r, true); break;
   default: rt_fail(r, RT_EXIT_USAGE, "unknown method %d", r->opt.method);
   }
 }

@@ -3,7 +3,8 @@
  * libmsnrt is split by concern:
  *   rt_main.c       msn_main: the driver (validate, parse, allocate, run, write)
  *   rt_cli.c        command line, quantities with units, --help, --version
- *   rt_integrate.c  time loops (staggered, rk4, rk45), spikes, NaN guard
+ *   rt_integrate.c  time loops (staggered, rk4, rk45, euler, heun), spikes, NaN guard
+ *   rt_rng.c        counter-based random numbers (Philox) for the noise
  *   rt_output.c     trace (csv/npy), spikes, run.json, mkdir -p
  *   rt_util.c       aligned memory, clocks, JSON strings, progress bar
  *
@@ -158,6 +159,16 @@ double rt_hermite_crossing(double v0, double v1, double f0, double f1,
                            double h, double thr);
 /* First non-finite state value as (state, instance); false when all finite. */
 bool rt_find_nonfinite(const RtRun *r, int32_t *state, int64_t *inst);
+
+/* ---- rt_rng.c ----------------------------------------------------------- */
+/* Philox4x32-10 (Random123's reference algorithm): 4 random words from a
+ * counter and a key. */
+void rt_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
+/* Two independent N(0,1) numbers that depend on (seed, step, instance,
+ * pair) only: the pair-th pair of noise terms of instance inst at time step
+ * step.  Box–Muller on 53-bit uniforms. */
+void rt_normal_pair(uint64_t seed, uint64_t step, uint64_t inst, uint32_t pair, double *z0,
+                    double *z1);
 
 /* ---- rt_output.c ------------------------------------------------------- */
 int rt_mkdir_p(const char *path);                /* 0 or errno */

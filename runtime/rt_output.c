@@ -364,6 +364,13 @@ bool rt_write_run_json(RtRun *r) {
   fprintf(f, ",\n  \"seed\": %llu,\n  \"threads\": 1,\n  \"threads_requested\": %d,\n",
           o->seed, o->threads);
   fprintf(f, "  \"n_instances\": %lld,\n", (long long)r->n);
+  /* states driven by white noise (their paths depend on the seed) */
+  fputs("  \"noise\": [", f);
+  for (int32_t j = 0; j < m->nnoise; j++) {
+    if (j) fputs(", ", f);
+    rt_json_string(f, m->states[m->noise_states[j]].name);
+  }
+  fputs("],\n", f);
   json_kv_string(f, "format", npy ? "npy" : "csv");
   json_params(f, r);
   json_states(f, m);

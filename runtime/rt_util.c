@@ -91,6 +91,8 @@ const char *rt_method_name(int method) {
   case MSN_STAGGERED: return "staggered";
   case MSN_RK4: return "rk4";
   case MSN_RK45: return "rk45";
+  case MSN_EULER: return "euler";
+  case MSN_HEUN: return "heun";
   default: return "unknown";
   }
 }

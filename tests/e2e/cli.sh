@@ -133,7 +133,7 @@ bad "unknown option '--bogus'" --bogus
 bad "Did you mean '--duration'?" --duraton 5ms
 bad "--dt needs a value" --dt
 bad "--format must be csv or npy, not 'xml'" --format xml
-bad "--method must be staggered, rk4 or rk45, not 'euler'" --method euler
+bad "--method must be staggered, rk4, rk45, euler or heun, not 'leapfrog'" --method leapfrog
 bad "parameter 'gbar_Na' is shared by all instances" --set "gbar_Na[0]=1"
 bad "unexpected argument 'extra'" extra
 

@@ -1,0 +1,59 @@
+/* runtime/rt_rng.c — random numbers for the stochastic methods.
+ *
+ * Counter-based: Philox4x32-10 (Salmon, Moraes, Dror and Shaw, "Parallel
+ * random numbers: as easy as 1, 2, 3", SC 2011) maps a 128-bit counter and
+ * a 64-bit key to 128 random bits with no state in between.  The key is the
+ * run's --seed and the counter (time step, instance, pair of noise terms),
+ * so every number is a pure function of those four: a run is reproducible
+ * from its seed, and the numbers of an instance do not depend on how many
+ * instances there are or on how they are split across threads.
+ *
+ * Normal numbers come from the Box–Muller transform, two per counter.
+ */
+#include <math.h>
+
+#include "rt_internal.h"
+
+static inline void mulhilo32(uint32_t a, uint32_t b, uint32_t *hi, uint32_t *lo) {
+  uint64_t p = (uint64_t)a * b;
+  *hi = (uint32_t)(p >> 32);
+  *lo = (uint32_t)p;
+}
+
+void rt_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]) {
+  uint32_t c0 = ctr[0], c1 = ctr[1], c2 = ctr[2], c3 = ctr[3];
+  uint32_t k0 = key[0], k1 = key[1];
+  for (int round = 0; round < 10; round++) {
+    if (round) {
+      k0 += 0x9E3779B9u; /* the golden ratio and sqrt(3) - 1, as in Random123 */
+      k1 += 0xBB67AE85u;
+    }
+    uint32_t hi0, lo0, hi1, lo1;
+    mulhilo32(0xD2511F53u, c0, &hi0, &lo0);
+    mulhilo32(0xCD9E8D57u, c2, &hi1, &lo1);
+    uint32_t n0 = hi1 ^ c1 ^ k0, n2 = hi0 ^ c3 ^ k1;
+    c0 = n0;
+    c1 = lo1;
+    c2 = n2;
+    c3 = lo0;
+  }
+  out[0] = c0;
+  out[1] = c1;
+  out[2] = c2;
+  out[3] = c3;
+}
+
+void rt_normal_pair(uint64_t seed, uint64_t step, uint64_t inst, uint32_t pair, double *z0,
+                    double *z1) {
+  const uint32_t ctr[4] = {(uint32_t)step, (uint32_t)(step >> 32), (uint32_t)inst,
+                           pair ^ ((uint32_t)(inst >> 32) << 24)};
+  const uint32_t key[2] = {(uint32_t)seed, (uint32_t)(seed >> 32)};
+  uint32_t w[4];
+  rt_philox4x32_10(ctr, key, w);
+  /* 53-bit uniforms: u1 in (0, 1] (log(u1) finite), u2 in [0, 1) */
+  uint64_t a = (((uint64_t)w[0] << 32) | w[1]) >> 11, b = (((uint64_t)w[2] << 32) | w[3]) >> 11;
+  double u1 = (double)(a + 1) * 0x1p-53, u2 = (double)b * 0x1p-53;
+  double rad = sqrt(-2.0 * log(u1)), th = 6.283185307179586 * u2;
+  *z0 = rad * cos(th);
+  *z1 = rad * sin(th);
+}
