@@ -6,6 +6,7 @@
 Expr *ast_num(Arena *a, Loc loc, double v, const char *unit, Loc unit_loc) {
   Expr *e = arena_alloc(a, sizeof *e);
   e->kind = EX_NUM;
+  e->depth = 1;
   e->loc = loc;
   e->num = v;
   e->unit_text = unit ? arena_strdup(a, unit) : NULL;
@@ -16,6 +17,7 @@ Expr *ast_num(Arena *a, Loc loc, double v, const char *unit, Loc unit_loc) {
 Expr *ast_name(Arena *a, Loc loc, const char *name) {
   Expr *e = arena_alloc(a, sizeof *e);
   e->kind = EX_NAME;
+  e->depth = 1;
   e->loc = loc;
   e->name = arena_strdup(a, name);
   return e;
@@ -26,6 +28,7 @@ Expr *ast_unary(Arena *a, Loc loc, ExprKind k, Expr *x) {
   e->kind = k;
   e->loc = loc_span(loc, x->loc);
   e->a = x;
+  e->depth = x->depth + 1;
   return e;
 }
 
@@ -37,6 +40,7 @@ Expr *ast_binary(Arena *a, Loc loc, BinOp op, Expr *x, Expr *y) {
   e->op = op;
   e->a = x;
   e->b = y;
+  e->depth = 1 + (x->depth > y->depth ? x->depth : y->depth);
   return e;
 }
 
@@ -48,6 +52,8 @@ Expr *ast_cond(Arena *a, Loc loc, Expr *c, Expr *x, Expr *y) {
   e->a = c;
   e->b = x;
   e->c = y;
+  int d = c->depth > x->depth ? c->depth : x->depth;
+  e->depth = 1 + (d > y->depth ? d : y->depth);
   return e;
 }
 
@@ -57,6 +63,9 @@ Expr *ast_call(Arena *a, Loc loc, const char *name, PtrVec args) {
   e->loc = loc;
   e->name = arena_strdup(a, name);
   e->args = args;
+  e->depth = 1;
+  for (int i = 0; i < args.n; i++)
+    if (((Expr *)args.v[i])->depth >= e->depth) e->depth = ((Expr *)args.v[i])->depth + 1;
   return e;
 }
 

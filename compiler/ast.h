@@ -37,6 +37,7 @@ struct Expr {
   BinOp op;
   Expr *a, *b, *c;
   PtrVec args;       /* EX_CALL: Expr* */
+  int depth;         /* 1 for a leaf; checked before any recursive walk */
   /* filled in by compiler/sema.c */
   struct Sym *sym;   /* EX_NAME: what the name means; EX_CALL: user function */
   Unit unit;         /* dimension of the value */
@@ -105,6 +106,10 @@ typedef struct Program {
   PtrVec decls;      /* Decl*, in order, imported files first */
   PtrVec files;      /* SrcFile* loaded for this compilation */
 } Program;
+
+/* Deepest expression the checker accepts: every later stage recurses over
+ * expressions, so deeper ones are an error rather than a stack overflow. */
+#define AST_MAX_DEPTH 1000
 
 /* Node constructors used by the parser. */
 Expr *ast_num(Arena *a, Loc loc, double v, const char *unit, Loc unit_loc);

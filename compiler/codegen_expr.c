@@ -148,7 +148,27 @@ static LLVMValueRef binary(Cg *cg, CgEnv *env, const MirExpr *e)
   }
 }
 
+void cg_memo_reset(Cg *cg) { ptrmap_clear(&cg->memo); }
+
+static LLVMValueRef emit(Cg *cg, CgEnv *env, const MirExpr *e);
+
+/* Leaves are cheap; compound nodes are emitted once per environment, so
+ * that a DAG (an inlined function's argument used twice, a derivative
+ * sharing its operands) costs its size and not its unfolded size. */
 LLVMValueRef cg_expr(Cg *cg, CgEnv *env, const MirExpr *e)
+{
+  if (!e || e->op == MIR_CONST || e->op == MIR_PARAM || e->op == MIR_STATE || e->op == MIR_DERIVED ||
+      e->op == MIR_TIME)
+    return emit(cg, env, e);
+  bool found;
+  LLVMValueRef v = ptrmap_get(&cg->memo, e, &found);
+  if (found) return v;
+  v = emit(cg, env, e);
+  ptrmap_put(&cg->memo, e, v);
+  return v;
+}
+
+static LLVMValueRef emit(Cg *cg, CgEnv *env, const MirExpr *e)
 {
   if (!e) {
     cg_fail(cg, "%s: missing expression", env->what);

@@ -12,6 +12,7 @@
 #include <llvm-c/Target.h>
 #include <llvm-c/TargetMachine.h>
 #include "codegen.h"
+#include "util.h"
 
 /* The handle behind CgModule.  The module lives in the context of a
  * thread-safe context so that it can be handed to LLJIT; once it is, `mod`
@@ -43,7 +44,13 @@ typedef struct Cg {
   LLVMTypeRef f64, i64, i32, i8, i1, ptr, void_t;
   LLVMValueRef helper[CG_H_COUNT];
   char *err;             /* first error (malloc'd), NULL while all is well */
+  PtrMap memo;           /* MirExpr* -> LLVMValueRef for the current CgEnv:
+                            shared subexpressions are emitted once */
 } Cg;
+
+/* Forget the emitted subexpressions: call whenever an environment is set up
+ * (new kernel or new state values). */
+void cg_memo_reset(Cg *cg);
 
 /* How MIR_WINDOW is evaluated. */
 typedef enum CgWindowMode {

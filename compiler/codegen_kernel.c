@@ -338,6 +338,7 @@ static void env_setup(Cg *cg, KFn *F, CgEnv *env, LLVMValueRef *states)
   const Mir *m = F->k->m;
   memset(F->derived, 0, ((size_t)m->nderived + 1) * sizeof *F->derived);
   memset(env, 0, sizeof *env);
+  cg_memo_reset(cg);
   env->states = states;
   env->params = F->params;
   env->derived = F->derived;
@@ -560,6 +561,7 @@ CgModule *cg_build_kernels(const MirKernel *k, int n, const CgOptions *opt, char
     for (int f = KF_INIT; f <= KF_CURRENT; f++) emit_kernel(&cg, &k[c], (KFun)f);
   }
   LLVMDisposeBuilder(cg.b);
+  ptrmap_clear(&cg.memo);
   if (cg.err) {
     *err = cg.err;
     cg_free(cm);

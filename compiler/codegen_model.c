@@ -315,6 +315,7 @@ static void env_setup(Cg *cg, Kernel *K, CgEnv *env, LLVMValueRef *states)
 {
   memset(K->derived, 0, (cg->m->nderived + 1) * sizeof *K->derived);
   memset(env, 0, sizeof *env);
+  cg_memo_reset(cg);
   env->states = states;
   env->params = K->params;
   env->derived = K->derived;
@@ -591,6 +592,7 @@ CgModule *cg_build(const Mir *m, const CgOptions *opt, char **err)
   cg_emit_desc(&cg, kernels);
   if (cm->opt.with_main) cg_emit_main(&cg);
   LLVMDisposeBuilder(cg.b);
+  ptrmap_clear(&cg.memo);
   if (cg.err) {
     *err = cg.err;
     cg_free(cm);

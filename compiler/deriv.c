@@ -1,21 +1,40 @@
 /* compiler/deriv.c — symbolic differentiation and substitution on model-IR
  * expressions.  Used to prove that a state is linear in itself (so its
  * exact exponential update applies), and to linearise the membrane
- * current for Crank–Nicolson (dI/dV). */
+ * current for Crank–Nicolson (dI/dV).
+ *
+ * Expressions are DAGs: inlined function arguments and derived quantities
+ * are shared, so every walk here is memoised by node (a PtrMap per call);
+ * without that a chain of n definitions x_i = x_{i-1} * x_{i-1} costs 2^n. */
 #include <math.h>
 
 #include "mir.h"
 #include "util.h"
 
-bool mir_depends_on(const Mir *m, const MirExpr *e, int s) {
+#define YES ((void *)2)
+#define NO ((void *)1)
+
+static bool depends(const Mir *m, const MirExpr *e, int s, PtrMap *memo) {
   if (!e) return false;
   switch (e->op) {
   case MIR_STATE: return e->index == s;
-  case MIR_DERIVED: return mir_depends_on(m, m->derived[e->index].e, s);
   case MIR_CONST: case MIR_PARAM: case MIR_TIME: return false;
-  default:
-    return mir_depends_on(m, e->a, s) || mir_depends_on(m, e->b, s) || mir_depends_on(m, e->c, s);
+  default: break;
   }
+  bool found;
+  void *v = ptrmap_get(memo, e, &found);
+  if (found) return v == YES;
+  bool r = e->op == MIR_DERIVED ? depends(m, m->derived[e->index].e, s, memo)
+                                : depends(m, e->a, s, memo) || depends(m, e->b, s, memo) || depends(m, e->c, s, memo);
+  ptrmap_put(memo, e, r ? YES : NO);
+  return r;
+}
+
+bool mir_depends_on(const Mir *m, const MirExpr *e, int s) {
+  PtrMap memo = {0};
+  bool r = depends(m, e, s, &memo);
+  ptrmap_clear(&memo);
+  return r;
 }
 
 static MirExpr *rebuild(Arena *A, const MirExpr *e, MirExpr *a, MirExpr *b, MirExpr *c) {
@@ -35,32 +54,63 @@ static MirExpr *rebuild(Arena *A, const MirExpr *e, MirExpr *a, MirExpr *b, MirE
   }
 }
 
-static MirExpr *subst(Arena *A, const Mir *m, const MirExpr *e, int s, MirExpr *v, bool all) {
+typedef struct Subst {
+  Arena *A;
+  const Mir *m;
+  int s;
+  MirExpr *v;
+  bool all;
+  PtrMap memo, deps;
+} Subst;
+
+static MirExpr *subst(Subst *S, const MirExpr *e) {
   if (!e) return NULL;
   switch (e->op) {
-  case MIR_STATE: return e->index == s ? v : (MirExpr *)e;
-  case MIR_DERIVED:
-    if (all || mir_depends_on(m, e, s)) return subst(A, m, m->derived[e->index].e, s, v, all);
-    return (MirExpr *)e;
+  case MIR_STATE: return e->index == S->s ? S->v : (MirExpr *)e;
   case MIR_CONST: case MIR_PARAM: case MIR_TIME: return (MirExpr *)e;
-  default:
-    return rebuild(A, e, subst(A, m, e->a, s, v, all), subst(A, m, e->b, s, v, all),
-                   subst(A, m, e->c, s, v, all));
+  default: break;
   }
+  bool found;
+  MirExpr *r = ptrmap_get(&S->memo, e, &found);
+  if (found) return r;
+  if (e->op == MIR_DERIVED)
+    r = S->all || depends(S->m, e, S->s, &S->deps) ? subst(S, S->m->derived[e->index].e) : (MirExpr *)e;
+  else
+    r = rebuild(S->A, e, subst(S, e->a), subst(S, e->b), subst(S, e->c));
+  ptrmap_put(&S->memo, e, r);
+  return r;
+}
+
+static MirExpr *subst_run(Arena *A, const Mir *m, const MirExpr *e, int s, MirExpr *v, bool all) {
+  Subst S = {.A = A, .m = m, .s = s, .v = v, .all = all};
+  MirExpr *r = subst(&S, e);
+  ptrmap_clear(&S.memo);
+  ptrmap_clear(&S.deps);
+  return r;
 }
 
 MirExpr *mir_subst(Arena *A, const Mir *m, const MirExpr *e, int s, MirExpr *v) {
-  return subst(A, m, e, s, v, false);
+  return subst_run(A, m, e, s, v, false);
 }
 
-MirExpr *mir_expand(Arena *A, const Mir *m, const MirExpr *e) { return subst(A, m, e, -1, NULL, true); }
+MirExpr *mir_expand(Arena *A, const Mir *m, const MirExpr *e) { return subst_run(A, m, e, -1, NULL, true); }
+
+typedef struct Diff {
+  Arena *A;
+  const Mir *m;
+  int s;
+  PtrMap memo, deps;
+} Diff;
+
+static MirExpr *diff(Diff *D, const MirExpr *e);
 
 /* d/dx of f(u) given u and du */
-static MirExpr *diff_call(Arena *A, const Mir *m, const MirExpr *e, int s) {
-  MirExpr *u = e->a, *du = mir_diff(A, m, e->a, s);
+static MirExpr *diff_call(Diff *D, const MirExpr *e) {
+  Arena *A = D->A;
+  MirExpr *u = e->a, *du = diff(D, e->a);
   MirExpr *one = mir_const(A, 1);
   if (e->nargs == 2) {
-    MirExpr *v = e->b, *dv = mir_diff(A, m, e->b, s);
+    MirExpr *v = e->b, *dv = diff(D, e->b);
     switch (e->fn) {
     case MIR_FN_MIN: return mir_select(A, mir_bin(A, MIR_LE, u, v), du, dv);
     case MIR_FN_MAX: return mir_select(A, mir_bin(A, MIR_GE, u, v), du, dv);
@@ -98,19 +148,19 @@ static MirExpr *diff_call(Arena *A, const Mir *m, const MirExpr *e, int s) {
   return mir_bin(A, MIR_MUL, d, du);
 }
 
-MirExpr *mir_diff(Arena *A, const Mir *m, const MirExpr *e, int s) {
-  if (!mir_depends_on(m, e, s)) return mir_const(A, 0);
+static MirExpr *diff_node(Diff *D, const MirExpr *e) {
+  Arena *A = D->A;
   switch (e->op) {
   case MIR_STATE: return mir_const(A, 1);
-  case MIR_DERIVED: return mir_diff(A, m, m->derived[e->index].e, s);
-  case MIR_NEG: return mir_neg(A, mir_diff(A, m, e->a, s));
+  case MIR_DERIVED: return diff(D, D->m->derived[e->index].e);
+  case MIR_NEG: return mir_neg(A, diff(D, e->a));
   case MIR_ADD: case MIR_SUB:
-    return mir_bin(A, e->op, mir_diff(A, m, e->a, s), mir_diff(A, m, e->b, s));
+    return mir_bin(A, e->op, diff(D, e->a), diff(D, e->b));
   case MIR_MUL:
-    return mir_bin(A, MIR_ADD, mir_bin(A, MIR_MUL, mir_diff(A, m, e->a, s), e->b),
-                   mir_bin(A, MIR_MUL, e->a, mir_diff(A, m, e->b, s)));
+    return mir_bin(A, MIR_ADD, mir_bin(A, MIR_MUL, diff(D, e->a), e->b),
+                   mir_bin(A, MIR_MUL, e->a, diff(D, e->b)));
   case MIR_DIV: {
-    MirExpr *da = mir_diff(A, m, e->a, s), *db = mir_diff(A, m, e->b, s);
+    MirExpr *da = diff(D, e->a), *db = diff(D, e->b);
     MirExpr *t1 = mir_bin(A, MIR_DIV, da, e->b);
     if (mir_is_const(db, 0)) return t1;
     MirExpr *t2 = mir_bin(A, MIR_DIV, mir_bin(A, MIR_MUL, e->a, db), mir_powi(A, e->b, 2));
@@ -118,11 +168,30 @@ MirExpr *mir_diff(Arena *A, const Mir *m, const MirExpr *e, int s) {
   }
   case MIR_POWI:
     return mir_bin(A, MIR_MUL, mir_bin(A, MIR_MUL, mir_const(A, e->ival), mir_powi(A, e->a, e->ival - 1)),
-                   mir_diff(A, m, e->a, s));
-  case MIR_CALL: return diff_call(A, m, e, s);
-  case MIR_SELECT: return mir_select(A, e->a, mir_diff(A, m, e->b, s), mir_diff(A, m, e->c, s));
+                   diff(D, e->a));
+  case MIR_CALL: return diff_call(D, e);
+  case MIR_SELECT: return mir_select(A, e->a, diff(D, e->b), diff(D, e->c));
   default:
     /* comparisons, logic and windows are piecewise constant */
     return mir_const(A, 0);
   }
+}
+
+/* d e / d state, each shared node differentiated once */
+static MirExpr *diff(Diff *D, const MirExpr *e) {
+  if (!depends(D->m, e, D->s, &D->deps)) return mir_const(D->A, 0);
+  bool found;
+  MirExpr *r = ptrmap_get(&D->memo, e, &found);
+  if (found) return r;
+  r = diff_node(D, e);
+  ptrmap_put(&D->memo, e, r);
+  return r;
+}
+
+MirExpr *mir_diff(Arena *A, const Mir *m, const MirExpr *e, int s) {
+  Diff D = {.A = A, .m = m, .s = s};
+  MirExpr *r = diff(&D, e);
+  ptrmap_clear(&D.memo);
+  ptrmap_clear(&D.deps);
+  return r;
 }

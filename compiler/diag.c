@@ -63,11 +63,22 @@ static void show_line(Diag *d, Loc loc) {
   const char *s = f->text + f->line_start[loc.line - 1];
   int len = 0;
   while (s[len] && s[len] != '\n' && s[len] != '\r') len++;
-  fprintf(d->out, "%5d | %.*s\n      | ", loc.line, len, s);
   int col = loc.col < 1 ? 1 : loc.col;
-  for (int i = 0; i < col - 1 && i < len; i++) fputc(s[i] == '\t' ? '\t' : ' ', d->out);
   int width = loc.end_col > col ? loc.end_col - col : 1;
-  if (col - 1 + width > len + 1) width = len + 1 - (col - 1) > 0 ? len + 1 - (col - 1) : 1;
+  /* a very long line is shown as a window around the column
+   * (columns count characters; the window is cut on bytes, which only
+   * misplaces the caret on lines with non-ASCII characters) */
+  enum { BEFORE = 60, SHOWN = 160 };
+  int from = 0;
+  if (len > SHOWN && col - 1 > BEFORE) from = col - 1 - BEFORE;
+  if (from > len) from = len;
+  int shown = len - from > SHOWN ? SHOWN : len - from;
+  const char *dots = from > 0 ? "..." : "";
+  fprintf(d->out, "%5d | %s%.*s%s\n      | %s", loc.line, dots, shown, s + from, from + shown < len ? "..." : "",
+          from > 0 ? "   " : "");
+  for (int i = from; i < col - 1 && i < len; i++) fputc(s[i] == '\t' ? '\t' : ' ', d->out);
+  int room = from + shown - (col - 1) + 1;
+  if (width > room) width = room > 1 ? room : 1;
   fputs(color(d, "\033[1;32m"), d->out);
   fputc('^', d->out);
   for (int i = 1; i < width; i++) fputc('~', d->out);

@@ -315,7 +315,7 @@ static void choose_solver(Lower *L, int k) {
   if (mir_depends_on(m, d, k)) {
     s->solver = MIR_SOLVE_CN;
     s->jac = d;
-    mir_print_expr(&b, m, mir_expand(A, m, d));
+    mir_print_expr(&b, m, d);
     char *text = sb_take(&b);
     s->why = arena_printf(A, "not linear in itself (d%s'/d%s = %s depends on %s): linearised Crank-Nicolson",
                           s->name, s->name, text, s->name);

@@ -172,6 +172,12 @@ static void sub(StrBuf *b, const Mir *m, const MirExpr *e, int min) {
 }
 
 void mir_print_expr(StrBuf *b, const Mir *m, const MirExpr *e) {
+  /* a DAG can unfold to an enormous text: stop at a few thousand characters */
+  enum { LIMIT = 4000 };
+  if (b->len > LIMIT) {
+    if (b->len < LIMIT + 4) sb_puts(b, "...");
+    return;
+  }
   static const char *ops[] = {[MIR_ADD] = " + ", [MIR_SUB] = " - ", [MIR_MUL] = "*", [MIR_DIV] = "/",
                               [MIR_LT] = " < ", [MIR_LE] = " <= ", [MIR_GT] = " > ", [MIR_GE] = " >= ",
                               [MIR_EQ] = " == ", [MIR_NE] = " != ", [MIR_AND] = " && ", [MIR_OR] = " || "};

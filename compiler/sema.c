@@ -411,6 +411,12 @@ static bool check_binary(Sema *S, Scope *sc, Expr *e) {
 }
 
 static bool check_expr(Sema *S, Scope *sc, Expr *e) {
+  if (e->depth > AST_MAX_DEPTH) {
+    diag_error(S->diag, e->loc, "E0104", "this expression is nested %d levels deep; at most %d are allowed",
+               e->depth, AST_MAX_DEPTH);
+    diag_note(S->diag, (Loc){0}, "split it into definitions (x1 = ...; x2 = x1 + ...)");
+    return false;
+  }
   switch (e->kind) {
   case EX_NUM: {
     if (!e->unit_text) {

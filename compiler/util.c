@@ -233,3 +233,58 @@ int edit_distance(const char *a, const char *b) {
     }
   return d[n][m];
 }
+
+/* ---- pointer map ---------------------------------------------------------- */
+
+static size_t ptr_hash(const void *p) {
+  uint64_t x = (uint64_t)(uintptr_t)p;
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  return (size_t)x;
+}
+
+void *ptrmap_get(const PtrMap *m, const void *key, bool *found) {
+  *found = false;
+  if (!m->cap) return NULL;
+  for (size_t i = ptr_hash(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+    if (!m->keys[i]) return NULL;
+    if (m->keys[i] == key) {
+      *found = true;
+      return m->vals[i];
+    }
+  }
+}
+
+static void ptrmap_grow(PtrMap *m) {
+  PtrMap bigger = {.cap = m->cap ? m->cap * 2 : 64};
+  bigger.keys = xcalloc(bigger.cap, sizeof *bigger.keys);
+  bigger.vals = xcalloc(bigger.cap, sizeof *bigger.vals);
+  for (size_t i = 0; i < m->cap; i++)
+    if (m->keys[i]) ptrmap_put(&bigger, m->keys[i], m->vals[i]);
+  free(m->keys);
+  free(m->vals);
+  *m = bigger;
+}
+
+void ptrmap_put(PtrMap *m, const void *key, void *val) {
+  if ((m->n + 1) * 2 > m->cap) ptrmap_grow(m);
+  for (size_t i = ptr_hash(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+    if (!m->keys[i]) {
+      m->keys[i] = key;
+      m->vals[i] = val;
+      m->n++;
+      return;
+    }
+    if (m->keys[i] == key) {
+      m->vals[i] = val;
+      return;
+    }
+  }
+}
+
+void ptrmap_clear(PtrMap *m) {
+  free(m->keys);
+  free(m->vals);
+  memset(m, 0, sizeof *m);
+}

@@ -46,4 +46,11 @@ char *path_real(const char *path);
 
 int edit_distance(const char *a, const char *b);
 
+/* Map from pointers to pointers (open addressing), for memoising walks
+ * over expression DAGs so that shared subexpressions are visited once. */
+typedef struct PtrMap { const void **keys; void **vals; size_t cap, n; } PtrMap;
+void *ptrmap_get(const PtrMap *m, const void *key, bool *found);
+void ptrmap_put(PtrMap *m, const void *key, void *val);
+void ptrmap_clear(PtrMap *m); /* frees the storage; the map stays usable */
+
 #endif

@@ -205,7 +205,10 @@ arglist: expr                 { $$ = (PtrVec){0}; vec_push(A, &$$, $1); }
 %%
 
 static void yyerror(Loc *loc, ParseCtx *ctx, const char *msg) {
-  diag_error(ctx->diag, *loc, "E0101", "%s", msg);
+  if (strcmp(msg, "memory exhausted") == 0)
+    diag_error(ctx->diag, *loc, "E0104", "this expression is nested too deeply for the parser");
+  else
+    diag_error(ctx->diag, *loc, "E0101", "%s", msg);
 }
 
 /* Keywords print quoted ('current'); token classes as words (name). */
