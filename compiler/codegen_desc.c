@@ -18,29 +18,11 @@
 #define MSN_VERSION "0.1.0"
 #endif
 
-static LLVMValueRef private_const(Cg *cg, LLVMValueRef init, const char *name, unsigned align)
-{
-  LLVMValueRef g = LLVMAddGlobal(cg->mod, LLVMTypeOf(init), name);
-  LLVMSetInitializer(g, init);
-  LLVMSetGlobalConstant(g, 1);
-  LLVMSetLinkage(g, LLVMPrivateLinkage);
-  LLVMSetUnnamedAddress(g, LLVMGlobalUnnamedAddr);
-  LLVMSetAlignment(g, align);
-  return g;
-}
-
-/* Pointer to a NUL-terminated private copy of s; null pointer for NULL. */
-static LLVMValueRef cstring(Cg *cg, const char *s)
-{
-  if (!s) return LLVMConstPointerNull(cg->ptr);
-  return private_const(cg, LLVMConstStringInContext2(cg->ctx, s, strlen(s), 0), ".str", 1);
-}
-
 static LLVMValueRef const_array(Cg *cg, LLVMTypeRef elem, LLVMValueRef *v, int n,
                                 const char *name, unsigned align)
 {
   if (n <= 0) return LLVMConstPointerNull(cg->ptr);
-  return private_const(cg, LLVMConstArray2(elem, v, (uint64_t)n), name, align);
+  return cg_private_const(cg, LLVMConstArray2(elem, v, (uint64_t)n), name, align);
 }
 
 static LLVMValueRef i32c(Cg *cg, long long v) { return LLVMConstInt(cg->i32, (unsigned long long)v, 1); }
@@ -121,9 +103,9 @@ static LLVMValueRef state_array(Cg *cg, LLVMTypeRef ty)
   for (int k = 0; k < m->nstates; k++) {
     const MirState *s = &m->states[k];
     LLVMValueRef f[] = {
-      cstring(cg, s->name), cstring(cg, s->unit ? s->unit : "1"),
-      cg_const(cg, s->scale), cstring(cg, m->rates ? "explicit" : solver_name(s->solver)),
-      cstring(cg, s->why ? s->why : "")
+      cg_cstring(cg, s->name), cg_cstring(cg, s->unit ? s->unit : "1"),
+      cg_const(cg, s->scale), cg_cstring(cg, m->rates ? "explicit" : solver_name(s->solver)),
+      cg_cstring(cg, s->why ? s->why : "")
     };
     v[k] = LLVMConstNamedStruct(ty, f, 5);
   }
@@ -139,14 +121,14 @@ static LLVMValueRef param_desc(Cg *cg, LLVMTypeRef ty, const MirParam *p)
   if (p->per_instance && m->n_instances > 0) {
     LLVMValueRef *iv = malloc((size_t)m->n_instances * sizeof *iv);
     for (int64_t i = 0; i < m->n_instances; i++) iv[i] = cg_const(cg, p->inst_values[i]);
-    values = private_const(cg, LLVMConstArray2(cg->f64, iv, (uint64_t)m->n_instances),
+    values = cg_private_const(cg, LLVMConstArray2(cg->f64, iv, (uint64_t)m->n_instances),
                            "msn.inst_values", 8);
     free(iv);
   }
   LLVMValueRef dim[6];
   for (int d = 0; d < 6; d++) dim[d] = LLVMConstInt(cg->i8, (unsigned long long)p->dim[d], 1);
   LLVMValueRef f[] = {
-    cstring(cg, p->name), cstring(cg, p->unit ? p->unit : "1"), cg_const(cg, p->scale),
+    cg_cstring(cg, p->name), cg_cstring(cg, p->unit ? p->unit : "1"), cg_const(cg, p->scale),
     cg_const(cg, p->value), i32c(cg, p->per_instance ? 1 : 0), values,
     LLVMConstArray2(cg->i8, dim, 6)
   };
@@ -208,8 +190,8 @@ void cg_emit_desc(Cg *cg, LLVMValueRef kernels[5])
   int nnoise = 0;
   LLVMValueRef noise_states = noise_array(cg, &nnoise);
   LLVMValueRef f[] = {
-    i32c(cg, MSN_ABI_VERSION), cstring(cg, m->name), cstring(cg, MSN_VERSION),
-    cstring(cg, m->source ? m->source : ""), i32c(cg, m->nstates), i32c(cg, m->nparams),
+    i32c(cg, MSN_ABI_VERSION), cg_cstring(cg, m->name), cg_cstring(cg, MSN_VERSION),
+    cg_cstring(cg, m->source ? m->source : ""), i32c(cg, m->nstates), i32c(cg, m->nparams),
     state_array(cg, t.state), param_array(cg, t.param),
     LLVMConstInt(cg->i64, (unsigned long long)m->n_instances, 1),
     i32c(cg, m->spike_state < 0 ? -1 : m->spike_state), cg_const(cg, m->spike_threshold),

@@ -208,3 +208,51 @@ static LLVMValueRef emit(Cg *cg, CgEnv *env, const MirExpr *e)
   }
   return cg_const(cg, 0.0);
 }
+
+/* ---- helpers shared by the model and kernel generators -------------------- */
+
+/* x + dt (a + b x) phi1(b dt), phi1(y) = (e^y - 1)/y: the exact solution
+ * of x' = a + b x over dt with a and b held, the same as
+ * x_inf + (x - x_inf) exp(b dt) but finite when b = 0. */
+LLVMValueRef cg_cnexp_update(Cg *cg, LLVMValueRef x, LLVMValueRef a, LLVMValueRef b, LLVMValueRef dt)
+{
+  LLVMBuilderRef B = cg->b;
+  LLVMValueRef f = LLVMBuildFAdd(B, a, LLVMBuildFMul(B, b, x, ""), "");
+  LLVMValueRef g = cg_math_phi1(cg, LLVMBuildFMul(B, b, dt, ""));
+  LLVMValueRef d = LLVMBuildFMul(B, LLVMBuildFMul(B, dt, f, ""), g, "");
+  return LLVMBuildFAdd(B, x, d, "");
+}
+
+/* Linearised Crank-Nicolson x + dt f / (1 - dt/2 jac), or explicit Euler
+ * x + dt f when jac is NULL. */
+LLVMValueRef cg_implicit_update(Cg *cg, LLVMValueRef x, LLVMValueRef f, LLVMValueRef jac, LLVMValueRef dt)
+{
+  LLVMBuilderRef B = cg->b;
+  LLVMValueRef d = LLVMBuildFMul(B, dt, f, "");
+  if (jac) {
+    LLVMValueRef hdt = LLVMBuildFMul(B, cg_const(cg, 0.5), dt, "");
+    LLVMValueRef den = LLVMBuildFSub(B, cg_const(cg, 1.0), LLVMBuildFMul(B, hdt, jac, ""), "");
+    d = LLVMBuildFDiv(B, d, den, "");
+  }
+  return LLVMBuildFAdd(B, x, d, "");
+}
+
+/* A private constant global (descriptors, strings). */
+LLVMValueRef cg_private_const(Cg *cg, LLVMValueRef init, const char *name, unsigned align)
+{
+  LLVMValueRef g = LLVMAddGlobal(cg->mod, LLVMTypeOf(init), name);
+  LLVMSetInitializer(g, init);
+  LLVMSetGlobalConstant(g, 1);
+  LLVMSetLinkage(g, LLVMPrivateLinkage);
+  LLVMSetUnnamedAddress(g, LLVMGlobalUnnamedAddr);
+  LLVMSetAlignment(g, align);
+  return g;
+}
+
+/* Pointer to a NUL-terminated private copy of s; a null pointer for NULL. */
+LLVMValueRef cg_cstring(Cg *cg, const char *s)
+{
+  if (!s) return LLVMConstPointerNull(cg->ptr);
+  return cg_private_const(cg, LLVMConstStringInContext2(cg->ctx, s, strlen(s), 0), ".str", 1);
+}
+

@@ -52,6 +52,13 @@ typedef struct Cg {
  * (new kernel or new state values). */
 void cg_memo_reset(Cg *cg);
 
+/* Updates and constants shared by codegen_model.c and codegen_kernel.c
+ * (codegen_expr.c). */
+LLVMValueRef cg_cnexp_update(Cg *cg, LLVMValueRef x, LLVMValueRef a, LLVMValueRef b, LLVMValueRef dt);
+LLVMValueRef cg_implicit_update(Cg *cg, LLVMValueRef x, LLVMValueRef f, LLVMValueRef jac, LLVMValueRef dt);
+LLVMValueRef cg_private_const(Cg *cg, LLVMValueRef init, const char *name, unsigned align);
+LLVMValueRef cg_cstring(Cg *cg, const char *s);
+
 /* How MIR_WINDOW is evaluated. */
 typedef enum CgWindowMode {
   CG_WIN_INDICATOR, /* a <= t && t < b, with t = CgEnv.t */

@@ -111,22 +111,7 @@ static const char header_common[] =
 
 /* ---- small helpers --------------------------------------------------------- */
 
-static LLVMValueRef private_const(Cg *cg, LLVMValueRef init, const char *name, unsigned align)
-{
-  LLVMValueRef g = LLVMAddGlobal(cg->mod, LLVMTypeOf(init), name);
-  LLVMSetInitializer(g, init);
-  LLVMSetGlobalConstant(g, 1);
-  LLVMSetLinkage(g, LLVMPrivateLinkage);
-  LLVMSetUnnamedAddress(g, LLVMGlobalUnnamedAddr);
-  LLVMSetAlignment(g, align);
-  return g;
-}
-
-static LLVMValueRef cstring(Cg *cg, const char *s)
-{
-  return private_const(cg, LLVMConstStringInContext2(cg->ctx, s ? s : "", strlen(s ? s : ""), 0),
-                       ".str", 1);
-}
+static LLVMValueRef cstring(Cg *cg, const char *s) { return cg_cstring(cg, s ? s : ""); }
 
 static LLVMValueRef i32c(Cg *cg, long long v) { return LLVMConstInt(cg->i32, (unsigned long long)v, 1); }
 
@@ -202,9 +187,9 @@ static LLVMValueRef info_global(Cg *cg, const MirKernel *k)
                          i32c(cg, 0) };
     pv[a] = LLVMConstNamedStruct(t.param, f, 6);
   }
-  LLVMValueRef states = ns ? private_const(cg, LLVMConstArray2(t.state, sv, (uint64_t)ns), "msnk.states", 8)
+  LLVMValueRef states = ns ? cg_private_const(cg, LLVMConstArray2(t.state, sv, (uint64_t)ns), "msnk.states", 8)
                            : LLVMConstPointerNull(cg->ptr);
-  LLVMValueRef params = k->nabi ? private_const(cg, LLVMConstArray2(t.param, pv, (uint64_t)k->nabi), "msnk.params", 8)
+  LLVMValueRef params = k->nabi ? cg_private_const(cg, LLVMConstArray2(t.param, pv, (uint64_t)k->nabi), "msnk.params", 8)
                                 : LLVMConstPointerNull(cg->ptr);
   free(sv);
   free(pv);
@@ -212,7 +197,7 @@ static LLVMValueRef info_global(Cg *cg, const MirKernel *k)
                        cstring(cg, m->name), cstring(cg, MSN_VERSION), cstring(cg, m->source),
                        states, params };
   char *name = cg_strfmt("%s.info", m->name);
-  LLVMValueRef g = private_const(cg, LLVMConstNamedStruct(t.info, f, 9), name, 8);
+  LLVMValueRef g = cg_private_const(cg, LLVMConstNamedStruct(t.info, f, 9), name, 8);
   free(name);
   return g;
 }
@@ -355,30 +340,13 @@ static LLVMValueRef expr_for(Cg *cg, KFn *F, CgEnv *env, const char *role, const
   return cg_expr(cg, env, e);
 }
 
-/* x + dt (a + b x) phi1(b dt): as cnexp_update in codegen_model.c */
-static LLVMValueRef cnexp_update(Cg *cg, LLVMValueRef x, LLVMValueRef a, LLVMValueRef b, LLVMValueRef dt)
-{
-  LLVMBuilderRef B = cg->b;
-  LLVMValueRef f = LLVMBuildFAdd(B, a, LLVMBuildFMul(B, b, x, ""), "");
-  LLVMValueRef g = cg_math_phi1(cg, LLVMBuildFMul(B, b, dt, ""));
-  LLVMValueRef d = LLVMBuildFMul(B, LLVMBuildFMul(B, dt, f, ""), g, "");
-  return LLVMBuildFAdd(B, x, d, "");
-}
-
-/* CN: x + dt f / (1 - dt/2 jac); Euler: x + dt f (as implicit_update in codegen_model.c) */
+/* CN: x + dt f / (1 - dt/2 jac); Euler: x + dt f */
 static LLVMValueRef implicit_update(Cg *cg, KFn *F, CgEnv *env, int s)
 {
-  LLVMBuilderRef B = cg->b;
   const MirState *st = &F->k->m->states[s];
   LLVMValueRef f = expr_for(cg, F, env, "rhs", st->name, st->rhs);
-  LLVMValueRef d = LLVMBuildFMul(B, F->dt, f, "");
-  if (st->solver == MIR_SOLVE_CN) {
-    LLVMValueRef j = expr_for(cg, F, env, "Jacobian", st->name, st->jac);
-    LLVMValueRef hdt = LLVMBuildFMul(B, cg_const(cg, 0.5), F->dt, "");
-    LLVMValueRef den = LLVMBuildFSub(B, cg_const(cg, 1.0), LLVMBuildFMul(B, hdt, j, ""), "");
-    d = LLVMBuildFDiv(B, d, den, "");
-  }
-  return LLVMBuildFAdd(B, env->states[s], d, "");
+  LLVMValueRef j = st->solver == MIR_SOLVE_CN ? expr_for(cg, F, env, "Jacobian", st->name, st->jac) : NULL;
+  return cg_implicit_update(cg, env->states[s], f, j, F->dt);
 }
 
 static void load_states(Cg *cg, KFn *F)
@@ -419,7 +387,7 @@ static void body_update(Cg *cg, KFn *F)
     if (st->solver != MIR_SOLVE_CNEXP) continue;
     LLVMValueRef a = expr_for(cg, F, &env, "lin_a", st->name, st->lin_a);
     LLVMValueRef b = expr_for(cg, F, &env, "lin_b", st->name, st->lin_b);
-    store_at(cg, F->col[s], F->i, cnexp_update(cg, xn[s], a, b, F->dt));
+    store_at(cg, F->col[s], F->i, cg_cnexp_update(cg, xn[s], a, b, F->dt));
   }
   free(xn);
 }

@@ -332,19 +332,6 @@ static LLVMValueRef state_expr(Cg *cg, Kernel *K, CgEnv *env, int k, const char 
   return cg_expr(cg, env, e);
 }
 
-/* x + dt (a + b x) phi1(b dt), phi1(y) = (e^y - 1)/y: the exact solution
- * of x' = a + b x, the same as x_inf + (x - x_inf) exp(b dt) but finite
- * when b = 0. */
-static LLVMValueRef cnexp_update(Cg *cg, LLVMValueRef x, LLVMValueRef a, LLVMValueRef b,
-                                 LLVMValueRef dt)
-{
-  LLVMBuilderRef B = cg->b;
-  LLVMValueRef f = LLVMBuildFAdd(B, a, LLVMBuildFMul(B, b, x, ""), "");
-  LLVMValueRef g = cg_math_phi1(cg, LLVMBuildFMul(B, b, dt, ""));
-  LLVMValueRef d = LLVMBuildFMul(B, LLVMBuildFMul(B, dt, f, ""), g, "");
-  return LLVMBuildFAdd(B, x, d, "");
-}
-
 /* Advance every CNEXP state by h in env; new values go to out (if given)
  * and are stored. */
 static void cnexp_all(Cg *cg, Kernel *K, CgEnv *env, LLVMValueRef h)
@@ -355,7 +342,7 @@ static void cnexp_all(Cg *cg, Kernel *K, CgEnv *env, LLVMValueRef h)
     if (s->solver != MIR_SOLVE_CNEXP) continue;
     LLVMValueRef a = state_expr(cg, K, env, k, "lin_a", s->lin_a);
     LLVMValueRef b = state_expr(cg, K, env, k, "lin_b", s->lin_b);
-    store_at(cg, K->out[k], K->i, cnexp_update(cg, env->states[k], a, b, h));
+    store_at(cg, K->out[k], K->i, cg_cnexp_update(cg, env->states[k], a, b, h));
   }
 }
 
@@ -409,17 +396,10 @@ static void body_noise(Cg *cg, Kernel *K)
 /* CN: x + dt f / (1 - dt/2 jac); Euler: x + dt f. */
 static LLVMValueRef implicit_update(Cg *cg, Kernel *K, CgEnv *env, int k)
 {
-  LLVMBuilderRef B = cg->b;
   const MirState *s = &cg->m->states[k];
   LLVMValueRef f = state_expr(cg, K, env, k, "rhs", s->rhs);
-  LLVMValueRef d = LLVMBuildFMul(B, K->dt, f, "");
-  if (s->solver == MIR_SOLVE_CN) {
-    LLVMValueRef j = state_expr(cg, K, env, k, "Jacobian", s->jac);
-    LLVMValueRef hdt = LLVMBuildFMul(B, cg_const(cg, 0.5), K->dt, "");
-    LLVMValueRef den = LLVMBuildFSub(B, cg_const(cg, 1.0), LLVMBuildFMul(B, hdt, j, ""), "");
-    d = LLVMBuildFDiv(B, d, den, "");
-  }
-  return LLVMBuildFAdd(B, env->states[k], d, "");
+  LLVMValueRef j = s->solver == MIR_SOLVE_CN ? state_expr(cg, K, env, k, "Jacobian", s->jac) : NULL;
+  return cg_implicit_update(cg, env->states[k], f, j, K->dt);
 }
 
 /* Staggered step: CN/Euler states over [t, t+dt] with windows averaged
