@@ -209,6 +209,30 @@ static bool same_dim(Sema *S, Expr *whole, Expr *a, Expr *b, const char *what) {
   return false;
 }
 
+/* The literal quantity in e (also under a minus sign), or NULL. */
+static const Expr *literal_quantity(const Expr *e) {
+  while (e->kind == EX_NEG) e = e->a;
+  return e->kind == EX_NUM && e->unit_text ? e : NULL;
+}
+
+/* Same dimension, very different scales, one side a literal: `V + 65 V`
+ * is legal (values are converted) but is most often a slip for 65 mV.
+ * Say so, with the factor. */
+static void scale_hint(Sema *S, Expr *whole, Expr *a, Expr *b, const char *what) {
+  const Expr *lit = literal_quantity(b) ? b : literal_quantity(a) ? a : NULL;
+  if (!lit || (literal_quantity(a) && literal_quantity(b)) || !units_same_dim(a->unit, b->unit)) return;
+  const Expr *other = lit == b ? a : b;
+  if (other->bare || units_is_dimensionless(other->unit)) return;
+  double f = units_factor(lit->unit, other->unit);
+  if (!(f >= 100 || f <= 0.01)) return;
+  char ul[96], uo[96];
+  units_format(lit->unit, ul, sizeof ul);
+  units_format(other->unit, uo, sizeof uo);
+  const Expr *num = literal_quantity(lit);
+  diag_warning(S->diag, lit->loc, "W0302", "%s %s and %s: 1 %s is %g %s", what, uo, ul, ul, f, uo);
+  diag_note(S->diag, (Loc){0}, "the values are converted; if you meant %s, write %g %s", uo, num->num, uo);
+}
+
 /* arg must be a plain number; role says what it is ("the argument of
  * exp", "an exponent"); fn, when given, is the function for the hint. */
 static bool need_dimensionless(Sema *S, Expr *arg, const char *role, const char *fn) {
@@ -380,8 +404,16 @@ static bool check_binary(Sema *S, Scope *sc, Expr *e) {
   if (!ok) return false;
   Expr *a = e->a, *b = e->b;
   switch (e->op) {
-  case OP_ADD: if (!same_dim(S, e, a, b, "add")) return false; e->unit = a->unit; break;
-  case OP_SUB: if (!same_dim(S, e, a, b, "subtract")) return false; e->unit = a->unit; break;
+  case OP_ADD:
+    if (!same_dim(S, e, a, b, "add")) return false;
+    scale_hint(S, e, a, b, "adding");
+    e->unit = a->unit;
+    break;
+  case OP_SUB:
+    if (!same_dim(S, e, a, b, "subtract")) return false;
+    scale_hint(S, e, a, b, "subtracting");
+    e->unit = a->unit;
+    break;
   case OP_MUL: e->unit = units_mul(a->unit, b->unit); break;
   case OP_DIV: e->unit = units_div(a->unit, b->unit); break;
   case OP_POW: {
@@ -399,6 +431,7 @@ static bool check_binary(Sema *S, Scope *sc, Expr *e) {
   }
   case OP_LT: case OP_LE: case OP_GT: case OP_GE: case OP_EQ: case OP_NE:
     if (!same_dim(S, e, a, b, "compare")) return false;
+    scale_hint(S, e, a, b, "comparing");
     e->unit = units_one();
     break;
   case OP_AND: case OP_OR:
