@@ -59,6 +59,8 @@ typedef enum StmtKind {
   ST_Q10,       /* q10 expr at expr */
   ST_GATE,      /* nested gate declaration (decl) */
   ST_SETTING,   /* simulate setting: key value... (see SimKey) */
+  ST_RESET,     /* reset name = expr          (after a spike) */
+  ST_REFRACTORY,/* refractory expr            (time V is held at the reset) */
 } StmtKind;
 
 typedef enum SimKey {

@@ -44,11 +44,11 @@ static DescTypes desc_types(Cg *cg)
   LLVMTypeRef st[] = { p, p, d, p, p };
   LLVMTypeRef pa[] = { p, p, d, d, i, p, LLVMArrayType2(cg->i8, 6) };
   LLVMTypeRef mo[] = { i, p, p, p, i, i, p, p, l, i, d, i, d, d, d, d, d, i, p, i, p, p, p, p,
-                       i, p, p };
+                       i, p, p, i, d, d, i, p };
   DescTypes t;
   t.state = named_struct(cg, "MsnStateDesc", st, 5);
   t.param = named_struct(cg, "MsnParamDesc", pa, 7);
-  t.model = named_struct(cg, "MsnModel", mo, 27);
+  t.model = named_struct(cg, "MsnModel", mo, 32);
   return t;
 }
 
@@ -71,7 +71,8 @@ static const size_t model_off[] = {
   offsetof(MsnModel, nrecords), offsetof(MsnModel, records), offsetof(MsnModel, record_spikes),
   offsetof(MsnModel, init), offsetof(MsnModel, gates), offsetof(MsnModel, step),
   offsetof(MsnModel, rhs), offsetof(MsnModel, nnoise), offsetof(MsnModel, noise_states),
-  offsetof(MsnModel, noise)
+  offsetof(MsnModel, noise), offsetof(MsnModel, has_reset), offsetof(MsnModel, reset_value),
+  offsetof(MsnModel, refractory), offsetof(MsnModel, reset_exact), offsetof(MsnModel, vlin)
 };
 
 static void check_layout(Cg *cg, LLVMTypeRef t, const size_t *off, unsigned n, size_t size,
@@ -93,7 +94,7 @@ static void check_layout(Cg *cg, LLVMTypeRef t, const size_t *off, unsigned n, s
 
 static const char *solver_name(MirSolver s)
 {
-  return s == MIR_SOLVE_CNEXP ? "cnexp" : s == MIR_SOLVE_CN ? "cn" : "euler";
+  return s == MIR_SOLVE_CNEXP ? "cnexp" : s == MIR_SOLVE_CN ? "cn" : s == MIR_SOLVE_EXP ? "exp" : "euler";
 }
 
 static LLVMValueRef state_array(Cg *cg, LLVMTypeRef ty)
@@ -180,13 +181,13 @@ static LLVMValueRef noise_array(Cg *cg, int *count)
   return g;
 }
 
-void cg_emit_desc(Cg *cg, LLVMValueRef kernels[5])
+void cg_emit_desc(Cg *cg, LLVMValueRef kernels[6])
 {
   const Mir *m = cg->m;
   DescTypes t = desc_types(cg);
   check_layout(cg, t.state, state_off, 5, sizeof(MsnStateDesc), "MsnStateDesc");
   check_layout(cg, t.param, param_off, 7, sizeof(MsnParamDesc), "MsnParamDesc");
-  check_layout(cg, t.model, model_off, 27, sizeof(MsnModel), "MsnModel");
+  check_layout(cg, t.model, model_off, 32, sizeof(MsnModel), "MsnModel");
   int nnoise = 0;
   LLVMValueRef noise_states = noise_array(cg, &nnoise);
   LLVMValueRef f[] = {
@@ -199,10 +200,12 @@ void cg_emit_desc(Cg *cg, LLVMValueRef kernels[5])
     cg_const(cg, m->record_every), cg_const(cg, m->rtol), cg_const(cg, m->atol),
     i32c(cg, m->nrecords), record_array(cg), i32c(cg, m->record_spikes ? 1 : 0),
     kernels[0], kernels[1], kernels[2], kernels[3],
-    i32c(cg, nnoise), noise_states, kernels[4]
+    i32c(cg, nnoise), noise_states, kernels[4],
+    i32c(cg, m->has_reset ? 1 : 0), cg_const(cg, m->has_reset ? m->reset_value : 0),
+    cg_const(cg, m->has_reset ? m->refractory : 0), i32c(cg, m->has_reset && m->reset_exact ? 1 : 0), kernels[5]
   };
   LLVMValueRef g = LLVMAddGlobal(cg->mod, t.model, "msn_model_desc");
-  LLVMSetInitializer(g, LLVMConstNamedStruct(t.model, f, 27));
+  LLVMSetInitializer(g, LLVMConstNamedStruct(t.model, f, 32));
   LLVMSetGlobalConstant(g, 1);
   LLVMSetLinkage(g, LLVMExternalLinkage);
   LLVMSetAlignment(g, 8);

@@ -117,7 +117,7 @@ const char *cg_math_name(MirFn fn);
 /* ---- codegen_desc.c ----------------------------------------------------- */
 /* msn_model_desc, pointing at the kernels init, gates, step, rhs and noise
  * (a null pointer for a kernel the model does not have); main when asked. */
-void cg_emit_desc(Cg *cg, LLVMValueRef kernels[5]);
+void cg_emit_desc(Cg *cg, LLVMValueRef kernels[6]); /* init gates step rhs noise vlin */
 void cg_emit_main(Cg *cg);
 
 /* ---- target.c ----------------------------------------------------------- */

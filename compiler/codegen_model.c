@@ -103,6 +103,10 @@ static char *validate_state(const Mir *m, int k)
   case MIR_SOLVE_CN:
     if (!s->jac) return cg_strfmt("state '%s' (cn) lacks its Jacobian", s->name);
     break;
+  case MIR_SOLVE_EXP:
+    if (!s->lin_a || !s->lin_b)
+      return cg_strfmt("state '%s' (exp) lacks lin_a/lin_b", s->name);
+    break;
   case MIR_SOLVE_EULER: break;
   default: return cg_strfmt("state '%s' has unknown solver %d", s->name, (int)s->solver);
   }
@@ -132,6 +136,8 @@ static char *validate(const Mir *m)
   for (int d = 0; d < m->nderived; d++)
     if (!m->derived[d].e) return cg_strfmt("derived '%s' has no expression", nz(m->derived[d].name));
   if (m->spike_state >= m->nstates) return cg_strdup("spike state index out of range");
+  if (m->has_reset && (m->spike_state < 0 || !m->reset_lin_a || !m->reset_lin_b))
+    return cg_strdup("reset without a spike state or its linear coefficients");
   for (int r = 0; r < m->nrecords; r++)
     if (m->records[r].state < 0 || m->records[r].state >= m->nstates)
       return cg_strfmt("record %d: state index %d out of range", r, m->records[r].state);
@@ -173,12 +179,18 @@ static void mark(const Mir *m, const MirExpr *e, Uses *u)
   if (n >= 3) mark(m, e->c, u);
 }
 
-/* K_NOISE: the white-noise amplitudes of the noisy states (rates models) */
-typedef enum KernelKind { K_INIT, K_GATES, K_STEP, K_RHS, K_NOISE } KernelKind;
-static const char *const kernel_suffix[] = { "init", "gates", "step", "rhs", "noise" };
+/* K_NOISE: the white-noise amplitudes of the noisy states (rates models);
+ * K_VLIN: the reset state's x' = a + b x coefficients (integrate-and-fire) */
+typedef enum KernelKind { K_INIT, K_GATES, K_STEP, K_RHS, K_NOISE, K_VLIN } KernelKind;
+static const char *const kernel_suffix[] = { "init", "gates", "step", "rhs", "noise", "vlin" };
 
 static void mark_roots(const Mir *m, KernelKind kind, Uses *u)
 {
+  if (kind == K_VLIN) {
+    mark(m, m->reset_lin_a, u);
+    mark(m, m->reset_lin_b, u);
+    return;
+  }
   for (int k = 0; k < m->nstates; k++) {
     const MirState *s = &m->states[k];
     bool cnexp = s->solver == MIR_SOLVE_CNEXP;
@@ -189,7 +201,10 @@ static void mark_roots(const Mir *m, KernelKind kind, Uses *u)
       mark(m, s->lin_a, u);
       mark(m, s->lin_b, u);
     }
-    if (kind == K_STEP && !cnexp) {
+    if (kind == K_STEP && s->solver == MIR_SOLVE_EXP) {
+      mark(m, s->lin_a, u);
+      mark(m, s->lin_b, u);
+    } else if (kind == K_STEP && !cnexp) {
       mark(m, s->rhs, u);
       if (s->solver == MIR_SOLVE_CN) mark(m, s->jac, u);
     }
@@ -231,10 +246,14 @@ static void plan_columns(const Mir *m, Kernel *K)
     bool cnexp = m->states[k].solver == MIR_SOLVE_CNEXP;
     if (K->kind == K_RHS && u.state[k]) add_col(K, COL_Y, k);
     if (K->kind == K_RHS) add_col(K, COL_DY, k);
-    if (K->kind == K_NOISE && u.state[k]) add_col(K, COL_Y, k);
+    if ((K->kind == K_NOISE || K->kind == K_VLIN) && u.state[k]) add_col(K, COL_Y, k);
     if (K->kind == K_NOISE && m->states[k].noise) add_col(K, COL_DY, k); /* g column of state k */
     if (K->kind == K_INIT || K->kind == K_STEP || (K->kind == K_GATES && (u.state[k] || cnexp)))
       add_col(K, COL_STATE, k);
+  }
+  if (K->kind == K_VLIN) { /* ab[0] = a, ab[1] = b */
+    add_col(K, COL_DY, 0);
+    add_col(K, COL_DY, 1);
   }
   int ord = 0;
   for (int j = 0; j < m->nparams; j++) {
@@ -393,10 +412,31 @@ static void body_noise(Cg *cg, Kernel *K)
       store_at(cg, K->out[k], K->i, state_expr(cg, K, &env, k, "noise", cg->m->states[k].noise));
 }
 
-/* CN: x + dt f / (1 - dt/2 jac); Euler: x + dt f. */
+/* a and b of the reset state's x' = a + b x, windows averaged over
+ * [t, t+dt]: ab[0] and ab[1]. */
+static void body_vlin(Cg *cg, Kernel *K)
+{
+  CgEnv env;
+  const Mir *m = cg->m;
+  load_states(cg, K);
+  env_setup(cg, K, &env, K->x);
+  env.win = CG_WIN_AVERAGE;
+  env.w0 = K->t;
+  env.wdt = K->dt;
+  store_at(cg, K->out[0], K->i, state_expr(cg, K, &env, m->spike_state, "reset lin_a", m->reset_lin_a));
+  store_at(cg, K->out[1], K->i, state_expr(cg, K, &env, m->spike_state, "reset lin_b", m->reset_lin_b));
+}
+
+/* CN: x + dt f / (1 - dt/2 jac); Euler: x + dt f; EXP: exact for
+ * x' = lin_a + lin_b x. */
 static LLVMValueRef implicit_update(Cg *cg, Kernel *K, CgEnv *env, int k)
 {
   const MirState *s = &cg->m->states[k];
+  if (s->solver == MIR_SOLVE_EXP) {
+    LLVMValueRef a = state_expr(cg, K, env, k, "lin_a", s->lin_a);
+    LLVMValueRef b = state_expr(cg, K, env, k, "lin_b", s->lin_b);
+    return cg_cnexp_update(cg, env->states[k], a, b, K->dt);
+  }
   LLVMValueRef f = state_expr(cg, K, env, k, "rhs", s->rhs);
   LLVMValueRef j = s->solver == MIR_SOLVE_CN ? state_expr(cg, K, env, k, "Jacobian", s->jac) : NULL;
   return cg_implicit_update(cg, env->states[k], f, j, K->dt);
@@ -437,6 +477,7 @@ static void emit_body(Cg *cg, Kernel *K)
   case K_STEP: body_step(cg, K); break;
   case K_RHS: body_rhs(cg, K); break;
   case K_NOISE: body_noise(cg, K); break;
+  case K_VLIN: body_vlin(cg, K); break;
   }
 }
 
@@ -479,9 +520,11 @@ static LLVMValueRef emit_wrapper(Cg *cg, Kernel *K, LLVMValueRef worker)
   LLVMTypeRef sig_init[] = { p, p, i, i };
   LLVMTypeRef sig_step[] = { p, p, i, i, d, d };
   LLVMTypeRef sig_rhs[] = { p, p, p, p, i, i, d };
-  bool like_rhs = K->kind == K_RHS || K->kind == K_NOISE; /* (y, dy or g, cols, P, ...) */
-  LLVMTypeRef *sig = K->kind == K_INIT ? sig_init : like_rhs ? sig_rhs : sig_step;
-  unsigned n = K->kind == K_INIT ? 4 : like_rhs ? 7 : 6;
+  LLVMTypeRef sig_vlin[] = { p, p, p, p, i, i, d, d };
+  bool vlin = K->kind == K_VLIN; /* (y, ab, cols, P, begin, end, t, dt) */
+  bool like_rhs = K->kind == K_RHS || K->kind == K_NOISE || vlin; /* (y, dy or g, cols, P, ...) */
+  LLVMTypeRef *sig = K->kind == K_INIT ? sig_init : vlin ? sig_vlin : like_rhs ? sig_rhs : sig_step;
+  unsigned n = K->kind == K_INIT ? 4 : vlin ? 8 : like_rhs ? 7 : 6;
   char *name = cg_strfmt("%s_%s", cg->m->name, kernel_suffix[K->kind]);
   LLVMValueRef fn = add_function(cg, name, cg->void_t, sig, n, true);
   free(name);
@@ -504,7 +547,8 @@ static LLVMValueRef emit_wrapper(Cg *cg, Kernel *K, LLVMValueRef worker)
   args[K->ncols + 1] = LLVMGetParam(fn, o + 2);
   args[K->ncols + 2] = LLVMGetParam(fn, o + 3);
   args[K->ncols + 3] = K->kind == K_INIT ? cg_const(cg, 0.0) : LLVMGetParam(fn, o + 4);
-  args[K->ncols + 4] = K->kind == K_INIT || like_rhs ? cg_const(cg, 0.0) : LLVMGetParam(fn, o + 5);
+  args[K->ncols + 4] = vlin ? LLVMGetParam(fn, o + 5)
+                       : K->kind == K_INIT || like_rhs ? cg_const(cg, 0.0) : LLVMGetParam(fn, o + 5);
   LLVMBuildCall2(cg->b, LLVMGlobalGetValueType(worker), worker, args,
                  (unsigned)K->ncols + 5, "");
   LLVMBuildRetVoid(cg->b);
@@ -564,9 +608,10 @@ CgModule *cg_build(const Mir *m, const CgOptions *opt, char **err)
    * noise kernel: null pointers in the descriptor */
   bool noisy = false;
   for (int k = 0; k < m->nstates; k++) noisy |= m->states[k].noise != NULL;
-  LLVMValueRef kernels[5];
-  for (int k = K_INIT; k <= K_NOISE; k++) {
-    bool skip = (m->rates && (k == K_GATES || k == K_STEP)) || (k == K_NOISE && !noisy);
+  LLVMValueRef kernels[6];
+  for (int k = K_INIT; k <= K_VLIN; k++) {
+    bool skip = (m->rates && (k == K_GATES || k == K_STEP)) || (k == K_NOISE && !noisy) ||
+                (k == K_VLIN && !m->has_reset);
     kernels[k] = skip ? LLVMConstPointerNull(cg.ptr) : emit_kernel(&cg, (KernelKind)k);
   }
   cg_emit_desc(&cg, kernels);

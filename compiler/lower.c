@@ -304,6 +304,24 @@ static void choose_solver(Lower *L, int k) {
   Mir *m = L->m;
   MirState *s = &m->states[k];
   StrBuf b = {0};
+  if (m->has_reset && k == m->spike_state) {
+    /* reset state: on whole steps (the runtime resets it between steps) */
+    MirExpr *d = mir_diff(A, m, s->rhs, k);
+    if (!mir_depends_on(m, d, k)) {
+      s->solver = MIR_SOLVE_EXP;
+      s->lin_b = d;
+      s->lin_a = mir_subst(A, m, s->rhs, k, mir_const(A, 0));
+      s->why = arena_printf(A, "integrate-and-fire: linear in itself (%s' = a + b*%s): exact exponential update "
+                               "on whole steps, exact threshold crossings, reset and refractory period",
+                            s->name, s->name);
+    } else {
+      s->solver = MIR_SOLVE_CN;
+      s->jac = d;
+      s->why = arena_printf(A, "reset state, not linear in itself: linearised Crank-Nicolson on whole steps, "
+                               "threshold crossings interpolated");
+    }
+    return;
+  }
   if (k == L->v_state) {
     s->solver = MIR_SOLVE_CN;
     s->jac = mir_diff(A, m, s->rhs, 0);
@@ -403,6 +421,11 @@ static void lower_cell(Lower *L, Decl *cell) {
       sema_const_value(st->e, &m->spike_threshold);
       break;
     }
+    case ST_RESET:
+      m->has_reset = true;
+      sema_const_value(st->e, &m->reset_value);
+      break;
+    case ST_REFRACTORY: sema_const_value(st->e, &m->refractory); break;
     default: break;
     }
   }
@@ -623,6 +646,17 @@ Mir *lower_finish(Lower *L, int errors_before) {
     if (!s->rhs) s->rhs = mir_const(L->A, 0);
     s->init = mir_expand(L->A, m, s->init ? s->init : mir_const(L->A, 0));
     choose_solver(L, k);
+  }
+  if (m->has_reset && m->spike_state >= 0) {
+    int k = m->spike_state;
+    MirState *s = &m->states[k];
+    MirExpr *d = mir_diff(L->A, m, s->rhs, k);
+    m->reset_exact = !mir_depends_on(m, d, k);
+    m->reset_lin_b = d;
+    m->reset_lin_a = m->reset_exact ? mir_subst(L->A, m, s->rhs, k, mir_const(L->A, 0))
+                                    : mir_bin(L->A, MIR_SUB, s->rhs, mir_bin(L->A, MIR_MUL, d, mir_ref(L->A, MIR_STATE, k)));
+  } else {
+    m->has_reset = false;
   }
   name_states(L);
   /* the growable arrays move into the arena so that one arena_free frees all */

@@ -216,7 +216,7 @@ void mir_print_expr(StrBuf *b, const Mir *m, const MirExpr *e) {
 }
 
 static const char *solver_name(MirSolver s) {
-  return s == MIR_SOLVE_CNEXP ? "cnexp" : s == MIR_SOLVE_CN ? "cn" : "euler";
+  return s == MIR_SOLVE_CNEXP ? "cnexp" : s == MIR_SOLVE_CN ? "cn" : s == MIR_SOLVE_EXP ? "exp" : "euler";
 }
 
 void mir_print_info(FILE *out, const Mir *m) {
@@ -274,5 +274,9 @@ void mir_print_info(FILE *out, const Mir *m) {
     const MirState *s = &m->states[m->spike_state];
     fprintf(out, "\nspikes: %s crosses %g%s%s upwards\n", s->name, m->spike_threshold / s->scale,
             strcmp(s->unit, "1") ? " " : "", strcmp(s->unit, "1") ? s->unit : "");
+    if (m->has_reset)
+      fprintf(out, "reset:  %s = %g%s%s, refractory %g ms; crossing times %s\n", s->name, m->reset_value / s->scale,
+              strcmp(s->unit, "1") ? " " : "", strcmp(s->unit, "1") ? s->unit : "", m->refractory * 1e3,
+              m->reset_exact ? "exact (linear in itself: from the step's exponential solution)" : "by linear interpolation");
   }
 }

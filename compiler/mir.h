@@ -61,7 +61,10 @@ typedef enum MirSolver {
   MIR_SOLVE_CN,    /* linearised Crank–Nicolson:
                       x <- x + dt * f / (1 - dt/2 * jac), with f = rhs and
                       jac = d rhs / d x evaluated at the step's start */
-  MIR_SOLVE_EULER  /* fallback: x <- x + dt * rhs */
+  MIR_SOLVE_EULER, /* fallback: x <- x + dt * rhs */
+  MIR_SOLVE_EXP    /* x' = lin_a + lin_b * x like CNEXP, but on whole steps
+                      with the CN states (the reset state of an
+                      integrate-and-fire cell): exact over [t, t+dt] */
 } MirSolver;
 
 typedef struct MirParam {
@@ -116,6 +119,13 @@ typedef struct Mir {
   /* spike detection: upward crossing of states[spike_state] through
      spike_threshold (SI); spike_state < 0 when the model has none */
   int spike_state; double spike_threshold;
+  /* integrate-and-fire (reset/refractory statements): after a spike the
+     spike state is set to reset_value and held there for refractory (s).
+     reset_lin_a/b: its equation as x' = a + b x (exactly when reset_exact,
+     else linearised at the current state: b = d rhs/dx, a = rhs - b x) */
+  bool has_reset, reset_exact;
+  double reset_value, refractory;
+  MirExpr *reset_lin_a, *reset_lin_b;
   /* simulate block (SI) */
   MirMethod method;
   double duration, dt, record_every, rtol, atol;

@@ -614,6 +614,8 @@ static const char *stmt_word(StmtKind k) {
   case ST_Q10: return "q10";
   case ST_GATE: return "gate";
   case ST_SETTING: return "a setting";
+  case ST_RESET: return "reset";
+  case ST_REFRACTORY: return "refractory";
   }
   return "statement";
 }
@@ -790,11 +792,72 @@ static void check_channel(Sema *S, Decl *ch) {
   S->channel = NULL;
 }
 
+/* ---- integrate-and-fire: reset and refractory (docs/language.md 5.3) ---- */
+
+/* reset X = VALUE (X is V or a state, VALUE a constant in X's unit) or
+ * refractory TIME (a constant time >= 0); *seen is the first such
+ * statement of the cell. */
+static void check_reset_stmt(Sema *S, Scope *sc, Stmt *st, Stmt **seen) {
+  bool is_reset = st->kind == ST_RESET;
+  if (*seen) {
+    diag_error(S->diag, st->loc, "E0246", "a cell has one %s", is_reset ? "reset" : "refractory period");
+    diag_note(S->diag, (*seen)->loc, "the first one is here");
+    return;
+  }
+  *seen = st;
+  Scope cs = {.parent = sc, .constant = true};
+  if (is_reset) {
+    Sym *x = scope_find(sc, st->name);
+    if (!x || (x->kind != SYM_V && x->kind != SYM_STATE)) {
+      diag_error(S->diag, st->name_loc, "E0243", "only V or a state can be reset, not '%s'%s%s", st->name,
+                 x ? ", which is a " : "", x ? kind_word(x->kind) : "");
+      diag_note(S->diag, (Loc){0}, "reset names the variable the spike condition watches: reset V = -60 mV");
+      return;
+    }
+    st->sym = x;
+    if (check_expr(S, &cs, st->e)) expect_unit(S, st->e, x->unit, "the reset value");
+    return;
+  }
+  if (!check_expr(S, &cs, st->e) || !expect_unit(S, st->e, unit_of("ms"), "the refractory period")) return;
+  double v;
+  if (sema_const_value(st->e, &v) && !(v >= 0))
+    diag_error(S->diag, st->e->loc, "E0242", "the refractory period cannot be negative (it is %g ms)", v * 1e3);
+}
+
+/* reset needs a spike condition on the same variable and a value below its
+ * threshold; refractory needs a reset. */
+static void check_reset_fits(Sema *S, Stmt *spike, Stmt *reset, Stmt *refractory) {
+  if (reset && !spike) {
+    diag_error(S->diag, reset->loc, "E0240", "reset without a spike condition: nothing says when to reset %s",
+               reset->name);
+    diag_note(S->diag, (Loc){0}, "add `spike when %s crosses THRESHOLD`", reset->name);
+  }
+  if (refractory && !reset) {
+    diag_error(S->diag, refractory->loc, "E0241", "refractory without reset: the refractory period holds the "
+               "reset value");
+    diag_note(S->diag, (Loc){0}, "add `reset V = VALUE` (and a spike condition on V)");
+  }
+  if (!reset || !spike || !reset->sym) return;
+  if (strcmp(reset->name, spike->name) != 0) {
+    diag_error(S->diag, reset->name_loc, "E0244", "reset %s, but spikes are detected on %s", reset->name,
+               spike->name);
+    diag_note(S->diag, spike->loc, "reset the variable of the spike condition");
+    return;
+  }
+  double r, thr;
+  if (checked(reset->e) && checked(spike->e) && units_same_dim(reset->e->unit, spike->e->unit) &&
+      units_same_dim(reset->e->unit, reset->sym->unit) && sema_const_value(reset->e, &r) &&
+      sema_const_value(spike->e, &thr) && !(r < thr)) {
+    diag_error(S->diag, reset->e->loc, "E0245", "the reset value must lie below the spike threshold");
+    diag_note(S->diag, spike->e->loc, "the threshold is here; a reset at or above it would fire again at once");
+  }
+}
+
 static void check_cell(Sema *S, Decl *cell) {
   Scope sc = {.parent = &S->membrane};
   declare_block(S, &sc, cell);
   PtrVec inserted = {0}, odes = {0};
-  Stmt *spike = NULL;
+  Stmt *spike = NULL, *reset = NULL, *refractory = NULL;
   for (int i = 0; i < cell->body.n; i++) {
     Stmt *st = cell->body.v[i];
     switch (st->kind) {
@@ -882,9 +945,14 @@ static void check_cell(Sema *S, Decl *cell) {
       if (check_expr(S, &cs, st->e)) expect_unit(S, st->e, x->unit, "the spike threshold");
       break;
     }
+    case ST_RESET:
+    case ST_REFRACTORY:
+      check_reset_stmt(S, &sc, st, st->kind == ST_RESET ? &reset : &refractory);
+      break;
     default: not_allowed(S, st, "cell", NULL);
     }
   }
+  check_reset_fits(S, spike, reset, refractory);
 }
 
 /* ---- rates blocks and noise ------------------------------------------------ */

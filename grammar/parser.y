@@ -58,6 +58,7 @@ static void yyerror(Loc *loc, ParseCtx *ctx, const char *msg);
 %token WHEN "when" CROSSES "crosses" Q10 "q10" AT "at" SIMULATE "simulate"
 %token RECORD "record" EVERY "every" VARY "vary" IN "in"
 %token RATES "rates"
+%token RESET "reset" REFRACTORY "refractory"
 
 %type <expr> expr primary
 %type <stmt> stmt sim_stmt
@@ -130,6 +131,8 @@ stmt: PARAM IDENT '=' expr    { $$ = ast_stmt(A, ST_PARAM, @1); $$->name = $2; $
                                 $$->e = $4; $$->e2 = $6; }
     | SPIKE WHEN IDENT CROSSES expr
                               { $$ = ast_stmt(A, ST_SPIKE, @1); $$->name = $3; $$->name_loc = @3; $$->e = $5; }
+    | RESET IDENT '=' expr    { $$ = ast_stmt(A, ST_RESET, @1); $$->name = $2; $$->name_loc = @2; $$->e = $4; }
+    | REFRACTORY expr         { $$ = ast_stmt(A, ST_REFRACTORY, @1); $$->e = $2; }
     | Q10 expr AT expr        { $$ = ast_stmt(A, ST_Q10, @1); $$->e = $2; $$->e2 = $4; }
     | GATE IDENT '{' stmts '}'
                               { $$ = ast_stmt(A, ST_GATE, @1);
@@ -215,7 +218,7 @@ static void yyerror(Loc *loc, ParseCtx *ctx, const char *msg) {
 static const char *token_text(yysymbol_kind_t k) {
   static char buf[32];
   const char *s = yysymbol_name(k);
-  if ((k >= YYSYMBOL_IMPORT && k <= YYSYMBOL_IN) || k == YYSYMBOL_RATES) {
+  if ((k >= YYSYMBOL_IMPORT && k <= YYSYMBOL_IN) || k == YYSYMBOL_RATES || k == YYSYMBOL_RESET || k == YYSYMBOL_REFRACTORY) {
     snprintf(buf, sizeof buf, "'%s'", s);
     return buf;
   }

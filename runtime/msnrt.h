@@ -20,7 +20,8 @@
 
 #include <stdint.h>
 
-#define MSN_ABI_VERSION 2 /* 2: euler and heun, noise (nnoise, noise_states, noise) */
+#define MSN_ABI_VERSION 3 /* 2: euler and heun, noise (nnoise, noise_states, noise);
+                             3: integrate-and-fire (has_reset .. vlin) */
 
 #ifdef __cplusplus
 extern "C" {
@@ -53,6 +54,15 @@ typedef void (*MsnRhsFn)(const double *const *y, double *const *dy,
 typedef void (*MsnNoiseFn)(const double *const *y, double *const *g,
                            double *const *cols, const double *P,
                            int64_t begin, int64_t end, double t);
+
+/* Integrate-and-fire: the spike state's equation written x' = a + b x,
+ * ab[0][i] = a and ab[1][i] = b for instance i at the states y (columns as
+ * for MsnRhsFn), stimulus windows averaged over [t, t+dt].  Exact when
+ * MsnModel.reset_exact, else the linearisation at y (b = d rhs/dx,
+ * a = rhs - b x). */
+typedef void (*MsnVlinFn)(const double *const *y, double *const *ab,
+                          double *const *cols, const double *P,
+                          int64_t begin, int64_t end, double t, double dt);
 
 /* euler: forward Euler, with noise Euler-Maruyama (Ito); heun: explicit
  * trapezoid (second order), with noise stochastic Heun (Stratonovich). */
@@ -104,6 +114,17 @@ typedef struct MsnModel {
   int32_t nnoise;
   const int32_t *noise_states;
   MsnNoiseFn noise;
+  /* integrate-and-fire (ABI 3): when has_reset, an instance whose spike
+   * state crosses spike_threshold upwards at t* spikes at t*, its spike
+   * state is set to reset_value (SI) and held there until t* + refractory
+   * (s); then it evolves again from reset_value.  vlin gives the spike
+   * state's linear coefficients for the crossing time and for the part of
+   * a step after a refractory period ends (exact when reset_exact). */
+  int32_t has_reset;
+  double reset_value;
+  double refractory;
+  int32_t reset_exact;
+  MsnVlinFn vlin;
 } MsnModel;
 
 /* Run a model with the generated program's command line (see msn-run(1)):

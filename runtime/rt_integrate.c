@@ -25,6 +25,8 @@
 
 #include "rt_internal.h"
 
+static void rt_integrate_method(RtRun *r);
+
 /* ---- NaN/Inf guard --------------------------------------------------------- */
 
 /* True when every state value is finite.  A double is NaN or Inf exactly
@@ -160,6 +162,91 @@ static void detect_linear(RtRun *r, double t0, double h) {
       if (!push_spike(r, t0 + rt_linear_crossing(v0[i], v1[i], h, thr), i)) return;
 }
 
+/* ---- integrate-and-fire: reset and refractory period -------------------------------- */
+
+/* A model with reset (docs/language.md 5.3).  Every method works the same
+ * way around its own step from t0 to t1 = t0 + h:
+ *   before the step, vlin gives a and b of the spike state's x' = a + b x
+ *   (exact for a linear membrane: the LIF; else linearised at the step's
+ *   start) and save_spike_state keeps x(t0);
+ *   after it, apply_resets finds each upward crossing of the threshold (for
+ *   a linear x exactly, from the exponential solution; else by linear
+ *   interpolation), records the spike at t*, sets x = reset until
+ *   t* + refractory and, when that ends inside the step, advances x exactly
+ *   from the reset value over the rest of the step (where it may cross
+ *   again).  Instances in their refractory period keep x at the reset value;
+ *   the other states integrate normally, seeing x = reset. */
+static bool resets_on(const RtRun *r) { return r->m->has_reset && r->m->spike_state >= 0 && r->ref_until; }
+
+static void reset_coeffs(RtRun *r, const double *const *y, double t, double h) {
+  if (resets_on(r)) r->m->vlin(y, r->lin_ab, r->cols, r->P, 0, r->n, t, h);
+}
+
+/* x(h) of x' = a + b x from x(0) = x0: x0 + h (a + b x0) (e^{bh} - 1)/(bh) */
+static double lin_advance(double x0, double a, double b, double h) {
+  double z = b * h;
+  double phi = z == 0 ? 1.0 : expm1(z) / z;
+  return x0 + h * (a + b * x0) * phi;
+}
+
+/* Offset in [0, h] at which x, from x0 at 0 to x1 at h, reaches thr
+ * (x0 < thr <= x1).  exact: from x(s) = x_inf + (x0 - x_inf) e^{bs},
+ * x_inf = -a/b, i.e. s = ln((thr - x_inf)/(x0 - x_inf))/b (s = (thr - x0)/a
+ * for b = 0); guarded, with linear interpolation as the fallback. */
+double rt_lif_crossing(double x0, double x1, double a, double b, double h, double thr, int exact) {
+  if (exact) {
+    double s = NAN;
+    if (b != 0) {
+      double q = (thr - x0) / (x0 + a / b); /* (thr - x_inf)/(x0 - x_inf) - 1 */
+      if (q > -1 && isfinite(q)) s = log1p(q) / b;
+    } else if (a > 0) {
+      s = (thr - x0) / a;
+    }
+    if (s >= 0 && s <= h) return s;
+    if (s > h && s <= h * (1 + 1e-9)) return h;
+  }
+  return rt_linear_crossing(x0, x1, h, thr);
+}
+
+/* After every instance's step from t0 to t0 + h; true when some state
+ * was changed (a reset or a refractory clamp), false also on failure
+ * (then r->status says so). */
+static bool apply_resets(RtRun *r, double t0, double h) {
+  const MsnModel *m = r->m;
+  const double thr = m->spike_threshold, vr = m->reset_value, tref = m->refractory, t1 = t0 + h;
+  double *x = r->cols[m->spike_state];
+  const double *x0 = r->spike_old, *A = r->lin_ab[0], *B = r->lin_ab[1];
+  bool changed = false;
+  for (int64_t i = 0; i < r->n; i++) {
+    double tc = t0, v = x0[i], v1 = x[i], until = r->ref_until[i];
+    if (until > t0) { /* refractory at the start of the step */
+      changed = true;
+      if (until >= t1) {
+        x[i] = vr;
+        continue;
+      }
+      tc = until;
+      v = vr;
+      v1 = lin_advance(vr, A[i], B[i], t1 - tc);
+    }
+    for (int guard = 0; v < thr && v1 >= thr && guard < 1000; guard++) {
+      double ts = tc + rt_lif_crossing(v, v1, A[i], B[i], t1 - tc, thr, m->reset_exact);
+      if (!push_spike(r, ts, i)) return false;
+      changed = true;
+      until = r->ref_until[i] = ts + tref;
+      if (until >= t1) {
+        v1 = vr;
+        break;
+      }
+      tc = until;
+      v = vr;
+      v1 = lin_advance(vr, A[i], B[i], t1 - tc);
+    }
+    x[i] = v1;
+  }
+  return changed;
+}
+
 /* ---- common end of a step ------------------------------------------------------ */
 
 /* Step k (0-based) has ended at t_next: NaN guard, trace row, progress.
@@ -195,8 +282,10 @@ static void run_staggered(RtRun *r) {
   for (int64_t k = 0; k < r->nsteps; k++) {
     double t = (double)k * dt;
     save_spike_state(r);
+    reset_coeffs(r, (const double *const *)r->cols, t, dt);
     m->step(r->cols, r->P, 0, r->n, t, dt);
-    detect_linear(r, t, dt);
+    if (resets_on(r)) apply_resets(r, t, dt);
+    else detect_linear(r, t, dt);
     if (!end_step(r, k, (double)(k + 1) * dt)) return;
   }
 }
@@ -296,6 +385,7 @@ static void rk4_loop(RtRun *r, Rk4 *g) {
   for (int64_t k = 0; k < r->nsteps; k++) {
     double t = (double)k * dt, t1 = (double)(k + 1) * dt;
     save_spike_state(r);
+    reset_coeffs(r, yc, t, dt);
     if (spikes_on(r)) memcpy(r->deriv_old, K1[sp], (size_t)n * sizeof(double));
     axpy_cols(ns, n, tmp, y, 0.5 * dt, K1);
     m->rhs(tc, K2, r->cols, r->P, 0, n, t + 0.5 * dt);
@@ -310,8 +400,9 @@ static void rk4_loop(RtRun *r, Rk4 *g) {
     }
     /* k1 of the next step is the derivative at the end of this one, so the
      * Hermite interpolant of the spike state costs no extra rhs call. */
+    if (resets_on(r)) apply_resets(r, t, dt); /* before K1: it must see the reset */
     m->rhs(yc, K1, r->cols, r->P, 0, n, t1 + eps);
-    detect_hermite(r, NULL, r->deriv_old, NULL, spikes_on(r) ? K1[sp] : NULL, t, t1);
+    if (!resets_on(r)) detect_hermite(r, NULL, r->deriv_old, NULL, spikes_on(r) ? K1[sp] : NULL, t, t1);
     if (!end_step(r, k, t1)) return;
   }
 }
@@ -398,6 +489,7 @@ static void heun_loop(RtRun *r, Heun *g, bool heun) {
   for (int64_t k = 0; k < r->nsteps; k++) {
     double t = (double)k * dt, t1 = (double)(k + 1) * dt;
     save_spike_state(r);
+    reset_coeffs(r, yc, t, dt);
     m->rhs(yc, g->K1, r->cols, r->P, 0, n, t + eps);
     if (nn) {
       m->noise(yc, g->G1, r->cols, r->P, 0, n, t + eps);
@@ -422,7 +514,8 @@ static void heun_loop(RtRun *r, Heun *g, bool heun) {
       }
       if (nn) add_noise(r, y, 1.0, g->G1, NULL, g->dW);
     }
-    detect_linear(r, t, dt);
+    if (resets_on(r)) apply_resets(r, t, dt);
+    else detect_linear(r, t, dt);
     if (!end_step(r, k, t1)) return;
   }
 }
@@ -541,7 +634,12 @@ static bool rk45_interval(RtRun *r, Rk45 *g, gsl_odeiv2_system *sys, int64_t k, 
     }
     r->solver_steps++;
     r->t_done = *t;
-    detect_hermite(r, &g->deriv, NULL, g->yoldc, NULL, t0, *t);
+    if (resets_on(r)) {
+      reset_coeffs(r, g->yoldc, t0, *t - t0);
+      if (apply_resets(r, t0, *t - t0)) gsl_odeiv2_evolve_reset(g->evolve);
+    } else {
+      detect_hermite(r, &g->deriv, NULL, g->yoldc, NULL, t0, *t);
+    }
     if (!check_finite(r, k + 1, *t) || r->status != RT_EXIT_OK) return false;
     rt_progress_tick(r, (uint64_t)r->n);
   }
@@ -577,6 +675,32 @@ static void run_rk45(RtRun *r) {
 }
 
 void rt_integrate(RtRun *r) {
+  const MsnModel *m = r->m;
+  if (m->has_reset && m->spike_state >= 0) {
+    if (!m->vlin) {
+      rt_fail(r, RT_EXIT_USAGE, "model %s has a reset but no vlin kernel; rebuild it with a matching msnc", m->name);
+      return;
+    }
+    size_t n = (size_t)(r->n ? r->n : 1);
+    r->ref_until = rt_aligned_alloc(n * sizeof(double));
+    r->lin_ab[0] = rt_aligned_alloc(n * sizeof(double));
+    r->lin_ab[1] = rt_aligned_alloc(n * sizeof(double));
+    if (!r->ref_until || !r->lin_ab[0] || !r->lin_ab[1]) {
+      rt_fail(r, RT_EXIT_IO, "out of memory for the refractory periods of %lld instances", (long long)r->n);
+    } else {
+      for (int64_t i = 0; i < r->n; i++) r->ref_until[i] = -INFINITY;
+      rt_integrate_method(r);
+    }
+    rt_aligned_free(r->ref_until);
+    rt_aligned_free(r->lin_ab[0]);
+    rt_aligned_free(r->lin_ab[1]);
+    r->ref_until = r->lin_ab[0] = r->lin_ab[1] = NULL;
+    return;
+  }
+  rt_integrate_method(r);
+}
+
+static void rt_integrate_method(RtRun *r) {
   switch (r->opt.method) {
   case MSN_STAGGERED: run_staggered(r); break;
   case MSN_RK4: run_rk4(r); break;

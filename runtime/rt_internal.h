@@ -110,6 +110,9 @@ typedef struct RtRun {
   /* spike detection scratch (allocated before the loop) */
   double *spike_old;  /* spike state at the start of the step, n values */
   double *deriv_old;  /* its derivative there (rk4/rk45), n values */
+  /* integrate-and-fire (m->has_reset), allocated by rt_integrate */
+  double *ref_until;  /* end of each instance's refractory period (-inf: none) */
+  double *lin_ab[2];  /* the spike state's a and b (MsnVlinFn) for the step */
   RtSpikes spikes;
   char **colnames;    /* trace column names, trace.ncols entries */
   RtTrace trace;
@@ -157,6 +160,10 @@ double rt_linear_crossing(double v0, double v1, double h, double thr);
  * v0 < thr <= v1. */
 double rt_hermite_crossing(double v0, double v1, double f0, double f1,
                            double h, double thr);
+/* Integrate-and-fire crossing of thr by x' = a + b x from x0 at 0 (x1 at h)
+ * as an offset in [0, h]: exact from the exponential solution when exact,
+ * else (or when that fails) by linear interpolation.  Requires x0 < thr <= x1. */
+double rt_lif_crossing(double x0, double x1, double a, double b, double h, double thr, int exact);
 /* First non-finite state value as (state, instance); false when all finite. */
 bool rt_find_nonfinite(const RtRun *r, int32_t *state, int64_t *inst);
 

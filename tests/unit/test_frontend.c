@@ -190,6 +190,31 @@ static void test_solver_selection(void) {
   CU_ASSERT_EQUAL(state(m, "n")->solver, MIR_SOLVE_CNEXP);
 }
 
+/* integrate-and-fire: the reset variable gets the exact exp solver when
+ * linear in itself, and the reset, refractory period and exactness flag
+ * reach the model in SI units. */
+static void test_reset_solver(void) {
+  Mir *m = compile("channel L { param g = 0.1 mS/cm^2; param E = -70 mV; current g * (V - E) }\n"
+                   "cell C { insert L; spike when V crosses -50 mV; reset V = -60 mV; refractory 2 ms }\n");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+  CU_ASSERT_EQUAL(state(m, "V")->solver, MIR_SOLVE_EXP);
+  CU_ASSERT_TRUE(m->has_reset);
+  CU_ASSERT_TRUE(m->reset_exact);
+  CU_ASSERT_DOUBLE_EQUAL(m->reset_value, -60e-3, 1e-15);
+  CU_ASSERT_DOUBLE_EQUAL(m->refractory, 2e-3, 1e-15);
+  m = compile("channel X { current 0.1 mS/cm^2 * (V + 70 mV) - 0.2 mS/cm^2 * 2 mV * exp((V + 55 mV) / 2 mV) }\n"
+              "cell C { insert X; spike when V crosses -45 mV; reset V = -60 mV }\n");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+  CU_ASSERT_EQUAL(state(m, "V")->solver, MIR_SOLVE_CN);
+  CU_ASSERT_FALSE(m->reset_exact);
+  CU_ASSERT_DOUBLE_EQUAL(m->refractory, 0, 0);
+  /* without reset, V keeps Crank-Nicolson */
+  m = compile("channel L { current 0.1 mS/cm^2 * (V + 70 mV) }\ncell C { insert L; spike when V crosses -50 mV }\n");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+  CU_ASSERT_EQUAL(state(m, "V")->solver, MIR_SOLVE_CN);
+  CU_ASSERT_FALSE(m->has_reset);
+}
+
 /* lin_a + lin_b x reproduces the gate's right-hand side at any x and V, and
  * the initial value is the steady state alpha/(alpha+beta) at V(0). */
 static void test_linear_form_matches_rhs(void) {
@@ -277,6 +302,7 @@ int main(void) {
   CU_add_test(s, "unit juxtaposition rules", test_unit_juxtaposition_rules);
   CU_add_test(s, "diagnostics", test_diagnostics);
   CU_add_test(s, "solver selection", test_solver_selection);
+  CU_add_test(s, "integrate-and-fire reset solver", test_reset_solver);
   CU_add_test(s, "linear form matches rhs", test_linear_form_matches_rhs);
   CU_add_test(s, "symbolic derivatives", test_symbolic_derivatives);
   CU_basic_set_mode(CU_BRM_VERBOSE);
