@@ -44,11 +44,11 @@ static DescTypes desc_types(Cg *cg)
   LLVMTypeRef st[] = { p, p, d, p, p };
   LLVMTypeRef pa[] = { p, p, d, d, i, p, LLVMArrayType2(cg->i8, 6) };
   LLVMTypeRef mo[] = { i, p, p, p, i, i, p, p, l, i, d, i, d, d, d, d, d, i, p, i, p, p, p, p,
-                       i, p, p, i, d, d, i, p };
+                       i, p, p, i, d, d, i, p, p, p, p };
   DescTypes t;
   t.state = named_struct(cg, "MsnStateDesc", st, 5);
   t.param = named_struct(cg, "MsnParamDesc", pa, 7);
-  t.model = named_struct(cg, "MsnModel", mo, 32);
+  t.model = named_struct(cg, "MsnModel", mo, 35);
   return t;
 }
 
@@ -72,7 +72,8 @@ static const size_t model_off[] = {
   offsetof(MsnModel, init), offsetof(MsnModel, gates), offsetof(MsnModel, step),
   offsetof(MsnModel, rhs), offsetof(MsnModel, nnoise), offsetof(MsnModel, noise_states),
   offsetof(MsnModel, noise), offsetof(MsnModel, has_reset), offsetof(MsnModel, reset_value),
-  offsetof(MsnModel, refractory), offsetof(MsnModel, reset_exact), offsetof(MsnModel, vlin)
+  offsetof(MsnModel, refractory), offsetof(MsnModel, reset_exact), offsetof(MsnModel, vlin),
+  offsetof(MsnModel, cable), offsetof(MsnModel, network), offsetof(MsnModel, population)
 };
 
 static void check_layout(Cg *cg, LLVMTypeRef t, const size_t *off, unsigned n, size_t size,
@@ -187,7 +188,7 @@ void cg_emit_desc(Cg *cg, LLVMValueRef kernels[6])
   DescTypes t = desc_types(cg);
   check_layout(cg, t.state, state_off, 5, sizeof(MsnStateDesc), "MsnStateDesc");
   check_layout(cg, t.param, param_off, 7, sizeof(MsnParamDesc), "MsnParamDesc");
-  check_layout(cg, t.model, model_off, 32, sizeof(MsnModel), "MsnModel");
+  check_layout(cg, t.model, model_off, 35, sizeof(MsnModel), "MsnModel");
   int nnoise = 0;
   LLVMValueRef noise_states = noise_array(cg, &nnoise);
   LLVMValueRef f[] = {
@@ -202,10 +203,13 @@ void cg_emit_desc(Cg *cg, LLVMValueRef kernels[6])
     kernels[0], kernels[1], kernels[2], kernels[3],
     i32c(cg, nnoise), noise_states, kernels[4],
     i32c(cg, m->has_reset ? 1 : 0), cg_const(cg, m->has_reset ? m->reset_value : 0),
-    cg_const(cg, m->has_reset ? m->refractory : 0), i32c(cg, m->has_reset && m->reset_exact ? 1 : 0), kernels[5]
+    cg_const(cg, m->has_reset ? m->refractory : 0), i32c(cg, m->has_reset && m->reset_exact ? 1 : 0), kernels[5],
+    /* extensions for cables, networks and population models: each kind
+     * fills its own pointer with a descriptor of its own */
+    LLVMConstPointerNull(cg->ptr), LLVMConstPointerNull(cg->ptr), LLVMConstPointerNull(cg->ptr)
   };
   LLVMValueRef g = LLVMAddGlobal(cg->mod, t.model, "msn_model_desc");
-  LLVMSetInitializer(g, LLVMConstNamedStruct(t.model, f, 32));
+  LLVMSetInitializer(g, LLVMConstNamedStruct(t.model, f, 35));
   LLVMSetGlobalConstant(g, 1);
   LLVMSetLinkage(g, LLVMExternalLinkage);
   LLVMSetAlignment(g, 8);

@@ -20,8 +20,9 @@
 
 #include <stdint.h>
 
-#define MSN_ABI_VERSION 3 /* 2: euler and heun, noise (nnoise, noise_states, noise);
-                             3: integrate-and-fire (has_reset .. vlin) */
+#define MSN_ABI_VERSION 4 /* 2: euler and heun, noise (nnoise, noise_states, noise);
+                             3: integrate-and-fire (has_reset .. vlin);
+                             4: extension pointers cable, network, population */
 
 #ifdef __cplusplus
 extern "C" {
@@ -125,6 +126,14 @@ typedef struct MsnModel {
   double refractory;
   int32_t reset_exact;
   MsnVlinFn vlin;
+  /* extensions (ABI 4), NULL when unused: each points to a descriptor of
+   * its own, declared in its own header, so that new kinds of model do not
+   * reshape this struct: morphologically detailed cells, networks of
+   * populations and projections, population-level models (fields,
+   * densities). */
+  const void *cable;
+  const void *network;
+  const void *population;
 } MsnModel;
 
 /* Run a model with the generated program's command line (see msn-run(1)):
