@@ -61,11 +61,24 @@ typedef enum StmtKind {
   ST_SETTING,   /* simulate setting: key value... (see SimKey) */
   ST_RESET,     /* reset name = expr          (after a spike) */
   ST_REFRACTORY,/* refractory expr            (time V is held at the reset) */
+  ST_CONNECT,   /* connect RULE [expr]        (a projection's rule) */
+  /* population models (fields, densities; compiler/sema_population.c) */
+  ST_KERNEL,    /* kernel w = lib(k = v, ...): e a call (no args), exprs the
+                   ST_DEF keyword arguments; kernel w(r) = expr: names [r], e */
+  ST_GRID,      /* grid V in [e, e2] step e3 (name: the variable; key word in exprs[0]) */
+  ST_INPUT,     /* input mu = e, sigma = e2 ...: exprs the ST_DEF assignments */
+  /* cables (compiler/sema_cable.c) */
+  ST_MORPH,     /* morphology NAME            (in a cell: its morphology) */
+  ST_SECTION,   /* NAME SHAPE(k = v, ...) [from sec(x)]: names [SHAPE], exprs the
+                   ST_DEF keyword arguments, at the attachment (EX_CALL sec(x) or
+                   a name: x = 1) */
+  ST_DISCRETIZE,/* discretize RULE expr       (name: d_lambda, segments, max_length) */
 } StmtKind;
 
 typedef enum SimKey {
   SIM_MODEL, SIM_DURATION, SIM_DT, SIM_METHOD, SIM_RECORD, SIM_RECORD_SPIKES,
-  SIM_INSTANCES, SIM_VARY_RANGE, SIM_VARY_LIST, SIM_CELSIUS, SIM_TOLERANCE
+  SIM_INSTANCES, SIM_VARY_RANGE, SIM_VARY_LIST, SIM_CELSIUS, SIM_TOLERANCE,
+  SIM_RECORD_AT /* record V@sec(x), ...: exprs EX_CALL sec(x) with a the variable */
 } SimKey;
 
 typedef struct Decl Decl;
@@ -82,13 +95,29 @@ struct Stmt {
   SimKey key;        /* ST_SETTING */
   Decl *decl;        /* ST_GATE */
   struct Sym *sym;   /* set by sema: what the statement declares */
+  /* cables: ST_INSERT `in r1, r2` (regions: IdRef*) or `everywhere`;
+     ST_STIMULUS `at sec(x)` (at: EX_CALL with one argument) */
+  PtrVec regions;
+  bool everywhere;
+  Expr *at;
 };
 
 /* ---- top-level declarations ------------------------------------------- */
 
 typedef enum DeclKind {
   DC_IMPORT, DC_GATE, DC_CHANNEL, DC_CELL, DC_FUNC, DC_SIMULATE,
-  DC_RATES   /* rates NAME { ... }: a rate (mean-field) model, no membrane */
+  DC_RATES,  /* rates NAME { ... }: a rate (mean-field) model, no membrane */
+  /* population models (compiler/sema_population.c): path holds the
+     geometry (field: "ring"/"torus") or the neuron model (density), the
+     word in between ("on", "of") is in params as an IdRef* first, then
+     the geometry's ST_DEF keyword arguments */
+  DC_FIELD,  /* field NAME on ring(length = L, points = N) { ... } */
+  DC_DENSITY /* density NAME of CELL { grid ...; input ... } */
+,
+  DC_MORPHOLOGY /* morphology NAME { sections } | morphology NAME from "file.swc" (path) */
+  ,
+  DC_POPULATION, /* population NAME = N of CELL { X(0) = ... }: params [of, CELL] */
+  DC_PROJECT     /* project NAME -> TARGET { ... }: name = source, params [TARGET] */
 } DeclKind;
 
 struct Decl {

@@ -206,7 +206,8 @@ void cg_emit_desc(Cg *cg, LLVMValueRef kernels[6])
     cg_const(cg, m->has_reset ? m->refractory : 0), i32c(cg, m->has_reset && m->reset_exact ? 1 : 0), kernels[5],
     /* extensions for cables, networks and population models: each kind
      * fills its own pointer with a descriptor of its own */
-    LLVMConstPointerNull(cg->ptr), LLVMConstPointerNull(cg->ptr), LLVMConstPointerNull(cg->ptr)
+    cg_cable_desc(cg) /* compiler/codegen_cable.c */, cg_emit_network(cg) /* compiler/codegen_network.c */,
+    cg_population_desc(cg) /* compiler/codegen_population.c */
   };
   LLVMValueRef g = LLVMAddGlobal(cg->mod, t.model, "msn_model_desc");
   LLVMSetInitializer(g, LLVMConstNamedStruct(t.model, f, 35));

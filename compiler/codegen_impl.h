@@ -119,6 +119,13 @@ const char *cg_math_name(MirFn fn);
  * (a null pointer for a kernel the model does not have); main when asked. */
 void cg_emit_desc(Cg *cg, LLVMValueRef kernels[6]); /* init gates step rhs noise vlin */
 void cg_emit_main(Cg *cg);
+/* compiler/codegen_cable.c: the global msn_cable_desc when the module has
+ * one (a cell with a morphology), else a null pointer */
+LLVMValueRef cg_cable_desc(Cg *cg);
+/* compiler/codegen_network.c: the MsnNetwork descriptor, or a null pointer */
+LLVMValueRef cg_emit_network(Cg *cg);
+/* compiler/codegen_population.c: MsnModel.population (fields, densities), or null */
+LLVMValueRef cg_population_desc(Cg *cg);
 
 /* ---- target.c ----------------------------------------------------------- */
 /* Create cm->tsc/ctx/mod/tm, set the module's triple and data layout. */

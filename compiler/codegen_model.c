@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "codegen_impl.h"
+#include "cable.h"
 
 /* ---- small utilities ----------------------------------------------------- */
 
@@ -593,6 +594,7 @@ static void cache_types(Cg *cg)
 
 CgModule *cg_build(const Mir *m, const CgOptions *opt, char **err)
 {
+  if (m->cable) return cg_build_cable(m, opt, err); /* compiler/codegen_cable.c */
   *err = validate(m);
   if (*err) return NULL;
   CgModule *cm = calloc(1, sizeof *cm);

@@ -11,6 +11,9 @@
 #include <string.h>
 
 #include "lower.h"
+#include "cable.h"
+#include "network.h"
+#include "population.h"
 
 
 static Unit unit_of(const char *text) {
@@ -609,6 +612,8 @@ Mir *msnc_lower(Compilation *c) {
     }
     return NULL;
   }
+  if (sema_cable_cell_decl(c->sim.cell)) return lower_cable(c); /* compiler/lower_cable.c */
+  if (sema_population_decl(c->sim.cell)) return lower_population(c); /* compiler/lower_population.c */
   Lower L;
   lower_init(&L, c, c->sim.cell->name);
   int before = c->diag.nerrors;
@@ -622,6 +627,7 @@ Mir *msnc_lower(Compilation *c) {
   if (L.m->rates) rates_simulate(&L);
   Mir *m = lower_finish(&L, before);
   if (m && m->rates) rates_why(m);
+  if (m && c->sim.network && !lower_network(&c->diag, &c->sim, m)) m = NULL; /* compiler/lower_network.c */
   return m;
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "msnc.h"
+#include "cable.h"
 #include "util.h"
 
 static MirExpr *node(Arena *a, MirOp op) {
@@ -220,6 +221,7 @@ static const char *solver_name(MirSolver s) {
 }
 
 void mir_print_info(FILE *out, const Mir *m) {
+  if (m->cable) { cable_print_info(out, m); return; } /* compiler/lower_cable.c */
   static const char *methods[] = {"staggered (gates half a step apart from V; second order)",
                                   "rk4 (classic Runge-Kutta, fixed step)",
                                   "rk45 (adaptive Runge-Kutta-Fehlberg, GSL odeiv2)",

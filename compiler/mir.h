@@ -132,6 +132,9 @@ typedef struct Mir {
   MirRecord *records; int nrecords;
   bool record_spikes;
   bool rates;           /* a rates block: no membrane, no staggered kernels */
+  const struct MirPopulation *population; /* field / density (compiler/population.h), or NULL */
+  const struct NetSpec *network; /* populations and projections (compiler/network.h), or NULL */
+  const struct MirCable *cable; /* a cell with a morphology (compiler/cable.h), or NULL */
 } Mir;
 
 

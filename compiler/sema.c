@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "mir.h"
+#include "network.h"
 
 typedef struct Scope Scope;
 struct Scope {
@@ -124,6 +125,10 @@ static const char *kind_word(SymKind k) {
   case SYM_CHANNEL: return "channel";
   case SYM_CELL: return "cell";
   case SYM_RATES: return "rates model";
+  case SYM_FIELD: return "field";
+  case SYM_DENSITY: return "population density";
+  case SYM_KERNEL: return "kernel";
+  case SYM_MORPHOLOGY: return "morphology";
   }
   return "name";
 }
@@ -523,6 +528,14 @@ static bool expect_unit(Sema *S, Expr *e, Unit want, const char *what) {
   return false;
 }
 
+/* For compiler/sema_network.c: check e as a constant expression of the top
+ * level; with want.scale != 0 it must have want's dimension (E0304). */
+bool sema_net_const(Sema *S, Expr *e, Unit want, const char *what) {
+  Scope sc = {.parent = &S->global, .constant = true};
+  if (!check_expr(S, &sc, e)) return false;
+  return want.scale == 0 || expect_unit(S, e, want, what);
+}
+
 /* ---- constant evaluation --------------------------------------------------- */
 
 bool sema_const_value(const Expr *e, double *out) {
@@ -616,6 +629,13 @@ static const char *stmt_word(StmtKind k) {
   case ST_SETTING: return "a setting";
   case ST_RESET: return "reset";
   case ST_REFRACTORY: return "refractory";
+  case ST_KERNEL: return "kernel";
+  case ST_GRID: return "grid";
+  case ST_INPUT: return "input";
+  case ST_CONNECT: return "connect";
+  case ST_MORPH: return "morphology";
+  case ST_SECTION: return "a section";
+  case ST_DISCRETIZE: return "discretize";
   }
   return "statement";
 }
@@ -854,6 +874,7 @@ static void check_reset_fits(Sema *S, Stmt *spike, Stmt *reset, Stmt *refractory
 }
 
 static void check_cell(Sema *S, Decl *cell) {
+  if (sema_cable_cell_decl(cell)) { sema_cable_cell(S, cell); return; } /* compiler/sema_cable.c */
   Scope sc = {.parent = &S->membrane};
   declare_block(S, &sc, cell);
   PtrVec inserted = {0}, odes = {0};
@@ -1107,7 +1128,7 @@ static bool setting_time(Sema *S, Scope *sc, Stmt *st, double *out, const char *
 
 
 static void check_setting(Sema *S, Scope *sc, Stmt *st, SimSpec *sim, Stmt **seen) {
-  if (st->key == SIM_RECORD) {
+  if (st->key == SIM_RECORD || st->key == SIM_RECORD_AT) { /* locations: compiler/sema_cable.c */
     for (int k = 0; k < st->names.n; k++) {
       IdRef *r = st->names.v[k];
       if (strcmp(r->name, "spikes") == 0) sim->record_spikes = true;
@@ -1150,7 +1171,7 @@ static void check_setting(Sema *S, Scope *sc, Stmt *st, SimSpec *sim, Stmt **see
   switch (key) {
   case 0: { /* model */
     Sym *c = st->e->kind == EX_NAME ? scope_find(&S->global, st->e->name) : NULL;
-    if (!c || (c->kind != SYM_CELL && c->kind != SYM_RATES)) {
+    if (!c || (c->kind != SYM_CELL && c->kind != SYM_RATES && c->kind != SYM_FIELD && c->kind != SYM_DENSITY)) {
       if (c) {
         diag_error(S->diag, st->e->loc, "E0405", "model must name a cell or a rates model, but '%s' is a %s", c->name,
                    kind_word(c->kind));
@@ -1258,7 +1279,7 @@ static Decl *only_cell(Program *prog) {
   Decl *only = NULL;
   for (int i = 0; i < prog->decls.n; i++) {
     Decl *d = prog->decls.v[i];
-    if ((d->kind == DC_CELL || d->kind == DC_RATES) && d->file == prog->files.v[0]) {
+    if ((d->kind == DC_CELL || d->kind == DC_RATES || sema_population_decl(d)) && d->file == prog->files.v[0]) {
       if (only) return NULL;
       only = d;
     }
@@ -1272,7 +1293,9 @@ static void check_simulate(Sema *S, Decl *d, SimSpec *sim) {
   for (int i = 0; i < d->body.n; i++) check_setting(S, &sc, d->body.v[i], sim, seen);
   if (!sim->cell && !seen[0]) sim->cell = only_cell(S->prog);
   if (!sim->cell) {
-    if (!seen[0])
+    bool network = false; /* populations give the model (compiler/sema_network.c) */
+    for (int i = 0; i < S->prog->decls.n; i++) network |= ((Decl *)S->prog->decls.v[i])->kind == DC_POPULATION;
+    if (!seen[0] && !network)
       diag_error(S->diag, d->loc, "E0409", "simulate needs a model: add `model NAME` naming a cell or a rates model");
     return;
   }
@@ -1300,6 +1323,7 @@ static void check_simulate(Sema *S, Decl *d, SimSpec *sim) {
     Stmt *st = d->body.v[i];
     if (st->key == SIM_VARY_RANGE || st->key == SIM_VARY_LIST) check_vary(S, &sc, st, sim);
   }
+  sema_cable_simulate(S, d, sim); /* locations V@sec(x): compiler/sema_cable.c */
 }
 
 /* ---- model-wide lookups ------------------------------------------------- */
@@ -1316,10 +1340,13 @@ Decl *sema_find_decl(Program *prog, DeclKind kind, const char *name) {
 
 static void declare_globals(Sema *S, Program *prog) {
   static const SymKind kinds[] = {[DC_GATE] = SYM_GATE, [DC_CHANNEL] = SYM_CHANNEL,
-                                  [DC_CELL] = SYM_CELL, [DC_FUNC] = SYM_FUNC, [DC_RATES] = SYM_RATES};
+                                  [DC_CELL] = SYM_CELL, [DC_FUNC] = SYM_FUNC, [DC_RATES] = SYM_RATES,
+                                  [DC_FIELD] = SYM_FIELD, [DC_DENSITY] = SYM_DENSITY,
+                                  [DC_MORPHOLOGY] = SYM_MORPHOLOGY};
   for (int i = 0; i < prog->decls.n; i++) {
     Decl *d = prog->decls.v[i];
     if (d->kind == DC_IMPORT || d->kind == DC_SIMULATE) continue;
+    if (d->kind == DC_POPULATION || d->kind == DC_PROJECT) continue; /* compiler/sema_network.c */
     if (d->kind == DC_FUNC && (find_builtin(d->name) || strcmp(d->name, "noise") == 0))
       diag_warning(S->diag, d->name_loc, "W0203", "'%s' hides the built-in function of the same name", d->name);
     Sym *s = declare(S, &S->global, kinds[d->kind], d->name, d->name_loc);
@@ -1361,6 +1388,8 @@ bool sema_check(Arena *arena, Diag *diag, Program *prog, SimSpec *sim) {
     case DC_CHANNEL: check_channel(&S, d); break;
     case DC_CELL: check_cell(&S, d); break;
     case DC_RATES: check_rates(&S, d); break;
+    case DC_FIELD: case DC_DENSITY: sema_check_population(&S, d); break;
+    case DC_MORPHOLOGY: sema_cable_morphology(&S, d); break;
     case DC_FUNC: {
       /* checked at each call with the argument units; here only the names
        * and whether it calls itself */
@@ -1385,11 +1414,36 @@ bool sema_check(Arena *arena, Diag *diag, Program *prog, SimSpec *sim) {
       simulate = d;
       break;
     case DC_IMPORT: break;
+    case DC_POPULATION: case DC_PROJECT: break; /* below: sema_network */
     }
   }
   if (simulate && diag->nerrors == before) {
     sim->simulate = simulate;
     check_simulate(&S, simulate, sim);
   }
+  if (diag->nerrors == before) sema_network(&S, arena, diag, prog, sim); /* compiler/sema_network.c */
   return diag->nerrors == before;
 }
+
+/* ---- population models: the checker's pieces for compiler/sema_population.c */
+
+Diag *sema_diag(Sema *S) { return S->diag; }
+Arena *sema_arena(Sema *S) { return S->A; }
+Program *sema_program(Sema *S) { return S->prog; }
+Scope *sema_scope_new(Sema *S, Scope *parent, bool constant) {
+  Scope *sc = arena_alloc(S->A, sizeof *sc);
+  sc->parent = parent ? parent : &S->rates_env; /* t, then the top level */
+  sc->constant = constant;
+  return sc;
+}
+void sema_scope_enter_rates(Sema *S, Decl *d, Scope *sc) { S->rates = d; S->rates_scope = sc; }
+Sym *sema_declare(Sema *S, Scope *sc, SymKind kind, const char *name, Loc loc) {
+  return declare(S, sc, kind, name, loc);
+}
+Sym *sema_lookup(Sema *S, Scope *sc, const char *name) { return scope_find(sc ? sc : &S->global, name); }
+bool sema_check_expr(Sema *S, Scope *sc, Expr *e) { return check_expr(S, sc, e); }
+bool sema_expect_unit(Sema *S, Expr *e, Unit want, const char *what) { return expect_unit(S, e, want, what); }
+void sema_check_param(Sema *S, Scope *sc, Stmt *st) { check_param(S, sc, st); }
+void sema_check_def(Sema *S, Scope *sc, Stmt *st) { check_def(S, sc, st); }
+void sema_not_allowed(Sema *S, Stmt *st, const char *where, const char *hint) { not_allowed(S, st, where, hint); }
+/* ---- end of population models -------------------------------------------- */

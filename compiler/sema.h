@@ -26,6 +26,10 @@ typedef enum SymKind {
   SYM_CHANNEL,
   SYM_CELL,
   SYM_RATES,    /* a rates block (rate model) */
+  SYM_FIELD,    /* a field block (neural field) */
+  SYM_DENSITY,  /* a density block (population density) */
+  SYM_KERNEL,   /* a field's kernel (used only by conv(w, ...)) */
+  SYM_MORPHOLOGY, /* a morphology block (compiler/sema_cable.c) */
 } SymKind;
 
 typedef struct Sym {
@@ -60,6 +64,7 @@ typedef struct SimSpec {
   PtrVec records;   /* IdRef* naming states */
   bool record_spikes;
   PtrVec vary;      /* VarySpec* */
+  struct NetSpec *network; /* populations and projections (compiler/network.h), or NULL */
 } SimSpec;
 
 typedef struct Sema Sema;
@@ -77,5 +82,32 @@ Decl *sema_find_decl(Program *prog, DeclKind kind, const char *name);
 
 /* Formatting of a unit for messages: "mV (voltage)". */
 char *sema_unit_text(Unit u, char *buf, size_t len);
+
+/* ---- population models (compiler/sema_population.c) ----------------------
+ * field and density blocks are checked there with these pieces of the
+ * checker (sema.c); Scope is opaque. */
+typedef struct Scope Scope;
+bool sema_population_decl(const Decl *d);   /* DC_FIELD or DC_DENSITY */
+void sema_check_population(Sema *S, Decl *d);
+Diag *sema_diag(Sema *S);
+Arena *sema_arena(Sema *S);
+Program *sema_program(Sema *S);
+/* a new scope inside parent (NULL: t, then the top level) */
+Scope *sema_scope_new(Sema *S, Scope *parent, bool constant);
+void sema_scope_enter_rates(Sema *S, Decl *d, Scope *sc);
+Sym *sema_declare(Sema *S, Scope *sc, SymKind kind, const char *name, Loc loc);
+Sym *sema_lookup(Sema *S, Scope *sc, const char *name);
+bool sema_check_expr(Sema *S, Scope *sc, Expr *e);
+bool sema_expect_unit(Sema *S, Expr *e, Unit want, const char *what);
+void sema_check_param(Sema *S, Scope *sc, Stmt *st);
+void sema_check_def(Sema *S, Scope *sc, Stmt *st);
+void sema_not_allowed(Sema *S, Stmt *st, const char *where, const char *hint);
+
+/* ---- cables (compiler/sema_cable.c): morphologies, cells with one, and
+ * locations sec(x) in stimuli and records (E08xx) */
+bool sema_cable_cell_decl(const Decl *cell);  /* a cell with `morphology NAME` */
+void sema_cable_morphology(Sema *S, Decl *d);
+void sema_cable_cell(Sema *S, Decl *cell);
+void sema_cable_simulate(Sema *S, Decl *simulate, SimSpec *sim);
 
 #endif

@@ -59,11 +59,20 @@ static void yyerror(Loc *loc, ParseCtx *ctx, const char *msg);
 %token RECORD "record" EVERY "every" VARY "vary" IN "in"
 %token RATES "rates"
 %token RESET "reset" REFRACTORY "refractory"
+%token POPULATION "population" PROJECT "project" CONNECT "connect" ARROW "->"
+%token FIELD "field" DENSITY "density" KERNEL "kernel" GRID "grid" INPUT "input"
+%token MORPHOLOGY "morphology" DISCRETIZE "discretize" EVERYWHERE "everywhere"
 
 %type <expr> expr primary
 %type <stmt> stmt sim_stmt
 %type <decl> decl
 %type <vec> stmts sim_stmts args arglist idlist exprlist params
+%type <vec> pop_body proj_stmts
+%type <stmt> proj_stmt
+%type <vec> kwargs kwlist
+%type <vec> sections locrefs
+%type <stmt> section
+%type <expr> where locref
 
 %right '?' ':'
 %left OR
@@ -97,7 +106,94 @@ decl: IMPORT STRING           { $$ = ast_decl(A, DC_IMPORT, @1); $$->path = $2; 
     | FUNC IDENT '(' params ')' '=' expr
                               { $$ = ast_decl(A, DC_FUNC, @1); $$->name = $2; $$->name_loc = @2;
                                 $$->params = $4; $$->e = $7; }
+    /* cables (compiler/sema_cable.c) */
+    | MORPHOLOGY IDENT '{' sections '}'
+                              { $$ = ast_decl(A, DC_MORPHOLOGY, @1); $$->name = $2; $$->name_loc = @2; $$->body = $4; }
+    | MORPHOLOGY IDENT FROM STRING
+                              { $$ = ast_decl(A, DC_MORPHOLOGY, @1); $$->name = $2; $$->name_loc = @2;
+                                $$->path = $4; $$->e = ast_name(A, @4, $4); }
+    /* population models: `on` and `of` are checked by compiler/sema_population.c */
+    | FIELD IDENT IDENT IDENT '(' kwargs ')' '{' stmts '}'
+                              { $$ = ast_decl(A, DC_FIELD, @1); $$->name = $2; $$->name_loc = @2;
+                                vec_push(A, &$$->params, ast_idref(A, $3, @3));
+                                $$->path = $4; $$->e = ast_name(A, @4, $4);
+                                for (int i = 0; i < $6.n; i++) vec_push(A, &$$->params, $6.v[i]);
+                                $$->body = $9; }
+    | DENSITY IDENT IDENT IDENT '{' stmts '}'
+                              { $$ = ast_decl(A, DC_DENSITY, @1); $$->name = $2; $$->name_loc = @2;
+                                vec_push(A, &$$->params, ast_idref(A, $3, @3));
+                                $$->path = $4; $$->e = ast_name(A, @4, $4); $$->body = $6; }
+    /* networks (docs/language.md 5.9): `population NAME = N of CELL { X(0) = ... }`;
+     * `of` is a name here (checked in compiler/sema_network.c), not a keyword */
+    | POPULATION IDENT '=' expr IDENT IDENT pop_body
+                              { $$ = ast_decl(A, DC_POPULATION, @1); $$->name = $2; $$->name_loc = @2;
+                                $$->e = $4; vec_push(A, &$$->params, ast_idref(A, $5, @5));
+                                vec_push(A, &$$->params, ast_idref(A, $6, @6)); $$->body = $7; }
+    | PROJECT IDENT ARROW IDENT '{' proj_stmts '}'
+                              { $$ = ast_decl(A, DC_PROJECT, @1); $$->name = $2; $$->name_loc = @2;
+                                vec_push(A, &$$->params, ast_idref(A, $4, @4)); $$->body = $6; }
     ;
+
+pop_body: %empty              { $$ = (PtrVec){0}; }
+        | '{' stmts '}'       { $$ = $2; }
+        ;
+
+/* `IDENT expr` settings of a projection are told apart by name in
+ * compiler/sema_network.c, like those of simulate */
+proj_stmts: %empty            { $$ = (PtrVec){0}; }
+     | proj_stmt              { $$ = (PtrVec){0}; vec_push(A, &$$, $1); }
+     | proj_stmts sep         { $$ = $1; }
+     | proj_stmts sep proj_stmt { $$ = $1; vec_push(A, &$$, $3); }
+     | error                  { $$ = (PtrVec){0}; }
+     | proj_stmts sep error   { $$ = $1; }
+     ;
+
+proj_stmt: IDENT expr         { $$ = ast_stmt(A, ST_SETTING, @1); $$->name = $1; $$->name_loc = @1; $$->e = $2; }
+     | CONNECT IDENT          { $$ = ast_stmt(A, ST_CONNECT, @1); $$->name = $2; $$->name_loc = @2; }
+     | CONNECT IDENT expr     { $$ = ast_stmt(A, ST_CONNECT, @1); $$->name = $2; $$->name_loc = @2; $$->e = $3; }
+     ;
+
+/* keyword arguments name = value (geometry, kernels, inputs): ST_DEF statements */
+kwargs: %empty                { $$ = (PtrVec){0}; }
+      | kwlist                { $$ = $1; }
+      ;
+kwlist: IDENT '=' expr        { $$ = (PtrVec){0}; Stmt *s = ast_stmt(A, ST_DEF, @1); s->name = $1; s->name_loc = @1;
+                                s->e = $3; vec_push(A, &$$, s); }
+      | kwlist ',' IDENT '=' expr
+                              { $$ = $1; Stmt *s = ast_stmt(A, ST_DEF, @3); s->name = $3; s->name_loc = @3;
+                                s->e = $5; vec_push(A, &$$, s); }
+      ;
+
+/* cables: the sections of a morphology block, and locations sec(x) */
+sections: %empty              { $$ = (PtrVec){0}; }
+     | section                { $$ = (PtrVec){0}; vec_push(A, &$$, $1); }
+     | sections sep           { $$ = $1; }
+     | sections sep section   { $$ = $1; vec_push(A, &$$, $3); }
+     | error                  { $$ = (PtrVec){0}; }
+     | sections sep error     { $$ = $1; }
+     ;
+
+section: IDENT IDENT '(' kwargs ')'
+                              { $$ = ast_stmt(A, ST_SECTION, @1); $$->name = $1; $$->name_loc = @1;
+                                vec_push(A, &$$->names, ast_idref(A, $2, @2)); $$->exprs = $4; }
+    | IDENT IDENT '(' kwargs ')' FROM where
+                              { $$ = ast_stmt(A, ST_SECTION, @1); $$->name = $1; $$->name_loc = @1;
+                                vec_push(A, &$$->names, ast_idref(A, $2, @2)); $$->exprs = $4; $$->at = $7; }
+    | IDENT IDENT '(' kwargs ')' FROM IDENT
+                              { $$ = ast_stmt(A, ST_SECTION, @1); $$->name = $1; $$->name_loc = @1;
+                                vec_push(A, &$$->names, ast_idref(A, $2, @2)); $$->exprs = $4;
+                                $$->at = ast_name(A, @7, $7); }
+    ;
+
+where: IDENT '(' expr ')'     { PtrVec a = {0}; vec_push(A, &a, $3); $$ = ast_call(A, loc_span(@1, @4), $1, a); }
+     ;
+
+locref: IDENT '@' where       { $$ = $3; $$->a = ast_name(A, @1, $1); }
+      ;
+
+locrefs: locref               { $$ = (PtrVec){0}; vec_push(A, &$$, $1); }
+       | locrefs ',' locref   { $$ = $1; vec_push(A, &$$, $3); }
+       ;
 
 params: %empty                { $$ = (PtrVec){0}; }
       | idlist                { $$ = $1; }
@@ -139,6 +235,33 @@ stmt: PARAM IDENT '=' expr    { $$ = ast_stmt(A, ST_PARAM, @1); $$->name = $2; $
                                 $$->decl = ast_decl(A, DC_GATE, @1); $$->decl->name = $2;
                                 $$->decl->name_loc = @2; $$->decl->body = $4;
                                 $$->name = $2; $$->name_loc = @2; }
+    /* cables (compiler/sema_cable.c) */
+    | MORPHOLOGY IDENT        { $$ = ast_stmt(A, ST_MORPH, @1); $$->name = $2; $$->name_loc = @2; }
+    | INSERT idlist EVERYWHERE
+                              { $$ = ast_stmt(A, ST_INSERT, @1); $$->names = $2; $$->everywhere = true; }
+    | INSERT idlist IN idlist { $$ = ast_stmt(A, ST_INSERT, @1); $$->names = $2; $$->regions = $4; }
+    | DISCRETIZE IDENT expr   { $$ = ast_stmt(A, ST_DISCRETIZE, @1); $$->name = $2; $$->name_loc = @2; $$->e = $3; }
+    | STIMULUS IDENT '=' expr AT where
+                              { $$ = ast_stmt(A, ST_STIMULUS, @1); $$->name = $2; $$->name_loc = @2;
+                                $$->e = $4; $$->at = $6; }
+    | STIMULUS IDENT '=' expr DURING '[' expr ',' expr ']' AT where
+                              { $$ = ast_stmt(A, ST_STIMULUS, @1); $$->name = $2; $$->name_loc = @2;
+                                $$->e = $4; $$->e2 = $7; $$->e3 = $9; $$->at = $12; }
+    | STIMULUS IDENT '=' expr FROM expr AT where
+                              { $$ = ast_stmt(A, ST_STIMULUS, @1); $$->name = $2; $$->name_loc = @2;
+                                $$->e = $4; $$->e2 = $6; $$->at = $8; }
+    /* population models (compiler/sema_population.c) */
+    | KERNEL IDENT '=' IDENT '(' kwargs ')'
+                              { $$ = ast_stmt(A, ST_KERNEL, @1); $$->name = $2; $$->name_loc = @2;
+                                $$->e = ast_call(A, loc_span(@4, @7), $4, (PtrVec){0}); $$->exprs = $6; }
+    | KERNEL IDENT '(' IDENT ')' '=' expr
+                              { $$ = ast_stmt(A, ST_KERNEL, @1); $$->name = $2; $$->name_loc = @2;
+                                vec_push(A, &$$->names, ast_idref(A, $4, @4)); $$->e = $7; }
+    | GRID IDENT IN '[' expr ',' expr ']' IDENT expr
+                              { $$ = ast_stmt(A, ST_GRID, @1); $$->name = $2; $$->name_loc = @2;
+                                $$->e = $5; $$->e2 = $7; $$->e3 = $10;
+                                vec_push(A, &$$->names, ast_idref(A, $9, @9)); }
+    | INPUT kwlist            { $$ = ast_stmt(A, ST_INPUT, @1); $$->exprs = $2; }
     ;
 
 sim_stmts: %empty             { $$ = (PtrVec){0}; }
@@ -155,6 +278,9 @@ sim_stmt: IDENT expr          { $$ = ast_stmt(A, ST_SETTING, @1); $$->name = $1;
     | RECORD idlist           { $$ = ast_stmt(A, ST_SETTING, @1); $$->key = SIM_RECORD; $$->names = $2; }
     | RECORD idlist EVERY expr
                               { $$ = ast_stmt(A, ST_SETTING, @1); $$->key = SIM_RECORD; $$->names = $2; $$->e = $4; }
+    | RECORD locrefs          { $$ = ast_stmt(A, ST_SETTING, @1); $$->key = SIM_RECORD_AT; $$->exprs = $2; }
+    | RECORD locrefs EVERY expr
+                              { $$ = ast_stmt(A, ST_SETTING, @1); $$->key = SIM_RECORD_AT; $$->exprs = $2; $$->e = $4; }
     | VARY IDENT FROM expr TO expr
                               { $$ = ast_stmt(A, ST_SETTING, @1); $$->key = SIM_VARY_RANGE;
                                 $$->name = $2; $$->name_loc = @2; $$->e = $4; $$->e2 = $6; }
@@ -218,7 +344,8 @@ static void yyerror(Loc *loc, ParseCtx *ctx, const char *msg) {
 static const char *token_text(yysymbol_kind_t k) {
   static char buf[32];
   const char *s = yysymbol_name(k);
-  if ((k >= YYSYMBOL_IMPORT && k <= YYSYMBOL_IN) || k == YYSYMBOL_RATES || k == YYSYMBOL_RESET || k == YYSYMBOL_REFRACTORY) {
+  if ((k >= YYSYMBOL_IMPORT && k <= YYSYMBOL_IN) || k == YYSYMBOL_RATES || k == YYSYMBOL_RESET || k == YYSYMBOL_REFRACTORY ||
+      (k >= YYSYMBOL_FIELD && k <= YYSYMBOL_INPUT) || (k >= YYSYMBOL_MORPHOLOGY && k <= YYSYMBOL_EVERYWHERE)) {
     snprintf(buf, sizeof buf, "'%s'", s);
     return buf;
   }

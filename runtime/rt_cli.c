@@ -458,7 +458,7 @@ static bool check_settings(RtRun *r) {
   r->nsteps = (int64_t)steps;
   double rs = o->record_every > 0 ? round(o->record_every / o->dt) : 1;
   r->rec_stride = rs < 1 ? 1 : rs > steps ? (int64_t)steps : (int64_t)rs;
-  if (o->method == MSN_STAGGERED && !m->step) {
+  if (o->method == MSN_STAGGERED && !m->step && !m->cable) { /* a cable: runtime/rt_cable_run.c */
     usage_error(r, "model '%s' has no staggered kernels; use --method %s", m->name,
                 m->nnoise > 0 ? "heun or euler" : "rk4, rk45, heun or euler");
     return false;

@@ -24,6 +24,7 @@
 #include <gsl/gsl_odeiv2.h>
 
 #include "rt_internal.h"
+#include "rt_network.h"
 
 static void rt_integrate_method(RtRun *r);
 
@@ -263,6 +264,7 @@ static bool end_step(RtRun *r, int64_t k, double t_next) {
 /* Initial values at t = 0; the first trace row shows them. */
 static bool start(RtRun *r) {
   r->m->init(r->cols, r->P, 0, r->n);
+  if (r->m->network && !rt_network_start(r)) return false; /* runtime/rt_network_run.c */
   if (!check_finite(r, 0, 0.0)) return false;
   rt_trace_record(r, 0.0);
   return r->status == RT_EXIT_OK;
@@ -286,6 +288,7 @@ static void run_staggered(RtRun *r) {
     m->step(r->cols, r->P, 0, r->n, t, dt);
     if (resets_on(r)) apply_resets(r, t, dt);
     else detect_linear(r, t, dt);
+    if (r->net && !rt_network_step(r, k)) return;
     if (!end_step(r, k, (double)(k + 1) * dt)) return;
   }
 }

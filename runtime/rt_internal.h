@@ -119,6 +119,7 @@ typedef struct RtRun {
   RtProgress progress;
   int status;         /* RT_EXIT_* */
   char err[1024];     /* message when status != 0 */
+  void *net;          /* network state (runtime/rt_network_run.c), or NULL */
 } RtRun;
 
 /* ---- rt_util.c -------------------------------------------------------- */

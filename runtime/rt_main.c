@@ -13,6 +13,9 @@
 #include <unistd.h>
 
 #include "rt_internal.h"
+#include "msnrt_cable.h"
+#include "rt_network.h"
+#include "msnrt_population.h"
 
 /* A description comes from msnc, but a bad one (a mismatched runtime, a
  * hand-written model) must give a message, not a crash.  NULL when fine. */
@@ -119,6 +122,7 @@ static bool allocate(RtRun *r) {
 }
 
 static void release(RtRun *r) {
+  rt_network_free(r); /* runtime/rt_network_run.c */
   rt_output_free(r);
   rt_aligned_free(r->block);
   rt_aligned_free(r->spike_old);
@@ -175,6 +179,9 @@ int msn_main(const MsnModel *m, int argc, char **argv) {
     fprintf(stderr, "msn_main: error: no model description\n");
     return RT_EXIT_USAGE;
   }
+  if (m->abi_version == MSN_ABI_VERSION && m->cable) return rt_cable_main(m, argc, argv); /* rt_cable_run.c */
+  if (m->abi_version == MSN_ABI_VERSION && m->population)
+    return msn_population_main(m, argc, argv); /* rt_population_run.c */
   RtRun r;
   memset(&r, 0, sizeof r);
   r.m = m;

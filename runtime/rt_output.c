@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include "rt_internal.h"
+#include "rt_network.h"
 
 /* Large stdio buffer: the trace is written value by value, never flushed
  * until the end, so its cost is the formatting alone. */
@@ -222,6 +223,7 @@ static bool close_checked(RtRun *r, FILE *f, const char *path) {
 }
 
 bool rt_write_spikes(RtRun *r) {
+  if (r->net) return rt_network_write_spikes(r); /* runtime/rt_network_run.c */
   RtSpikes *s = &r->spikes;
   bool npy = r->opt.format == RT_FORMAT_NPY;
   char *path = out_path(r, npy ? "spikes.npy" : "spikes.csv");

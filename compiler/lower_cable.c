@@ -1,0 +1,312 @@
+/* compiler/lower_cable.c — a cell with a morphology to a MirCable
+ * (compiler/cable.h): sections and their segment counts (d_lambda,
+ * segments, max_length, with the scale-resolution warning W0813),
+ * locations, stimuli, records, and one kernel per inserted channel.
+ * Names and units were checked by compiler/sema_cable.c. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cable.h"
+#include "swc.h"
+
+const char *sema_cable_swc_region(Arena *A, int t); /* sema_cable.c */
+
+static double cval(const Expr *e) {
+  double v = 0;
+  sema_const_value(e, &v);
+  return v;
+}
+
+static Stmt *kwarg(Stmt *sec, const char *name) {
+  for (int i = 0; i < sec->exprs.n; i++) {
+    Stmt *k = sec->exprs.v[i];
+    if (strcmp(k->name, name) == 0) return k;
+  }
+  return NULL;
+}
+
+static int find_sec(const MirCable *cb, const char *name) {
+  for (int s = 0; s < cb->nsec; s++)
+    if (cb->secs[s].name && strcmp(cb->secs[s].name, name) == 0) return s;
+  return -1;
+}
+
+/* Sections of a morphology block. */
+static void block_sections(Arena *A, Decl *m, MirCable *cb) {
+  cb->secs = arena_alloc(A, sizeof *cb->secs * (size_t)(m->body.n + 1));
+  cb->region = arena_alloc(A, sizeof *cb->region * (size_t)(m->body.n + 1));
+  for (int i = 0; i < m->body.n; i++) {
+    Stmt *st = m->body.v[i];
+    RtCableSection *s = &cb->secs[cb->nsec];
+    IdRef *shape = st->names.v[0];
+    s->name = st->name;
+    s->shape = strcmp(shape->name, "sphere") == 0 ? RT_CABLE_SPHERE : RT_CABLE_CYLINDER;
+    s->diam = cval(kwarg(st, "diam")->e);
+    Stmt *k;
+    if ((k = kwarg(st, "diam1"))) s->diam1 = cval(k->e);
+    if ((k = kwarg(st, "length"))) s->length = cval(k->e);
+    s->parent = -1;
+    s->nseg = 1;
+    if (st->at) {
+      s->parent = find_sec(cb, st->at->name);
+      s->parent_x = st->at->kind == EX_CALL ? cval(st->at->args.v[0]) : 1;
+    }
+    cb->region[cb->nsec++] = st->name;
+  }
+}
+
+/* Sections of an SWC file (checked by sema: no errors expected). */
+static bool swc_sections_of(Compilation *c, Decl *m, MirCable *cb) {
+  char *dir = path_dirname(m->file && m->file->path ? m->file->path : ".");
+  char *path = m->path[0] == '/' ? xstrdup(m->path) : path_join(dir, m->path);
+  free(dir);
+  SwcMorph sm;
+  bool ok = swc_load(path, &c->diag, m->e ? m->e->loc : m->name_loc, c->arena, &sm);
+  free(path);
+  if (!ok) return false;
+  int *types;
+  cb->nsec = swc_sections(&sm, c->arena, &cb->secs, &types);
+  cb->region = arena_alloc(c->arena, sizeof *cb->region * (size_t)(cb->nsec + 1));
+  for (int s = 0; s < cb->nsec; s++) {
+    cb->region[s] = sema_cable_swc_region(c->arena, types[s]);
+    if (!cb->secs[s].name) cb->secs[s].name = arena_printf(c->arena, "%s[%d]", cb->region[s], s);
+  }
+  srcfile_free(sm.file);
+  return true;
+}
+
+/* Location region(x) -> (section, x on it).  A region of several sections
+ * (SWC) must be one unbranched chain; x runs along it by length. */
+static bool locate(Compilation *c, MirCable *cb, const char *region, double x, Loc loc, int *sec, double *sx) {
+  int list[4096], n = 0;
+  for (int s = 0; s < cb->nsec; s++)
+    if (strcmp(cb->region[s], region) == 0) {
+      if (n == (int)(sizeof list / sizeof list[0])) break;
+      list[n++] = s;
+    }
+  if (n == 1) {
+    *sec = list[0];
+    *sx = x;
+    return true;
+  }
+  double total = 0;
+  for (int j = 0; j < n; j++) {
+    if (j > 0 && cb->secs[list[j]].parent != list[j - 1]) {
+      diag_error(&c->diag, loc, "E0813", "region %s branches (or has more than one piece): a location on it is "
+                 "ambiguous", region);
+      diag_note(&c->diag, (Loc){0}, "locations need an unbranched region such as a single dendrite");
+      return false;
+    }
+    total += cb->secs[list[j]].length;
+  }
+  double target = x * total, acc = 0;
+  for (int j = 0; j < n; j++) {
+    double L = cb->secs[list[j]].length;
+    if (target <= acc + L || j == n - 1) {
+      *sec = list[j];
+      *sx = L > 0 ? fmin(1, fmax(0, (target - acc) / L)) : 1;
+      return true;
+    }
+    acc += L;
+  }
+  return false;
+}
+
+static bool locate_expr(Compilation *c, MirCable *cb, Expr *at, int *sec, double *sx) {
+  double x = at->kind == EX_CALL ? cval(at->args.v[0]) : 0.5;
+  return locate(c, cb, at->name, x, at->loc, sec, sx);
+}
+
+/* Segment counts by the rule, and the d_lambda check for explicit counts. */
+static void discretise(Compilation *c, MirCable *cb, Stmt *rule) {
+  cb->rule = rule ? rule->name : "d_lambda";
+  cb->rule_value = rule ? cval(rule->e) : 0.1;
+  cb->lambda = arena_alloc(c->arena, sizeof(double) * (size_t)(cb->nsec + 1));
+  int worst = -1;
+  double worst_ratio = 1;
+  for (int s = 0; s < cb->nsec; s++) {
+    RtCableSection *q = &cb->secs[s];
+    if (q->shape == RT_CABLE_SPHERE) continue;
+    double dmean = q->diam1 > 0 ? 0.5 * (q->diam + q->diam1) : q->diam;
+    cb->lambda[s] = rt_cable_lambda_f(dmean, cb->Ra, cb->Cm, 100.0);
+    int32_t need = rt_cable_nseg_d_lambda(q->length, dmean, cb->Ra, cb->Cm, 0.1);
+    if (strcmp(cb->rule, "d_lambda") == 0)
+      q->nseg = rt_cable_nseg_d_lambda(q->length, dmean, cb->Ra, cb->Cm, cb->rule_value);
+    else if (strcmp(cb->rule, "segments") == 0)
+      q->nseg = (int32_t)cb->rule_value;
+    else
+      q->nseg = (int32_t)fmax(1, ceil(q->length / cb->rule_value - 1e-9));
+    if (q->nseg < 1) q->nseg = 1;
+    /* NEURON's rule: a segment no longer than 0.1 lambda_100 */
+    double ratio = (q->length / q->nseg) / (0.1 * cb->lambda[s]);
+    if (strcmp(cb->rule, "d_lambda") != 0 && q->nseg < need && ratio > worst_ratio) {
+      worst = s;
+      worst_ratio = ratio;
+    }
+  }
+  if (worst >= 0) {
+    RtCableSection *q = &cb->secs[worst];
+    diag_warning(&c->diag, rule->loc, "W0813",
+                 "segments of %s are %.4g um long, but the d_lambda rule asks for at most 0.1 lambda_100 = %.4g um "
+                 "(lambda_100 = %.4g um)", q->name, q->length / q->nseg * 1e6, 0.1 * cb->lambda[worst] * 1e6,
+                 cb->lambda[worst] * 1e6);
+    diag_note(&c->diag, (Loc){0}, "use discretize d_lambda 0.1, or at least %d segments there",
+              (int)rt_cable_nseg_d_lambda(q->length, q->diam1 > 0 ? 0.5 * (q->diam + q->diam1) : q->diam,
+                                          cb->Ra, cb->Cm, 0.1));
+  }
+}
+
+Mir *lower_cable(Compilation *c) {
+  Arena *A = c->arena;
+  Decl *cell = c->sim.cell;
+  int before = c->diag.nerrors;
+  MirCable *cb = arena_alloc(A, sizeof *cb);
+  cb->V0 = -65e-3;
+  Decl *morph = NULL;
+  Stmt *rule = NULL;
+  StrBuf names = {0};
+  PtrVec chans = {0}; /* channel names, first insertion order */
+  for (int i = 0; i < cell->body.n; i++) {
+    Stmt *st = cell->body.v[i];
+    if (st->kind == ST_MORPH) morph = sema_find_decl(&c->prog, DC_MORPHOLOGY, st->name);
+    else if ((st->kind == ST_DEF || st->kind == ST_PARAM) && strcmp(st->name, "Ra") == 0) cb->Ra = cval(st->e);
+    else if ((st->kind == ST_DEF || st->kind == ST_PARAM) && strcmp(st->name, "Cm") == 0) cb->Cm = cval(st->e);
+    else if (st->kind == ST_INIT) cb->V0 = cval(st->e);
+    else if (st->kind == ST_DISCRETIZE) rule = st;
+    else if (st->kind == ST_INSERT)
+      for (int k = 0; k < st->names.n; k++) {
+        IdRef *r = st->names.v[k];
+        bool seen = false;
+        for (int j = 0; j < chans.n; j++) seen |= strcmp(chans.v[j], r->name) == 0;
+        if (!seen) {
+          vec_push(A, &chans, r->name);
+          sb_printf(&names, "%s%s", names.len ? "," : "", r->name);
+        }
+      }
+  }
+  if (!morph) return NULL;
+  if (morph->path ? !swc_sections_of(c, morph, cb) : (block_sections(A, morph, cb), false)) {
+    free(sb_take(&names));
+    return NULL;
+  }
+  discretise(c, cb, rule);
+  char err[256];
+  RtCable *probe = rt_cable_build(cb->secs, cb->nsec, cb->Ra, cb->Cm, err, sizeof err);
+  if (!probe) diag_error(&c->diag, morph->name_loc, "E0814", "morphology %s: %s", morph->name, err);
+  rt_cable_free(probe);
+
+  /* channels: one kernel each, inserted per section */
+  char *list = sb_take(&names);
+  if (chans.n) {
+    cb->k = msnc_lower_kernels(c, list, NULL, &cb->nk);
+    if (!cb->k) cb->nk = 0;
+  }
+  free(list);
+  cb->on = arena_alloc(A, sizeof *cb->on * (size_t)(cb->nk + 1));
+  cb->P = arena_alloc(A, sizeof *cb->P * (size_t)(cb->nk + 1));
+  for (int j = 0; j < cb->nk; j++) {
+    MirKernel *k = &cb->k[j];
+    cb->on[j] = arena_alloc(A, (size_t)cb->nsec + 1);
+    cb->P[j] = arena_alloc(A, sizeof(double) * (size_t)(k->nabi + 1));
+    for (int a = 0; a < k->nabi; a++) cb->P[j][a] = k->m->params[k->abi_param[a]].value;
+    for (int i = 0; i < cell->body.n; i++) {
+      Stmt *st = cell->body.v[i];
+      if (st->kind != ST_INSERT) continue;
+      bool here = false;
+      for (int q = 0; q < st->names.n; q++) here |= strcmp(((IdRef *)st->names.v[q])->name, k->m->name) == 0;
+      if (!here) continue;
+      for (int s = 0; s < cb->nsec; s++) {
+        bool in = st->everywhere;
+        for (int r = 0; r < st->regions.n; r++) in |= strcmp(((IdRef *)st->regions.v[r])->name, cb->region[s]) == 0;
+        if (in) cb->on[j][s] = 1;
+      }
+    }
+  }
+
+  /* stimuli */
+  cb->stims = arena_alloc(A, sizeof *cb->stims * (size_t)(cell->body.n + 1));
+  for (int i = 0; i < cell->body.n; i++) {
+    Stmt *st = cell->body.v[i];
+    if (st->kind != ST_STIMULUS || !st->at) continue;
+    MirCableStim *s = &cb->stims[cb->nstim];
+    if (!locate_expr(c, cb, st->at, &s->sec, &s->x)) continue;
+    s->name = st->name;
+    s->amp = cval(st->e);
+    s->t0 = st->e2 ? cval(st->e2) : 0;
+    s->t1 = st->e3 ? cval(st->e3) : INFINITY;
+    cb->nstim++;
+  }
+  /* records */
+  Decl *simd = c->sim.simulate;
+  int nrec = 0;
+  for (int i = 0; simd && i < simd->body.n; i++) {
+    Stmt *st = simd->body.v[i];
+    if (st->kind == ST_SETTING && st->key == SIM_RECORD_AT) nrec += st->exprs.n;
+  }
+  cb->recs = arena_alloc(A, sizeof *cb->recs * (size_t)(nrec + 1));
+  for (int i = 0; simd && i < simd->body.n; i++) {
+    Stmt *st = simd->body.v[i];
+    if (st->kind != ST_SETTING || st->key != SIM_RECORD_AT) continue;
+    for (int k = 0; k < st->exprs.n; k++) {
+      Expr *at = st->exprs.v[k];
+      MirCableRec *r = &cb->recs[cb->nrec];
+      if (!locate_expr(c, cb, at, &r->sec, &r->x)) continue;
+      r->label = arena_printf(A, "%s@%s(%g)", at->a->name, at->name, cval(at->args.v[0]));
+      cb->nrec++;
+    }
+  }
+  if (c->diag.nerrors != before) return NULL;
+
+  Mir *m = arena_alloc(A, sizeof *m);
+  m->name = cell->name;
+  m->source = c->main_path;
+  m->spike_state = -1;
+  m->n_instances = 1;
+  m->method = MIR_METHOD_STAGGERED;
+  m->duration = c->sim.duration;
+  m->dt = c->sim.dt;
+  m->record_every = c->sim.record_every;
+  m->rtol = m->atol = c->sim.tolerance;
+  m->cable = cb;
+  return m;
+}
+
+void cable_print_info(FILE *out, const Mir *m) {
+  const MirCable *cb = m->cable;
+  fprintf(out, "model %s (%s): a cell with a morphology\n", m->name, m->source);
+  fprintf(out, "  method:    Crank-Nicolson voltage (Hines tree solver; backward Euler for the two steps\n"
+               "             after a stimulus switches), channel states staggered half a step (cnexp)\n");
+  fprintf(out, "  duration:  %g ms, dt %g ms\n", m->duration * 1e3, m->dt * 1e3);
+  fprintf(out, "  Ra %g ohm*cm, Cm %g uF/cm^2, V(0) %g mV\n", cb->Ra * 100, cb->Cm * 100, cb->V0 * 1e3);
+  fprintf(out, "  discretize %s %g%s\n", cb->rule, strcmp(cb->rule, "max_length") == 0 ? cb->rule_value * 1e6 : cb->rule_value,
+          strcmp(cb->rule, "max_length") == 0 ? " um" : "");
+  int ncomp = 1;
+  fprintf(out, "\nsections (%d):\n", cb->nsec);
+  fprintf(out, "  %-14s %-8s %10s %8s %10s %12s %5s\n", "section", "region", "length/um", "diam/um", "lambda/um",
+          "lambda100/um", "nseg");
+  for (int s = 0; s < cb->nsec; s++) {
+    const RtCableSection *q = &cb->secs[s];
+    if (q->shape == RT_CABLE_SPHERE) {
+      fprintf(out, "  %-14s %-8s %10s %8.4g %10s %12s %5s\n", q->name, cb->region[s], "sphere", q->diam * 1e6, "-", "-", "-");
+      continue;
+    }
+    ncomp += q->nseg;
+    fprintf(out, "  %-14s %-8s %10.4g %8.4g %10s %12.4g %5d\n", q->name, cb->region[s], q->length * 1e6,
+            q->diam * 1e6, "-", cb->lambda[s] * 1e6, (int)q->nseg);
+  }
+  fprintf(out, "  compartments: %d\n", ncomp); /* root node + one per segment */
+  fprintf(out, "\nchannels (%d):\n", cb->nk);
+  for (int j = 0; j < cb->nk; j++) {
+    fprintf(out, "  %-8s in", cb->k[j].m->name);
+    for (int s = 0; s < cb->nsec; s++)
+      if (cb->on[j][s]) fprintf(out, " %s", cb->secs[s].name);
+    fprintf(out, "\n");
+  }
+  fprintf(out, "\nstimuli (%d):\n", cb->nstim);
+  for (int i = 0; i < cb->nstim; i++)
+    fprintf(out, "  %s = %g nA at %s(%g) from %g ms to %g ms\n", cb->stims[i].name, cb->stims[i].amp * 1e9,
+            cb->secs[cb->stims[i].sec].name, cb->stims[i].x, cb->stims[i].t0 * 1e3, cb->stims[i].t1 * 1e3);
+  fprintf(out, "\nrecorded (%d):\n", cb->nrec);
+  for (int i = 0; i < cb->nrec; i++)
+    fprintf(out, "  %s [mV]  (section %s at x = %g)\n", cb->recs[i].label, cb->secs[cb->recs[i].sec].name, cb->recs[i].x);
+}

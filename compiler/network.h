@@ -1,0 +1,71 @@
+/* compiler/network.h — populations and projections (docs/language.md 5.9).
+ *
+ * compiler/sema_network.c checks `population` and `project` declarations
+ * into a NetSpec (SimSpec.network); compiler/lower_network.c resolves the
+ * state names against the lowered model (Mir.network); codegen emits it as
+ * the MsnNetwork descriptor of runtime/msnrt_network.h.
+ *
+ * One model, many neurons: every population is a range of instances of the
+ * one simulated cell, in declaration order (first, n). */
+#ifndef MSN_NETWORK_H
+#define MSN_NETWORK_H
+
+#include "sema.h"
+
+enum { NET_INIT_CONST = 0, NET_INIT_UNIFORM = 1, NET_INIT_NORMAL = 2 };
+
+typedef struct NetInit {
+  const char *state;   /* V or a state of the cell */
+  Loc loc;
+  int kind;            /* NET_INIT_* */
+  double a, b;         /* SI: value | low, high | mean, sd */
+  int index;           /* state index in the model (lowering) */
+} NetInit;
+
+typedef struct NetPop {
+  const char *name;
+  Loc loc;
+  Decl *cell;
+  int64_t first, n;
+  PtrVec inits;        /* NetInit* */
+} NetPop;
+
+/* rules in the runtime's numbering (RtConnRule of runtime/rt_events.h) */
+enum { NET_ALL_TO_ALL = 0, NET_ONE_TO_ONE = 1, NET_PROBABILITY = 2, NET_INDEGREE = 3,
+       NET_OUTDEGREE = 4 };
+
+typedef struct NetProj {
+  int src, tgt;        /* population indices */
+  const char *target;  /* the state the events increment */
+  Loc loc, target_loc;
+  int rule;            /* NET_* */
+  double p;            /* NET_PROBABILITY */
+  int64_t k;           /* NET_INDEGREE / NET_OUTDEGREE */
+  double weight;       /* SI, in the target state's unit */
+  double delay;        /* SI */
+  bool autapses, multapses;
+  bool tm;             /* Tsodyks–Markram: weight scaled by u R */
+  double U, tau_rec, tau_fac;
+  int index;           /* target state index in the model (lowering) */
+} NetProj;
+
+typedef struct NetSpec {
+  PtrVec pops;         /* NetPop* */
+  PtrVec projs;        /* NetProj* */
+  int64_t total;       /* neurons in all populations */
+} NetSpec;
+
+struct Sema;
+/* Check the populations and projections of the program (E09xx); when there
+ * are any, fill sim->network and make sim->cell the populations' cell with
+ * sim->instances = the total number of neurons. */
+void sema_network(struct Sema *S, Arena *A, Diag *diag, Program *prog, SimSpec *sim);
+/* In compiler/sema.c: check e as a top-level constant; with want.scale != 0
+ * it must have want's dimension. */
+bool sema_net_const(struct Sema *S, Expr *e, Unit want, const char *what);
+
+struct Mir;
+/* Resolve state names to indices in m; false (with diagnostics) on error. */
+bool lower_network(Diag *diag, const SimSpec *sim, struct Mir *m);
+
+#endif

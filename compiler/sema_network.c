@@ -1,0 +1,431 @@
+/* compiler/sema_network.c — checks of `population` and `project`
+ * declarations (docs/language.md 5.9, diagnostics E0901–E0929).
+ *
+ * Every population is a range of instances of one model: the populations'
+ * cell (all populations must be of the same cell for now).  Projections
+ * name a state of that cell that their events increment, with a weight in
+ * that state's unit. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "msnc.h"
+#include "network.h"
+
+typedef struct NetCheck {
+  struct Sema *S;
+  Arena *A;
+  Diag *diag;
+  SimSpec *sim;
+  NetSpec *net;
+} NetCheck;
+
+static Unit unit_named(const char *text) {
+  Unit u;
+  if (!units_parse(text, &u, NULL, 0, NULL)) u = units_one();
+  return u;
+}
+
+/* The unit of state `name` of cell (V, a cell state or a state of an
+ * inserted channel); false when there is none. */
+static bool cell_state_unit(Program *prog, Decl *cell, const char *name, Unit *u) {
+  if (strcmp(name, "V") == 0) {
+    *u = unit_named("mV");
+    return true;
+  }
+  for (int i = 0; i < cell->body.n; i++) {
+    Stmt *st = cell->body.v[i];
+    if (st->kind == ST_STATE && strcmp(st->name, name) == 0) {
+      *u = st->sym && st->sym->unit.scale != 0 ? st->sym->unit : units_one();
+      return true;
+    }
+  }
+  for (int i = 0; i < cell->body.n; i++) {
+    Stmt *st = cell->body.v[i];
+    if (st->kind != ST_INSERT) continue;
+    for (int k = 0; k < st->names.n; k++) {
+      Decl *ch = sema_find_decl(prog, DC_CHANNEL, ((IdRef *)st->names.v[k])->name);
+      for (int j = 0; ch && j < ch->body.n; j++) {
+        Stmt *cs = ch->body.v[j];
+        if (cs->kind == ST_STATE && strcmp(cs->name, name) == 0) {
+          *u = cs->sym && cs->sym->unit.scale != 0 ? cs->sym->unit : units_one();
+          return true;
+        }
+      }
+    }
+  }
+  return false;
+}
+
+static void list_states(NetCheck *N, Program *prog, Decl *cell) {
+  StrBuf b = {0};
+  sb_puts(&b, "the states of ");
+  sb_puts(&b, cell->name);
+  sb_puts(&b, " are V");
+  for (int i = 0; i < cell->body.n; i++) {
+    Stmt *st = cell->body.v[i];
+    if (st->kind == ST_STATE) sb_printf(&b, ", %s", st->name);
+    if (st->kind != ST_INSERT) continue;
+    for (int k = 0; k < st->names.n; k++) {
+      Decl *ch = sema_find_decl(prog, DC_CHANNEL, ((IdRef *)st->names.v[k])->name);
+      for (int j = 0; ch && j < ch->body.n; j++) {
+        Stmt *cs = ch->body.v[j];
+        if (cs->kind == ST_STATE) sb_printf(&b, ", %s", cs->name);
+      }
+    }
+  }
+  char *s = sb_take(&b);
+  diag_note(N->diag, (Loc){0}, "%s", s);
+  free(s);
+}
+
+static bool const_of(NetCheck *N, Expr *e, Unit want, const char *what, double *out) {
+  if (!sema_net_const(N->S, e, want, what)) return false;
+  if (!sema_const_value(e, out) || !isfinite(*out)) {
+    diag_error(N->diag, e->loc, "E0401", "%s must be a constant", what);
+    return false;
+  }
+  return true;
+}
+
+static NetPop *find_pop(NetCheck *N, const char *name, int *index) {
+  for (int i = 0; i < N->net->pops.n; i++) {
+    NetPop *p = N->net->pops.v[i];
+    if (strcmp(p->name, name) == 0) {
+      if (index) *index = i;
+      return p;
+    }
+  }
+  return NULL;
+}
+
+/* ---- populations ------------------------------------------------------- */
+
+static void check_init(NetCheck *N, Program *prog, NetPop *p, Stmt *st) {
+  if (st->kind != ST_INIT) {
+    diag_error(N->diag, st->loc, "E0906", "only initial values X(0) = ... are allowed in a population");
+    return;
+  }
+  Unit u;
+  if (!cell_state_unit(prog, p->cell, st->name, &u)) {
+    diag_error(N->diag, st->name_loc, "E0907", "%s has no state '%s' to initialise", p->cell->name, st->name);
+    list_states(N, prog, p->cell);
+    return;
+  }
+  NetInit *in = arena_alloc(N->A, sizeof *in);
+  in->state = st->name;
+  in->loc = st->name_loc;
+  Expr *e = st->e;
+  bool dist = e->kind == EX_CALL && (strcmp(e->name, "uniform") == 0 || strcmp(e->name, "normal") == 0);
+  if (dist) {
+    bool uni = e->name[0] == 'u';
+    if (e->args.n != 2) {
+      diag_error(N->diag, e->loc, "E0908", "%s takes 2 arguments (%s), not %d", e->name,
+                 uni ? "low, high" : "mean, standard deviation", e->args.n);
+      return;
+    }
+    char what[96];
+    snprintf(what, sizeof what, "the initial value of %s", st->name);
+    if (!const_of(N, e->args.v[0], u, what, &in->a) || !const_of(N, e->args.v[1], u, what, &in->b)) return;
+    in->kind = uni ? NET_INIT_UNIFORM : NET_INIT_NORMAL;
+    if (uni ? !(in->b >= in->a) : !(in->b >= 0)) {
+      diag_error(N->diag, e->loc, "E0908", uni ? "uniform(low, high) needs low <= high"
+                                               : "normal(mean, sd) needs a standard deviation >= 0");
+      return;
+    }
+  } else {
+    char what[96];
+    snprintf(what, sizeof what, "the initial value of %s", st->name);
+    if (!const_of(N, e, u, what, &in->a)) return;
+    in->kind = NET_INIT_CONST;
+  }
+  vec_push(N->A, &p->inits, in);
+}
+
+static void check_population(NetCheck *N, Program *prog, Decl *d) {
+  int dup = -1;
+  if (find_pop(N, d->name, &dup)) {
+    diag_error(N->diag, d->name_loc, "E0901", "population %s is declared twice", d->name);
+    diag_note(N->diag, ((NetPop *)N->net->pops.v[dup])->loc, "first declared here");
+    return;
+  }
+  IdRef *of = d->params.v[0], *cellname = d->params.v[1];
+  if (strcmp(of->name, "of") != 0) {
+    diag_error(N->diag, of->loc, "E0902", "expected 'of' in `population %s = N of CELL`", d->name);
+    return;
+  }
+  double n;
+  if (!const_of(N, d->e, units_one(), "the size of a population", &n)) return;
+  if (!(n >= 1 && n <= 1e9 && n == floor(n))) {
+    diag_error(N->diag, d->e->loc, "E0903", "the size of population %s must be a whole number from 1 to 10^9", d->name);
+    return;
+  }
+  Decl *cell = sema_find_decl(prog, DC_CELL, cellname->name);
+  if (!cell) {
+    diag_error(N->diag, cellname->loc, "E0904", "population %s: '%s' is not a cell", d->name, cellname->name);
+    return;
+  }
+  NetPop *p = arena_alloc(N->A, sizeof *p);
+  p->name = d->name;
+  p->loc = d->name_loc;
+  p->cell = cell;
+  p->n = (int64_t)n;
+  p->first = N->net->total;
+  if (N->net->pops.n) {
+    NetPop *p0 = N->net->pops.v[0];
+    if (p0->cell != cell) {
+      diag_error(N->diag, cellname->loc, "E0905", "population %s is of cell %s, but %s is of %s", d->name,
+                 cell->name, p0->name, p0->cell->name);
+      diag_note(N->diag, (Loc){0}, "all populations of a network are of one cell for now "
+                                   "(differences between populations go into their initial values)");
+      return;
+    }
+  }
+  N->net->total += p->n;
+  vec_push(N->A, &N->net->pops, p);
+  for (int i = 0; i < d->body.n; i++) check_init(N, prog, p, d->body.v[i]);
+}
+
+/* ---- projections --------------------------------------------------------- */
+
+static void unknown_pop(NetCheck *N, const char *name, Loc loc) {
+  diag_error(N->diag, loc, "E0910", "unknown population '%s'", name);
+  const char *best = NULL;
+  int bestd = 3;
+  for (int i = 0; i < N->net->pops.n; i++) {
+    NetPop *p = N->net->pops.v[i];
+    int dd = edit_distance(name, p->name);
+    if (dd < bestd) { bestd = dd; best = p->name; }
+  }
+  if (best) diag_note(N->diag, (Loc){0}, "did you mean '%s'?", best);
+  else if (!N->net->pops.n) diag_note(N->diag, (Loc){0}, "declare it with `population %s = N of CELL`", name);
+}
+
+static const char *proj_settings[] = {"target", "weight", "delay", "autapses", "multapses",
+                                      "U", "tau_rec", "tau_fac"};
+enum { PS_TARGET, PS_WEIGHT, PS_DELAY, PS_AUTAPSES, PS_MULTAPSES, PS_U, PS_TAU_REC, PS_TAU_FAC, PS_N };
+
+static bool yes_no(NetCheck *N, Expr *e, bool *out) {
+  if (e->kind == EX_NAME && (strcmp(e->name, "yes") == 0 || strcmp(e->name, "no") == 0)) {
+    *out = e->name[0] == 'y';
+    return true;
+  }
+  diag_error(N->diag, e->loc, "E0918", "write yes or no");
+  return false;
+}
+
+static void check_connect(NetCheck *N, NetProj *pr, Stmt *st, NetPop *src, NetPop *tgt) {
+  static const char *rules[] = {"all_to_all", "one_to_one", "probability", "indegree", "outdegree"};
+  int r = -1;
+  for (int i = 0; i < 5; i++)
+    if (strcmp(st->name, rules[i]) == 0) r = i;
+  if (r < 0) {
+    diag_error(N->diag, st->name_loc, "E0914", "unknown connection rule '%s'", st->name);
+    diag_note(N->diag, (Loc){0}, "rules are: all_to_all, one_to_one, probability P, indegree K, outdegree K");
+    return;
+  }
+  pr->rule = r;
+  if (r <= NET_ONE_TO_ONE) {
+    if (st->e) diag_error(N->diag, st->e->loc, "E0914", "connect %s takes no value", rules[r]);
+    if (r == NET_ONE_TO_ONE && src && tgt && src->n != tgt->n)
+      diag_error(N->diag, st->name_loc, "E0916", "one_to_one needs populations of equal size, but %s has %lld and %s %lld",
+                 src->name, (long long)src->n, tgt->name, (long long)tgt->n);
+    return;
+  }
+  if (!st->e) {
+    diag_error(N->diag, st->name_loc, "E0914", "connect %s needs a value: connect %s %s", rules[r], rules[r],
+               r == NET_PROBABILITY ? "P" : "K");
+    return;
+  }
+  double v;
+  if (!const_of(N, st->e, units_one(), r == NET_PROBABILITY ? "a connection probability" : "a degree", &v)) return;
+  if (r == NET_PROBABILITY) {
+    if (!(v >= 0 && v <= 1)) {
+      diag_error(N->diag, st->e->loc, "E0915", "the connection probability %g lies outside [0, 1]", v);
+      return;
+    }
+    pr->p = v;
+    return;
+  }
+  NetPop *other = r == NET_INDEGREE ? src : tgt;
+  if (!(v >= 0 && v == floor(v) && v <= 4294967295.0)) {
+    diag_error(N->diag, st->e->loc, "E0916", "the %s must be a whole number >= 0", rules[r]);
+    return;
+  }
+  if (other && !pr->multapses && v > (double)other->n) {
+    diag_error(N->diag, st->e->loc, "E0916", "%s %g exceeds the %lld neurons of %s (without multapses)", rules[r], v,
+               (long long)other->n, other->name);
+    return;
+  }
+  pr->k = (int64_t)v;
+}
+
+static void check_project(NetCheck *N, Program *prog, Decl *d) {
+  NetProj *pr = arena_alloc(N->A, sizeof *pr);
+  pr->loc = d->loc;
+  pr->rule = -1;
+  pr->tau_fac = 0;
+  IdRef *tname = d->params.v[0];
+  NetPop *src = find_pop(N, d->name, &pr->src), *tgt = find_pop(N, tname->name, &pr->tgt);
+  if (!src) unknown_pop(N, d->name, d->name_loc);
+  if (!tgt) unknown_pop(N, tname->name, tname->loc);
+  Stmt *seen[PS_N] = {0}, *connect = NULL;
+  /* autapses/multapses first: the degree check depends on them */
+  pr->autapses = src != tgt;
+  for (int i = 0; i < d->body.n; i++) {
+    Stmt *st = d->body.v[i];
+    if (st->kind != ST_SETTING) continue;
+    if (strcmp(st->name, "autapses") == 0 && st->e) yes_no(N, st->e, &pr->autapses);
+    if (strcmp(st->name, "multapses") == 0 && st->e) yes_no(N, st->e, &pr->multapses);
+  }
+  for (int i = 0; i < d->body.n; i++) {
+    Stmt *st = d->body.v[i];
+    if (st->kind == ST_CONNECT) {
+      if (connect) {
+        diag_error(N->diag, st->loc, "E0919", "the connection rule is given twice");
+        diag_note(N->diag, connect->loc, "first given here");
+        continue;
+      }
+      connect = st;
+      check_connect(N, pr, st, src, tgt);
+      continue;
+    }
+    int key = -1;
+    for (int k = 0; k < PS_N; k++)
+      if (strcmp(st->name, proj_settings[k]) == 0) key = k;
+    if (key < 0) {
+      diag_error(N->diag, st->name_loc, "E0918", "unknown setting '%s' in project", st->name);
+      const char *best = NULL;
+      int bestd = 3;
+      for (int k = 0; k < PS_N; k++) {
+        int dd = edit_distance(st->name, proj_settings[k]);
+        if (dd < bestd) { bestd = dd; best = proj_settings[k]; }
+      }
+      if (best) diag_note(N->diag, (Loc){0}, "did you mean '%s'?", best);
+      else diag_note(N->diag, (Loc){0}, "settings are: connect, target, weight, delay, autapses, multapses, U, tau_rec, tau_fac");
+      continue;
+    }
+    if (seen[key]) {
+      diag_error(N->diag, st->name_loc, "E0919", "'%s' is set twice", st->name);
+      diag_note(N->diag, seen[key]->name_loc, "first set here");
+      continue;
+    }
+    seen[key] = st;
+  }
+  if (!connect) diag_error(N->diag, d->loc, "E0920", "project %s -> %s needs a rule: connect all_to_all, one_to_one, "
+                                                     "probability P, indegree K or outdegree K", d->name, tname->name);
+  if (!seen[PS_TARGET] || !seen[PS_WEIGHT]) {
+    diag_error(N->diag, d->loc, "E0920", "project %s -> %s needs %s", d->name, tname->name,
+               !seen[PS_TARGET] ? "a target: the state its spikes increment (`target NAME`)"
+                                : "a weight: the increment of the target state (`weight W`)");
+    return;
+  }
+  if (!src || !tgt) return;
+  Expr *te = seen[PS_TARGET]->e;
+  Unit tu;
+  if (te->kind != EX_NAME) {
+    diag_error(N->diag, te->loc, "E0911", "target must name a state of %s", tgt->cell->name);
+    return;
+  }
+  pr->target = te->name;
+  pr->target_loc = te->loc;
+  if (!cell_state_unit(prog, tgt->cell, te->name, &tu)) {
+    diag_error(N->diag, te->loc, "E0911", "%s has no state '%s' for the spikes of %s to increment", tgt->cell->name,
+               te->name, d->name);
+    list_states(N, prog, tgt->cell);
+    return;
+  }
+  Expr *we = seen[PS_WEIGHT]->e;
+  if (!sema_net_const(N->S, we, (Unit){0}, "the weight")) return;
+  if (!units_same_dim(we->unit, tu)) {
+    char got[160], need[160];
+    diag_error(N->diag, we->loc, "E0912", "the weight is %s, but the target %s is %s", sema_unit_text(we->unit, got, sizeof got),
+               te->name, sema_unit_text(tu, need, sizeof need));
+    diag_note(N->diag, (Loc){0}, "a spike adds the weight to %s: give it in the unit of %s", te->name, te->name);
+    return;
+  }
+  if (!sema_const_value(we, &pr->weight)) {
+    diag_error(N->diag, we->loc, "E0401", "the weight must be a constant");
+    return;
+  }
+  double dt = N->sim->dt;
+  pr->delay = dt;
+  if (seen[PS_DELAY]) {
+    Expr *de = seen[PS_DELAY]->e;
+    if (!const_of(N, de, unit_named("ms"), "the delay", &pr->delay)) return;
+    double steps = pr->delay / dt;
+    if (steps < 1 - 1e-9) {
+      diag_error(N->diag, de->loc, "E0913", "the delay %g ms is shorter than the time step dt = %g ms", pr->delay * 1e3,
+                 dt * 1e3);
+      diag_note(N->diag, (Loc){0}, "spikes are delivered after at least one step: use a delay >= dt or a smaller dt");
+      return;
+    }
+    double r = floor(steps + 0.5);
+    if (fabs(r - steps) > 1e-9 * steps)
+      diag_warning(N->diag, de->loc, "W0921", "the delay %g ms is rounded to %g ms (%g steps of dt = %g ms): error %.3g %%",
+                   pr->delay * 1e3, r * dt * 1e3, r, dt * 1e3, 100 * fabs(r - steps) / steps);
+  }
+  if (seen[PS_U] || seen[PS_TAU_REC] || seen[PS_TAU_FAC]) {
+    pr->tm = true;
+    if (!seen[PS_U] || !seen[PS_TAU_REC]) {
+      diag_error(N->diag, d->loc, "E0917", "Tsodyks-Markram plasticity needs U and tau_rec (tau_fac defaults to 0 ms)");
+      return;
+    }
+    if (!const_of(N, seen[PS_U]->e, units_one(), "U", &pr->U)) return;
+    if (!(pr->U > 0 && pr->U <= 1)) {
+      diag_error(N->diag, seen[PS_U]->e->loc, "E0917", "U must lie in (0, 1]");
+      return;
+    }
+    if (!const_of(N, seen[PS_TAU_REC]->e, unit_named("ms"), "tau_rec", &pr->tau_rec)) return;
+    if (seen[PS_TAU_FAC] && !const_of(N, seen[PS_TAU_FAC]->e, unit_named("ms"), "tau_fac", &pr->tau_fac)) return;
+    if (!(pr->tau_rec > 0) || !(pr->tau_fac >= 0)) {
+      diag_error(N->diag, seen[pr->tau_rec > 0 ? PS_TAU_FAC : PS_TAU_REC]->e->loc, "E0917",
+                 "tau_rec must be positive and tau_fac >= 0");
+      return;
+    }
+  }
+  vec_push(N->A, &N->net->projs, pr);
+}
+
+void sema_network(struct Sema *S, Arena *A, Diag *diag, Program *prog, SimSpec *sim) {
+  bool any = false;
+  for (int i = 0; i < prog->decls.n; i++) {
+    Decl *d = prog->decls.v[i];
+    any |= d->kind == DC_POPULATION || d->kind == DC_PROJECT;
+  }
+  if (!any) return;
+  NetCheck N = {.S = S, .A = A, .diag = diag, .sim = sim};
+  N.net = arena_alloc(A, sizeof *N.net);
+  int before = diag->nerrors;
+  for (int i = 0; i < prog->decls.n; i++) {
+    Decl *d = prog->decls.v[i];
+    if (d->kind == DC_POPULATION) check_population(&N, prog, d);
+  }
+  for (int i = 0; i < prog->decls.n; i++) {
+    Decl *d = prog->decls.v[i];
+    if (d->kind == DC_PROJECT) check_project(&N, prog, d);
+  }
+  if (diag->nerrors != before || !N.net->pops.n) return;
+  NetPop *p0 = N.net->pops.v[0];
+  if (sim->simulate) {
+    for (int i = 0; i < sim->simulate->body.n; i++) {
+      Stmt *st = sim->simulate->body.v[i];
+      if (st->kind != ST_SETTING) continue;
+      if (st->key == SIM_VARY_RANGE || st->key == SIM_VARY_LIST || (st->name && strcmp(st->name, "instances") == 0)) {
+        diag_error(diag, st->name_loc.file ? st->name_loc : st->loc, "E0922",
+                   "%s cannot be used with populations: their sizes give the number of neurons",
+                   st->key == SIM_VARY_RANGE || st->key == SIM_VARY_LIST ? "vary" : "instances");
+        return;
+      }
+      if (st->name && strcmp(st->name, "model") == 0 && sim->cell && sim->cell != p0->cell) {
+        diag_error(diag, st->e->loc, "E0923", "model %s is not the cell of the populations (%s)", sim->cell->name,
+                   p0->cell->name);
+        diag_note(diag, (Loc){0}, "with populations, leave `model` out: the network is simulated");
+        return;
+      }
+    }
+  }
+  sim->cell = p0->cell;
+  sim->instances = (long)N.net->total;
+  sim->network = N.net;
+}

@@ -1,0 +1,52 @@
+/* runtime/msnrt_network.h — the network descriptor behind MsnModel.network
+ * (ABI 4 extension; docs/language.md 5.9, docs/events.md).
+ *
+ * A network is one model whose instances are all its neurons: population
+ * p owns instances [first, first + n).  Every field is 8 bytes wide (int64,
+ * double or pointer), so the layout has no padding; the compiler checks
+ * the sizes against this header (compiler/codegen_network.c).  Values are
+ * SI. */
+#ifndef MSNRT_NETWORK_H
+#define MSNRT_NETWORK_H
+
+#include <stdint.h>
+
+#define MSN_NETWORK_VERSION 1
+
+/* kind: 0 constant a; 1 uniform in [a, b); 2 normal, mean a, sd b */
+typedef struct MsnNetInit {
+  int64_t state, kind;
+  double a, b;
+} MsnNetInit;
+
+typedef struct MsnPopulation {
+  const char *name;
+  int64_t first, n;
+  int64_t ninit;
+  const MsnNetInit *init;   /* applied after the model's init, in order */
+} MsnPopulation;
+
+/* rule: RtConnRule of runtime/rt_events.h */
+typedef struct MsnProjection {
+  int64_t src, tgt;         /* population indices */
+  int64_t target_state;     /* the state a spike increments by weight */
+  int64_t rule;
+  double p;
+  int64_t k;
+  int64_t autapses, multapses;
+  double weight;            /* SI, in the target state's unit */
+  double delay;             /* s; rounded to whole steps of dt at run time */
+  int64_t tm;               /* Tsodyks–Markram: weight * u R */
+  double U, tau_rec, tau_fac;
+  const char *target_name;
+} MsnProjection;
+
+typedef struct MsnNetwork {
+  int64_t version;          /* MSN_NETWORK_VERSION */
+  int64_t npops;
+  const MsnPopulation *pops;
+  int64_t nprojs;
+  const MsnProjection *projs;
+} MsnNetwork;
+
+#endif

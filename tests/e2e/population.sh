@@ -1,0 +1,45 @@
+#!/bin/sh
+# tests/e2e/population.sh — population models (docs/language.md 5.7):
+#   examples/turing_ring.msn: from a noisy homogeneous start a periodic
+#     pattern whose wavelength equals the predicted 2 pi/k_max (msnc info)
+#     within one grid step;
+#   examples/bump.msn: an Amari bump persists 500 ms, its width equals the
+#     a with W(a) = h (stable branch) within 3 grid steps;
+#   examples/lif_density.msn: the stationary rate (mean over 200-400 ms)
+#     equals the Siegert rate of populations.md (mu 15 mV, sigma 5 mV:
+#     9.46080 Hz) within 1 %; OUT/run.json written, run completed.
+. "$SRCDIR/tests/e2e/lib.sh"
+PY=${PYTHON:-python3}
+if ! command -v "$PY" > /dev/null 2>&1; then echo "SKIP: no python3"; exit 77; fi
+CHECK="$SRCDIR/tests/e2e/population_check.py"
+
+"$MSNC" info "$SRCDIR/examples/turing_ring.msn" > "$WORK/ring.info" 2>&1
+pred=$(sed -n 's/.*predicted wavelength \([0-9.e+-]*\) mm.*/\1/p' "$WORK/ring.info" | head -1)
+if grep -q "Turing-unstable" "$WORK/ring.info" && [ -n "$pred" ]; then
+  pass "msnc info: turing_ring is Turing-unstable, predicted wavelength $pred mm"
+else
+  fail "msnc info: stability report of turing_ring"; cat "$WORK/ring.info"
+fi
+"$MSNC" build "$SRCDIR/examples/turing_ring.msn" -o "$WORK/ring" && (cd "$WORK" && ./ring --quiet --out ring_out)
+if out=$("$PY" "$CHECK" turing "$WORK/ring_out/field.csv" 10 "${pred:-0}"); then pass "turing ring: $out"
+else fail "turing ring: $out"; fi
+if grep -q '"completed": true' "$WORK/ring_out/run.json"; then pass "field run.json"; else fail "field run.json"; fi
+
+"$MSNC" build "$SRCDIR/examples/bump.msn" -o "$WORK/bump" && (cd "$WORK" && ./bump --quiet --out bump_out)
+a=$("$PY" -c "
+import math
+W = lambda a: 0.5 * math.erf(a / (0.5 * math.sqrt(2))) - 0.5 * math.erf(a / math.sqrt(2))
+lo, hi = 0.68, 5.0
+for _ in range(100):
+    mid = (lo + hi) / 2
+    lo, hi = (mid, hi) if W(mid) > 0.1 else (lo, mid)
+print(lo)")
+if out=$("$PY" "$CHECK" bump "$WORK/bump_out/field.csv" 0.1 "$a"); then pass "Amari bump: $out"
+else fail "Amari bump: $out"; fi
+
+"$MSNC" build "$SRCDIR/examples/lif_density.msn" -o "$WORK/dens" && (cd "$WORK" && ./dens --quiet --out dens_out)
+if head -1 "$WORK/dens_out/rates.csv" | grep -q '^t \[ms\],pop \[Hz\]$'; then pass "rates.csv header"
+else fail "rates.csv header"; fi
+if out=$("$PY" "$CHECK" rate "$WORK/dens_out/rates.csv" 200 9.46080); then pass "LIF density: $out"
+else fail "LIF density: $out"; fi
+finish
