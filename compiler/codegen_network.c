@@ -35,7 +35,7 @@ LLVMValueRef cg_emit_network(Cg *cg) {
   const NetSpec *net = cg->m->network;
   if (!net) return LLVMConstPointerNull(cg->ptr);
   LLVMTypeRef ti = flat_struct(cg, "MsnNetInit", "lldd");
-  LLVMTypeRef tp = flat_struct(cg, "MsnPopulation", "plllp");
+  LLVMTypeRef tp = flat_struct(cg, "MsnPopulation", "plllpld");
   LLVMTypeRef tj = flat_struct(cg, "MsnProjection", "lllldlllddldddp");
   LLVMTypeRef tn = flat_struct(cg, "MsnNetwork", "llplp");
   check_size(cg, ti, sizeof(MsnNetInit), "MsnNetInit");
@@ -52,8 +52,9 @@ LLVMValueRef cg_emit_network(Cg *cg) {
       iv[j] = LLVMConstNamedStruct(ti, f, 4);
     }
     LLVMValueRef f[] = {cg_cstring(cg, p->name), i64c(cg, p->first), i64c(cg, p->n), i64c(cg, p->inits.n),
-                        array_of(cg, ti, iv, p->inits.n, "msn.net.init")};
-    pops[i] = LLVMConstNamedStruct(tp, f, 5);
+                        array_of(cg, ti, iv, p->inits.n, "msn.net.init"), i64c(cg, p->source ? 1 : 0),
+                        cg_const(cg, p->rate)};
+    pops[i] = LLVMConstNamedStruct(tp, f, 7);
     free(iv);
   }
   LLVMValueRef *projs = calloc((size_t)net->projs.n + 1, sizeof *projs);

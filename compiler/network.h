@@ -26,8 +26,10 @@ typedef struct NetPop {
   const char *name;
   Loc loc;
   Decl *cell;
-  int64_t first, n;
+  int64_t first, n;    /* a source: first = -1 (no instances of the model) */
   PtrVec inits;        /* NetInit* */
+  bool source;         /* `source NAME = N poisson RATE` */
+  double rate;         /* Hz (SI), each source */
 } NetPop;
 
 /* rules in the runtime's numbering (RtConnRule of runtime/rt_events.h) */

@@ -142,11 +142,53 @@ static void check_init(NetCheck *N, Program *prog, NetPop *p, Stmt *st) {
   vec_push(N->A, &p->inits, in);
 }
 
+/* `source NAME = N poisson RATE` (parsed as a DC_POPULATION with one
+ * param, the kind, and a `rate` setting): N independent Poisson trains. */
+static void check_source(NetCheck *N, Decl *d) {
+  IdRef *kind = d->params.v[0];
+  if (strcmp(kind->name, "poisson") != 0) {
+    diag_error(N->diag, kind->loc, "E0925", "unknown kind of source '%s'", kind->name);
+    diag_note(N->diag, (Loc){0}, "write `source %s = N poisson RATE`", d->name);
+    return;
+  }
+  double n, rate;
+  if (!const_of(N, d->e, units_one(), "the size of a source", &n)) return;
+  if (!(n >= 1 && n <= 1e9 && n == floor(n))) {
+    diag_error(N->diag, d->e->loc, "E0903", "the size of source %s must be a whole number from 1 to 10^9", d->name);
+    return;
+  }
+  Stmt *rs = d->body.v[0];
+  if (!const_of(N, rs->e, unit_named("Hz"), "the rate of a Poisson source", &rate)) return;
+  if (!(rate >= 0)) {
+    diag_error(N->diag, rs->e->loc, "E0925", "the rate of source %s must be >= 0 Hz", d->name);
+    return;
+  }
+  NetPop *p = arena_alloc(N->A, sizeof *p);
+  p->name = d->name;
+  p->loc = d->name_loc;
+  p->n = (int64_t)n;
+  p->first = -1;
+  p->source = true;
+  p->rate = rate;
+  vec_push(N->A, &N->net->pops, p);
+}
+
+static NetPop *first_neurons(NetCheck *N) {
+  for (int i = 0; i < N->net->pops.n; i++)
+    if (!((NetPop *)N->net->pops.v[i])->source) return N->net->pops.v[i];
+  return NULL;
+}
+
 static void check_population(NetCheck *N, Program *prog, Decl *d) {
   int dup = -1;
   if (find_pop(N, d->name, &dup)) {
-    diag_error(N->diag, d->name_loc, "E0901", "population %s is declared twice", d->name);
+    diag_error(N->diag, d->name_loc, "E0901", "%s %s is declared twice", d->params.n == 1 ? "source" : "population",
+               d->name);
     diag_note(N->diag, ((NetPop *)N->net->pops.v[dup])->loc, "first declared here");
+    return;
+  }
+  if (d->params.n == 1) {
+    check_source(N, d);
     return;
   }
   IdRef *of = d->params.v[0], *cellname = d->params.v[1];
@@ -171,8 +213,8 @@ static void check_population(NetCheck *N, Program *prog, Decl *d) {
   p->cell = cell;
   p->n = (int64_t)n;
   p->first = N->net->total;
-  if (N->net->pops.n) {
-    NetPop *p0 = N->net->pops.v[0];
+  NetPop *p0 = first_neurons(N);
+  if (p0) {
     if (p0->cell != cell) {
       diag_error(N->diag, cellname->loc, "E0905", "population %s is of cell %s, but %s is of %s", d->name,
                  cell->name, p0->name, p0->cell->name);
@@ -321,6 +363,15 @@ static void check_project(NetCheck *N, Program *prog, Decl *d) {
     return;
   }
   if (!src || !tgt) return;
+  if (tgt->source) {
+    diag_error(N->diag, d->params.n ? ((IdRef *)d->params.v[0])->loc : d->loc, "E0926",
+               "%s is a source: it sends spikes but cannot receive them", tgt->name);
+    return;
+  }
+  if (src->source && (seen[PS_U] || seen[PS_TAU_REC] || seen[PS_TAU_FAC])) {
+    diag_error(N->diag, d->loc, "E0926", "a projection from source %s cannot have Tsodyks-Markram plasticity", src->name);
+    return;
+  }
   Expr *te = seen[PS_TARGET]->e;
   Unit tu;
   if (te->kind != EX_NAME) {
@@ -406,7 +457,12 @@ void sema_network(struct Sema *S, Arena *A, Diag *diag, Program *prog, SimSpec *
     if (d->kind == DC_PROJECT) check_project(&N, prog, d);
   }
   if (diag->nerrors != before || !N.net->pops.n) return;
-  NetPop *p0 = N.net->pops.v[0];
+  NetPop *p0 = first_neurons(&N);
+  if (!p0) {
+    diag_error(diag, ((NetPop *)N.net->pops.v[0])->loc, "E0926", "a network needs a population of neurons, "
+               "not only sources");
+    return;
+  }
   if (sim->simulate) {
     for (int i = 0; i < sim->simulate->body.n; i++) {
       Stmt *st = sim->simulate->body.v[i];

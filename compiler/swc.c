@@ -208,6 +208,13 @@ int swc_sections(const SwcMorph *m, Arena *A, RtCableSection **secs_out, int **t
       sec_of[i] = sec_of[p];
       continue;
     }
+    if (sphere && p == m->root) {
+      /* the first sample of a neurite on a one-point soma: the segment from
+       * the soma's centre lies inside the sphere, so the neurite starts
+       * here, on the soma (as NEURON's import of one-point somata does) */
+      sec_of[i] = 0;
+      continue;
+    }
     int parent_sec = sec_of[p];
     double px = 1;
     if (parent_sec < 0) { /* the first segment out of a point root becomes section 0 */

@@ -34,8 +34,10 @@ typedef struct SwcMorph {
 bool swc_load(const char *path, Diag *d, Loc from, Arena *A, SwcMorph *out);
 
 /* Cable sections of a checked morphology: a one-point soma becomes a
- * sphere (section 0), every other segment from a sample to its parent a
- * frustum with nseg 1; zero-length segments are merged into their parent.
+ * sphere (section 0) and the first sample of each neurite on it lies on
+ * the sphere (the segment from the centre is inside it); every other
+ * segment from a sample to its parent is a frustum with nseg 1;
+ * zero-length segments are merged into their parent.
  * types[k] is the SWC type of section k.  Returns the number of sections;
  * arrays in A. */
 int swc_sections(const SwcMorph *m, Arena *A, RtCableSection **secs, int **types);

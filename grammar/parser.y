@@ -60,6 +60,7 @@ static void yyerror(Loc *loc, ParseCtx *ctx, const char *msg);
 %token RATES "rates"
 %token RESET "reset" REFRACTORY "refractory"
 %token POPULATION "population" PROJECT "project" CONNECT "connect" ARROW "->"
+%token SOURCE "source"
 %token FIELD "field" DENSITY "density" KERNEL "kernel" GRID "grid" INPUT "input"
 %token MORPHOLOGY "morphology" DISCRETIZE "discretize" EVERYWHERE "everywhere"
 
@@ -129,6 +130,14 @@ decl: IMPORT STRING           { $$ = ast_decl(A, DC_IMPORT, @1); $$->path = $2; 
                               { $$ = ast_decl(A, DC_POPULATION, @1); $$->name = $2; $$->name_loc = @2;
                                 $$->e = $4; vec_push(A, &$$->params, ast_idref(A, $5, @5));
                                 vec_push(A, &$$->params, ast_idref(A, $6, @6)); $$->body = $7; }
+    /* `source NAME = N poisson RATE`: N spike sources, kept as a
+     * DC_POPULATION with one param (the kind) and a `rate` setting as its
+     * body (compiler/sema_network.c) */
+    | SOURCE IDENT '=' expr IDENT expr
+                              { $$ = ast_decl(A, DC_POPULATION, @1); $$->name = $2; $$->name_loc = @2;
+                                $$->e = $4; vec_push(A, &$$->params, ast_idref(A, $5, @5));
+                                Stmt *r = ast_stmt(A, ST_SETTING, @6); r->name = "rate"; r->name_loc = @6; r->e = $6;
+                                vec_push(A, &$$->body, r); }
     | PROJECT IDENT ARROW IDENT '{' proj_stmts '}'
                               { $$ = ast_decl(A, DC_PROJECT, @1); $$->name = $2; $$->name_loc = @2;
                                 vec_push(A, &$$->params, ast_idref(A, $4, @4)); $$->body = $6; }

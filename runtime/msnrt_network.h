@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#define MSN_NETWORK_VERSION 1
+#define MSN_NETWORK_VERSION 2
 
 /* kind: 0 constant a; 1 uniform in [a, b); 2 normal, mean a, sd b */
 typedef struct MsnNetInit {
@@ -19,11 +19,18 @@ typedef struct MsnNetInit {
   double a, b;
 } MsnNetInit;
 
+/* kind 0: neurons, instances [first, first + n) of the model; kind 1: n
+ * Poisson sources of `rate` Hz each (first = -1, not instances; version 2).
+ * A projection from a Poisson source gives every synapse an independent
+ * train: each step, a target with in-degree K gets weight * Poisson(K rate
+ * dt) (runtime/rt_network_run.c). */
 typedef struct MsnPopulation {
   const char *name;
   int64_t first, n;
   int64_t ninit;
   const MsnNetInit *init;   /* applied after the model's init, in order */
+  int64_t kind;
+  double rate;
 } MsnPopulation;
 
 /* rule: RtConnRule of runtime/rt_events.h */

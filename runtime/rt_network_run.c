@@ -32,10 +32,17 @@ typedef struct RtNetProj {
   int has_stp;
   uint32_t delay_steps;
   double *in;       /* n_tgt: the input taken at a step */
+  /* from a Poisson source: no ring; each step target j gets weight *
+   * Poisson(lam_j), lam_j = in-degree * rate * dt (lam: NULL when all equal
+   * lam0), drawn from Philox keyed by (key, step, j) */
+  int poisson;
+  double lam0, *lam;
+  uint32_t key[2];
 } RtNetProj;
 
 typedef struct RtNet {
   const MsnNetwork *d;
+  int jumps;        /* some projection adds to the spike state (voltage jumps) */
   RtNetProj *proj;
   size_t mark;      /* spikes before this index are delivered */
   uint32_t *src;    /* scratch: sources of one step */
@@ -61,9 +68,46 @@ static void uniforms(uint64_t seed, uint64_t inst, uint32_t j, double *u0, doubl
   *u1 = (double)(((uint64_t)o[2] >> 5) * 67108864ULL + (o[3] >> 6)) / 9007199254740992.0;
 }
 
+static double u53(uint32_t hi, uint32_t lo) {
+  return (double)(((uint64_t)hi >> 5) * 67108864ULL + (lo >> 6)) / 9007199254740992.0;
+}
+
+/* A Poisson(lam) count for (step, target j) of a projection: inversion
+ * for lam < 10, else Hörmann's PTRS (1993) transformed rejection; both
+ * from Philox counters (j, step, draw), so the count depends only on the
+ * seed, the projection, the step and the target. */
+static uint32_t poisson_count(const uint32_t key[2], int64_t step, uint32_t j, double lam, double emlam) {
+  uint32_t ctr[4] = {j, (uint32_t)step, (uint32_t)((uint64_t)step >> 32), 0}, o[4];
+  if (lam <= 0) return 0;
+  if (lam < 10) {
+    rt_philox4x32_10(ctr, key, o);
+    double u = u53(o[0], o[1]), p = emlam, F = p;
+    uint32_t n = 0;
+    while (u > F && n < 10000) {
+      n++;
+      p *= lam / n;
+      F += p;
+      if (p < 1e-300 && F < u) break; /* rounding: u above the summed mass */
+    }
+    return n;
+  }
+  double slam = sqrt(lam), loglam = log(lam), b = 0.931 + 2.53 * slam, a = -0.059 + 0.02483 * b;
+  double invalpha = 1.1239 + 1.1328 / (b - 3.4), vr = 0.9277 - 3.6224 / (b - 2);
+  for (uint32_t draw = 0;; draw++) {
+    ctr[3] = draw;
+    rt_philox4x32_10(ctr, key, o);
+    double U = u53(o[0], o[1]) - 0.5, V = u53(o[2], o[3]), us = 0.5 - fabs(U);
+    double k = floor((2 * a / us + b) * U + lam + 0.43);
+    if (us >= 0.07 && V <= vr) return (uint32_t)k;
+    if (k < 0 || (us < 0.013 && V > us)) continue;
+    if (log(V) + log(invalpha) - log(a / (us * us) + b) <= -lam + k * loglam - lgamma(k + 1)) return (uint32_t)k;
+  }
+}
+
 static void apply_inits(RtRun *r, const MsnNetwork *d) {
   for (int64_t p = 0; p < d->npops; p++) {
     const MsnPopulation *P = &d->pops[p];
+    if (P->kind != 0) continue;
     for (int64_t j = 0; j < P->ninit; j++) {
       const MsnNetInit *in = &P->init[j];
       double *x = r->cols[in->state];
@@ -122,10 +166,34 @@ bool rt_network_start(RtRun *r) {
       return false;
     }
     if (rel > worst) worst = rel;
+    if (tgt->kind != 0) {
+      rt_fail(r, RT_EXIT_USAGE, "projection %s -> %s: %s is a source", src->name, tgt->name, tgt->name);
+      return false;
+    }
+    if (j->target_state == r->m->spike_state) N->jumps = 1;
     RtConnSpec s = {.rule = (RtConnRule)j->rule, .n_src = (uint32_t)src->n, .n_tgt = (uint32_t)tgt->n,
                     .p = j->p, .k = (uint32_t)j->k, .autapses = (int)j->autapses, .multapses = (int)j->multapses,
                     .seed = mix64(r->opt.seed * 0x100000001b3ULL + (uint64_t)q + 1), .weight = j->weight,
                     .delay_lo = P->delay_steps, .delay_hi = P->delay_steps};
+    if (src->kind == 1) { /* Poisson source: independent trains per synapse, not stored (nor counted) */
+      uint64_t ks = mix64(s.seed ^ 0x706f6973736f6eULL); /* "poisson" */
+      P->key[0] = (uint32_t)ks;
+      P->key[1] = (uint32_t)(ks >> 32);
+      P->poisson = 1;
+      double per = src->rate * dt;
+      if (j->rule == RT_CONN_FIXED_INDEGREE || j->rule == RT_CONN_ALL_TO_ALL) {
+        P->lam0 = per * (double)(j->rule == RT_CONN_ALL_TO_ALL ? src->n : j->k);
+        continue;
+      }
+      if (rt_conn_build(&P->conn, &s, err, sizeof err) || !(P->lam = calloc((size_t)tgt->n + 1, sizeof *P->lam))) {
+        rt_fail(r, RT_EXIT_IO, "projection %s -> %s: %s", src->name, tgt->name, P->lam ? err : "out of memory");
+        return false;
+      }
+      for (uint64_t e = 0; e < P->conn.n_syn; e++) P->lam[P->conn.tgt[e]] += per;
+      rt_conn_free(&P->conn);
+      memset(&P->conn, 0, sizeof P->conn);
+      continue;
+    }
     if (rt_conn_build(&P->conn, &s, err, sizeof err) ||
         rt_ring_init(&P->ring, (uint32_t)tgt->n, P->delay_steps, err, sizeof err) ||
         (j->tm && rt_stp_init(&P->stp, &P->conn, (RtTmParams){j->U, j->tau_rec, j->tau_fac}, err, sizeof err))) {
@@ -164,6 +232,16 @@ bool rt_network_step(RtRun *r, int64_t k) {
   for (int64_t q = 0; q < d->nprojs; q++) {
     RtNetProj *P = &N->proj[q];
     const MsnPopulation *src = &d->pops[P->d->src], *tgt = &d->pops[P->d->tgt];
+    if (P->poisson) {
+      double *x = r->cols[P->d->target_state] + tgt->first, w = P->d->weight;
+      double em0 = P->lam0 < 10 ? exp(-P->lam0) : 0;
+      for (int64_t i = 0; i < tgt->n; i++) {
+        double lam = P->lam ? P->lam[i] : P->lam0;
+        uint32_t c = poisson_count(P->key, k, (uint32_t)i, lam, P->lam ? (lam < 10 ? exp(-lam) : 0) : em0);
+        if (c) x[i] += w * (double)c;
+      }
+      continue;
+    }
     size_t ns = 0;
     for (size_t s = from; s < to; s++) {
       int64_t id = r->spikes.v[s].id;
@@ -196,12 +274,29 @@ bool rt_network_step(RtRun *r, int64_t k) {
     const double *in = P->in;
     for (int64_t i = 0; i < tgt->n; i++) x[i] += in[i];
   }
+  /* Voltage jumps (target V of an integrate-and-fire cell): a jump at
+   * t_{k+1} that lifts V to the threshold or above is a spike at t_{k+1}
+   * (reset, refractory period; delivered with the next step's spikes).
+   * Jumps into a refractory neuron are lost: it is held at the reset. */
+  if (N->jumps && r->m->has_reset && r->ref_until) {
+    const double thr = r->m->spike_threshold, vr = r->m->reset_value, t1 = (double)(k + 1) * r->opt.dt;
+    double *x = r->cols[r->m->spike_state];
+    for (int64_t i = 0; i < r->n; i++) {
+      if (x[i] < thr || r->ref_until[i] > t1) continue;
+      if (!rt_spikes_push(&r->spikes, t1, i)) {
+        rt_fail(r, RT_EXIT_IO, "out of memory after %zu spikes", r->spikes.n);
+        return false;
+      }
+      x[i] = vr;
+      r->ref_until[i] = t1 + r->m->refractory;
+    }
+  }
   return true;
 }
 
 static int pop_of(const MsnNetwork *d, int64_t id) {
   for (int64_t p = 0; p < d->npops; p++)
-    if (id >= d->pops[p].first && id < d->pops[p].first + d->pops[p].n) return (int)p;
+    if (d->pops[p].kind == 0 && id >= d->pops[p].first && id < d->pops[p].first + d->pops[p].n) return (int)p;
   return 0;
 }
 
@@ -249,6 +344,7 @@ void rt_network_free(RtRun *r) {
     RtNetProj *P = &N->proj[q];
     rt_conn_free(&P->conn);
     rt_ring_free(&P->ring);
+    free(P->lam);
     if (P->has_stp) rt_stp_free(&P->stp);
     free(P->in);
   }
