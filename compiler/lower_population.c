@@ -19,54 +19,6 @@
 #include "rt_field.h"
 #endif
 
-/* ---- evaluation with parameter defaults ------------------------------------- */
-
-double population_eval(const Mir *m, const MirExpr *e, const double *y, double t) {
-  double a = 0, b = 0;
-  if (e->a) a = population_eval(m, e->a, y, t);
-  if (e->b && e->op != MIR_SELECT) b = population_eval(m, e->b, y, t);
-  switch (e->op) {
-  case MIR_CONST: return e->value;
-  case MIR_PARAM: return m->params[e->index].value;
-  case MIR_STATE: return y ? y[e->index] : 0;
-  case MIR_DERIVED: return population_eval(m, m->derived[e->index].e, y, t);
-  case MIR_TIME: return t;
-  case MIR_NEG: return -a;
-  case MIR_ADD: return a + b;
-  case MIR_SUB: return a - b;
-  case MIR_MUL: return a * b;
-  case MIR_DIV: return a / b;
-  case MIR_POWI: return pow(a, e->ival);
-  case MIR_LT: return a < b;
-  case MIR_LE: return a <= b;
-  case MIR_GT: return a > b;
-  case MIR_GE: return a >= b;
-  case MIR_EQ: return a == b;
-  case MIR_NE: return a != b;
-  case MIR_AND: return a != 0 && b != 0;
-  case MIR_OR: return a != 0 || b != 0;
-  case MIR_NOT: return a == 0;
-  case MIR_SELECT: return a != 0 ? population_eval(m, e->b, y, t) : population_eval(m, e->c, y, t);
-  case MIR_WINDOW: return a <= t && t < b;
-  case MIR_CALL:
-    switch (e->fn) {
-    case MIR_FN_EXP: return exp(a);
-    case MIR_FN_LOG: return log(a);
-    case MIR_FN_SQRT: return sqrt(a);
-    case MIR_FN_POW: return pow(a, b);
-    case MIR_FN_ABS: return fabs(a);
-    case MIR_FN_MIN: return fmin(a, b);
-    case MIR_FN_MAX: return fmax(a, b);
-    case MIR_FN_TANH: return tanh(a);
-    case MIR_FN_SIN: return sin(a);
-    case MIR_FN_COS: return cos(a);
-    case MIR_FN_SIGMOID: return 1 / (1 + exp(-a));
-    case MIR_FN_EXPRELR: return a == 0 ? 1 : a / expm1(a);
-    default: return NAN;
-    }
-  }
-  return NAN;
-}
 
 static double kwarg_value(const PtrVec *list, int from, const char *name) {
   Stmt *s = population_kwarg(list, from, name);
@@ -122,7 +74,7 @@ static double slot_fn(double v, void *ctx) {
   EvalCtx *c = ctx;
   double y[MSN_PF_SLOTS] = {0};
   y[0] = y[1] = y[2] = v;
-  return population_eval(c->m, c->m->states[c->slot].rhs, y, 0);
+  return mir_eval(c->m, c->m->states[c->slot].rhs, y, 0);
 }
 static double gain_f(double v, void *ctx) { EvalCtx c = {((EvalCtx *)ctx)->m, 0}; return slot_fn(v, &c); }
 static double gain_df(double v, void *ctx) { EvalCtx c = {((EvalCtx *)ctx)->m, 1}; return slot_fn(v, &c); }
@@ -132,7 +84,7 @@ static void field_report(Lower *L, Decl *d, MirPopulation *P) {
   Mir *m = L->m;
   double y[MSN_PF_SLOTS] = {0};
   double sl[MSN_PF_SLOTS];
-  for (int k = 0; k < MSN_PF_SLOTS; k++) sl[k] = population_eval(m, m->states[k].rhs, y, 0);
+  for (int k = 0; k < MSN_PF_SLOTS; k++) sl[k] = mir_eval(m, m->states[k].rhs, y, 0);
   EvalCtx cf = {m, 0}, cw = {m, 2};
   (void)cw.slot;
   RtFieldSpec spec = {.geometry = (int)P->conf[MSN_PF_GEOMETRY], .nx = (int)P->conf[MSN_PF_NX],
@@ -248,7 +200,7 @@ static void lower_field(Lower *L, Decl *d) {
   MirExpr *b = mir_diff(A, m, R, 1), *a = mir_diff(A, m, R, 0);
   bool linear = true;
   for (int s = 0; s < MSN_PF_SLOTS; s++) linear &= !mir_depends_on(m, b, s) && !mir_depends_on(m, a, s);
-  double bv = population_eval(m, b, NULL, 0), av = population_eval(m, a, NULL, 0);
+  double bv = mir_eval(m, b, NULL, 0), av = mir_eval(m, a, NULL, 0);
   if (!linear || !(bv > 0) || fabs(av / bv + 1) > 1e-9) {
     diag_error(L->diag, ode->e->loc, "E1012", "the equation of field %s must read %s' = (-%s + conv(w, f(%s)) + I) / tau",
                d->name, ust->name, ust->name, ust->name);
@@ -267,7 +219,7 @@ static void lower_field(Lower *L, Decl *d) {
   {
     /* does I depend on t? evaluate at two times */
     double y0[MSN_PF_SLOTS] = {0};
-    double i0 = population_eval(m, I, y0, 0), i1 = population_eval(m, I, y0, 0.0123);
+    double i0 = mir_eval(m, I, y0, 0), i1 = mir_eval(m, I, y0, 0.0123);
     P->conf[MSN_PF_I_OF_T] = i0 != i1;
   }
   /* initial value */
@@ -344,7 +296,7 @@ static void lower_density(Lower *L, Decl *d) {
     diag_note(L->diag, (Loc){0}, "the cell needs `spike when V crosses ...`, `reset V = ...` and a membrane linear in V");
     return;
   }
-  double b = population_eval(cm, cm->reset_lin_b, NULL, 0);
+  double b = mir_eval(cm, cm->reset_lin_b, NULL, 0);
   double tau = -1 / b, theta = cm->spike_threshold, vr = cm->reset_value, tref = cm->refractory;
   Stmt *grid = NULL, *input = NULL;
   for (int i = 0; i < d->body.n; i++) {
@@ -395,7 +347,7 @@ static void lower_density(Lower *L, Decl *d) {
   m->records[0].state = 0;
   m->nrecords = 1;
   /* scale check with the smallest sigma at t = 0 */
-  double sigma0 = population_eval(m, m->states[1].rhs, NULL, 0);
+  double sigma0 = mir_eval(m, m->states[1].rhs, NULL, 0);
   StrBuf b2 = {0};
   sb_printf(&b2, "  cell %s: tau_m = %.6g ms, threshold %.6g mV, reset %.6g mV, refractory %.6g ms\n", d->path,
             tau * 1e3, theta * 1e3, vr * 1e3, tref * 1e3);

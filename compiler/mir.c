@@ -149,6 +149,58 @@ const char *mir_fn_name(MirFn fn) {
   return fn < MIR_FN_COUNT ? names[fn] : "?";
 }
 
+/* ---- evaluation ------------------------------------------------------------ */
+
+/* The value of e with parameters at their defaults, states y (0 when y is
+ * NULL) and time t: compile-time analyses (stability reports, solver
+ * checks) and tests use it; generated code never does. */
+double mir_eval(const Mir *m, const MirExpr *e, const double *y, double t) {
+  double a = 0, b = 0;
+  if (e->a) a = mir_eval(m, e->a, y, t);
+  if (e->b && e->op != MIR_SELECT) b = mir_eval(m, e->b, y, t);
+  switch (e->op) {
+  case MIR_CONST: return e->value;
+  case MIR_PARAM: return m->params[e->index].value;
+  case MIR_STATE: return y ? y[e->index] : 0;
+  case MIR_DERIVED: return mir_eval(m, m->derived[e->index].e, y, t);
+  case MIR_TIME: return t;
+  case MIR_NEG: return -a;
+  case MIR_ADD: return a + b;
+  case MIR_SUB: return a - b;
+  case MIR_MUL: return a * b;
+  case MIR_DIV: return a / b;
+  case MIR_POWI: return pow(a, e->ival);
+  case MIR_LT: return a < b;
+  case MIR_LE: return a <= b;
+  case MIR_GT: return a > b;
+  case MIR_GE: return a >= b;
+  case MIR_EQ: return a == b;
+  case MIR_NE: return a != b;
+  case MIR_AND: return a != 0 && b != 0;
+  case MIR_OR: return a != 0 || b != 0;
+  case MIR_NOT: return a == 0;
+  case MIR_SELECT: return a != 0 ? mir_eval(m, e->b, y, t) : mir_eval(m, e->c, y, t);
+  case MIR_WINDOW: return a <= t && t < b;
+  case MIR_CALL:
+    switch (e->fn) {
+    case MIR_FN_EXP: return exp(a);
+    case MIR_FN_LOG: return log(a);
+    case MIR_FN_SQRT: return sqrt(a);
+    case MIR_FN_POW: return pow(a, b);
+    case MIR_FN_ABS: return fabs(a);
+    case MIR_FN_MIN: return fmin(a, b);
+    case MIR_FN_MAX: return fmax(a, b);
+    case MIR_FN_TANH: return tanh(a);
+    case MIR_FN_SIN: return sin(a);
+    case MIR_FN_COS: return cos(a);
+    case MIR_FN_SIGMOID: return 1 / (1 + exp(-a));
+    case MIR_FN_EXPRELR: return a == 0 ? 1 : a / expm1(a);
+    default: return NAN;
+    }
+  }
+  return NAN;
+}
+
 /* ---- printing ------------------------------------------------------------- */
 
 static int prec(const MirExpr *e) {

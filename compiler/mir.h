@@ -152,6 +152,8 @@ MirExpr *mir_select(struct Arena *a, MirExpr *c, MirExpr *x, MirExpr *y);
 MirExpr *mir_window(struct Arena *a, MirExpr *from, MirExpr *to);
 bool mir_is_const(const MirExpr *e, double v);
 const char *mir_fn_name(MirFn fn);
+/* e evaluated with parameter defaults, states y (NULL: all 0) and time t. */
+double mir_eval(const Mir *m, const MirExpr *e, const double *y, double t);
 
 /* ---- symbolic analysis (compiler/deriv.c) ---- */
 /* Does e depend on state s (through derived quantities too)? */

@@ -18,7 +18,5 @@ typedef struct MirPopulation {
 Stmt *population_kwarg(const PtrVec *list, int from, const char *name);
 Mir *lower_population(Compilation *c);
 void population_print_info(FILE *out, const Mir *m);
-/* Evaluate e with parameter defaults and slot inputs y (t = time). */
-double population_eval(const Mir *m, const MirExpr *e, const double *y, double t);
 
 #endif

@@ -45,52 +45,10 @@ static const MirState *state(const Mir *m, const char *name) {
   return NULL;
 }
 
-/* A small evaluator of model-IR expressions, independent of the code
- * generator, for checking derivatives and substitutions. */
-static double eval(const Mir *m, const MirExpr *e, const double *x, double t) {
-  double a = e->a ? eval(m, e->a, x, t) : 0, b = e->b ? eval(m, e->b, x, t) : 0;
-  switch (e->op) {
-  case MIR_CONST: return e->value;
-  case MIR_PARAM: return m->params[e->index].value;
-  case MIR_STATE: return x[e->index];
-  case MIR_DERIVED: return eval(m, m->derived[e->index].e, x, t);
-  case MIR_TIME: return t;
-  case MIR_NEG: return -a;
-  case MIR_ADD: return a + b;
-  case MIR_SUB: return a - b;
-  case MIR_MUL: return a * b;
-  case MIR_DIV: return a / b;
-  case MIR_POWI: return pow(a, e->ival);
-  case MIR_LT: return a < b;
-  case MIR_LE: return a <= b;
-  case MIR_GT: return a > b;
-  case MIR_GE: return a >= b;
-  case MIR_EQ: return a == b;
-  case MIR_NE: return a != b;
-  case MIR_AND: return a != 0 && b != 0;
-  case MIR_OR: return a != 0 || b != 0;
-  case MIR_NOT: return a == 0;
-  case MIR_SELECT: return a != 0 ? b : eval(m, e->c, x, t);
-  case MIR_WINDOW: return a <= t && t < b;
-  case MIR_CALL:
-    switch (e->fn) {
-    case MIR_FN_EXP: return exp(a);
-    case MIR_FN_LOG: return log(a);
-    case MIR_FN_SQRT: return sqrt(a);
-    case MIR_FN_POW: return pow(a, b);
-    case MIR_FN_ABS: return fabs(a);
-    case MIR_FN_MIN: return fmin(a, b);
-    case MIR_FN_MAX: return fmax(a, b);
-    case MIR_FN_TANH: return tanh(a);
-    case MIR_FN_SIN: return sin(a);
-    case MIR_FN_COS: return cos(a);
-    case MIR_FN_SIGMOID: return 1 / (1 + exp(-a));
-    case MIR_FN_EXPRELR: return a == 0 ? 1 : a / expm1(a);
-    default: return NAN;
-    }
-  }
-  return NAN;
-}
+/* Model-IR expressions evaluated by mir_eval (compiler/mir.c), which is
+ * independent of the code generator: for checking derivatives and
+ * substitutions. */
+static double eval(const Mir *m, const MirExpr *e, const double *x, double t) { return mir_eval(m, e, x, t); }
 
 static const char *hh_cell =
     "import \"hh\"\n"
