@@ -353,8 +353,11 @@ static void yyerror(Loc *loc, ParseCtx *ctx, const char *msg) {
 static const char *token_text(yysymbol_kind_t k) {
   static char buf[32];
   const char *s = yysymbol_name(k);
-  if ((k >= YYSYMBOL_IMPORT && k <= YYSYMBOL_IN) || k == YYSYMBOL_RATES || k == YYSYMBOL_RESET || k == YYSYMBOL_REFRACTORY ||
-      (k >= YYSYMBOL_FIELD && k <= YYSYMBOL_INPUT) || (k >= YYSYMBOL_MORPHOLOGY && k <= YYSYMBOL_EVERYWHERE)) {
+  /* a keyword is one lowercase word; the token classes are "name",
+   * "number", "string" and "end of line" */
+  bool word = s[0] >= 'a' && s[0] <= 'z' && strlen(s) < sizeof buf - 2;
+  for (const char *p = s; word && *p; p++) word = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_';
+  if (word && strcmp(s, "name") != 0 && strcmp(s, "number") != 0 && strcmp(s, "string") != 0) {
     snprintf(buf, sizeof buf, "'%s'", s);
     return buf;
   }
