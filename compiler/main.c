@@ -203,16 +203,24 @@ static int link_program(const char *obj, const char *out) {
   return 0;
 }
 
-static int cmd_build(Compilation *c, const Options *o, Mir *m) {
-  CgOptions cg = {.generic_target = o->generic, .opt_level = o->opt_level, .with_main = true};
+/* Generate and optimise the model's module; NULL after saying why. */
+static CgModule *generate(Mir *m, const Options *o, bool generic, bool with_main) {
+  CgOptions cg = {.generic_target = generic, .opt_level = o->opt_level, .with_main = with_main};
   char *err = NULL;
   CgModule *cm = cg_build(m, &cg, &err);
   if (!cm || !cg_optimize(cm, &err)) {
     fprintf(stderr, "msnc: error: code generation failed: %s\n", err ? err : "?");
     free(err);
     cg_free(cm);
-    return 1;
+    return NULL;
   }
+  return cm;
+}
+
+static int cmd_build(Compilation *c, const Options *o, Mir *m) {
+  CgModule *cm = generate(m, o, o->generic, true);
+  if (!cm) return 1;
+  char *err = NULL;
   char *out = o->output ? xstrdup(o->output) : default_output(o->input);
   const char *tmpdir = getenv("TMPDIR");
   char *obj = xasprintf("%s/msnc-XXXXXX.o", tmpdir && *tmpdir ? tmpdir : "/tmp");
@@ -242,15 +250,9 @@ static int cmd_build(Compilation *c, const Options *o, Mir *m) {
 }
 
 static int cmd_run(const Options *o, Mir *m) {
-  CgOptions cg = {.generic_target = false, .opt_level = o->opt_level, .with_main = false};
+  CgModule *cm = generate(m, o, false, false);
+  if (!cm) return 1;
   char *err = NULL;
-  CgModule *cm = cg_build(m, &cg, &err);
-  if (!cm || !cg_optimize(cm, &err)) {
-    fprintf(stderr, "msnc: error: code generation failed: %s\n", err ? err : "?");
-    free(err);
-    cg_free(cm);
-    return 1;
-  }
   int rc = cg_jit_run(cm, o->prog_argc, o->prog_argv, &err);
   if (rc < 0) {
     fprintf(stderr, "msnc: error: JIT failed: %s\n", err ? err : "?");
@@ -261,15 +263,8 @@ static int cmd_run(const Options *o, Mir *m) {
 }
 
 static int cmd_emit_llvm(const Options *o, Mir *m) {
-  CgOptions cg = {.generic_target = o->generic, .opt_level = o->opt_level, .with_main = false};
-  char *err = NULL;
-  CgModule *cm = cg_build(m, &cg, &err);
-  if (!cm || !cg_optimize(cm, &err)) {
-    fprintf(stderr, "msnc: error: code generation failed: %s\n", err ? err : "?");
-    free(err);
-    cg_free(cm);
-    return 1;
-  }
+  CgModule *cm = generate(m, o, o->generic, false);
+  if (!cm) return 1;
   char *ir = cg_print_ir(cm);
   FILE *f = o->output ? fopen(o->output, "w") : stdout;
   int rc = 0;
