@@ -217,15 +217,8 @@ CgModule *cg_build_cable(const Mir *m, const CgOptions *opt, char **err)
     cm->name = cg_strdup(m->name);
     if (!cg_target_setup(cm, m->name, err)) { cg_free(cm); return NULL; }
   }
-  Cg cg = {.m = m, .cm = cm, .ctx = cm->ctx, .mod = cm->mod};
-  cg.f64 = LLVMDoubleTypeInContext(cg.ctx);
-  cg.i64 = LLVMInt64TypeInContext(cg.ctx);
-  cg.i32 = LLVMInt32TypeInContext(cg.ctx);
-  cg.i8 = LLVMInt8TypeInContext(cg.ctx);
-  cg.i1 = LLVMInt1TypeInContext(cg.ctx);
-  cg.ptr = LLVMPointerTypeInContext(cg.ctx, 0);
-  cg.void_t = LLVMVoidTypeInContext(cg.ctx);
-  cg.b = LLVMCreateBuilderInContext(cg.ctx);
+  Cg cg;
+  cg_init(&cg, m, cm);
   emit_cable_desc(&cg, cb);
   LLVMValueRef kernels[6];
   for (int k = 0; k < 6; k++) kernels[k] = LLVMConstPointerNull(cg.ptr);

@@ -256,3 +256,22 @@ LLVMValueRef cg_cstring(Cg *cg, const char *s)
   return cg_private_const(cg, LLVMConstStringInContext2(cg->ctx, s, strlen(s), 0), ".str", 1);
 }
 
+/* A code-generation context for module cm with the usual types and a
+ * builder; the caller disposes of cg->b and clears cg->memo. */
+void cg_init(Cg *cg, const Mir *m, CgModule *cm)
+{
+  memset(cg, 0, sizeof *cg);
+  cg->m = m;
+  cg->cm = cm;
+  cg->ctx = cm->ctx;
+  cg->mod = cm->mod;
+  cg->f64 = LLVMDoubleTypeInContext(cg->ctx);
+  cg->i64 = LLVMInt64TypeInContext(cg->ctx);
+  cg->i32 = LLVMInt32TypeInContext(cg->ctx);
+  cg->i8 = LLVMInt8TypeInContext(cg->ctx);
+  cg->i1 = LLVMInt1TypeInContext(cg->ctx);
+  cg->ptr = LLVMPointerTypeInContext(cg->ctx, 0);
+  cg->void_t = LLVMVoidTypeInContext(cg->ctx);
+  cg->b = LLVMCreateBuilderInContext(cg->ctx);
+}
+

@@ -58,6 +58,7 @@ LLVMValueRef cg_cnexp_update(Cg *cg, LLVMValueRef x, LLVMValueRef a, LLVMValueRe
 LLVMValueRef cg_implicit_update(Cg *cg, LLVMValueRef x, LLVMValueRef f, LLVMValueRef jac, LLVMValueRef dt);
 LLVMValueRef cg_private_const(Cg *cg, LLVMValueRef init, const char *name, unsigned align);
 LLVMValueRef cg_cstring(Cg *cg, const char *s);
+void cg_init(Cg *cg, const Mir *m, CgModule *cm);
 
 /* How MIR_WINDOW is evaluated. */
 typedef enum CgWindowMode {

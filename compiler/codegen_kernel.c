@@ -514,15 +514,8 @@ CgModule *cg_build_kernels(const MirKernel *k, int n, const CgOptions *opt, char
     cg_free(cm);
     return NULL;
   }
-  Cg cg = { .m = k[0].m, .cm = cm, .ctx = cm->ctx, .mod = cm->mod };
-  cg.f64 = LLVMDoubleTypeInContext(cg.ctx);
-  cg.i64 = LLVMInt64TypeInContext(cg.ctx);
-  cg.i32 = LLVMInt32TypeInContext(cg.ctx);
-  cg.i8 = LLVMInt8TypeInContext(cg.ctx);
-  cg.i1 = LLVMInt1TypeInContext(cg.ctx);
-  cg.ptr = LLVMPointerTypeInContext(cg.ctx, 0);
-  cg.void_t = LLVMVoidTypeInContext(cg.ctx);
-  cg.b = LLVMCreateBuilderInContext(cg.ctx);
+  Cg cg;
+  cg_init(&cg, k[0].m, cm);
   for (int c = 0; c < n && !cg.err; c++) {
     cg.m = k[c].m; /* the math helpers are shared by all channels */
     emit_info_functions(&cg, &k[c]);

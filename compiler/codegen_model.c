@@ -581,17 +581,6 @@ static LLVMValueRef emit_kernel(Cg *cg, KernelKind kind)
 
 /* ---- cg_build ------------------------------------------------------------ */
 
-static void cache_types(Cg *cg)
-{
-  cg->f64 = LLVMDoubleTypeInContext(cg->ctx);
-  cg->i64 = LLVMInt64TypeInContext(cg->ctx);
-  cg->i32 = LLVMInt32TypeInContext(cg->ctx);
-  cg->i8 = LLVMInt8TypeInContext(cg->ctx);
-  cg->i1 = LLVMInt1TypeInContext(cg->ctx);
-  cg->ptr = LLVMPointerTypeInContext(cg->ctx, 0);
-  cg->void_t = LLVMVoidTypeInContext(cg->ctx);
-}
-
 CgModule *cg_build(const Mir *m, const CgOptions *opt, char **err)
 {
   if (m->cable) return cg_build_cable(m, opt, err); /* compiler/codegen_cable.c */
@@ -603,9 +592,8 @@ CgModule *cg_build(const Mir *m, const CgOptions *opt, char **err)
   else cm->opt.opt_level = 3;
   cm->name = cg_strdup(m->name);
   if (!cg_target_setup(cm, m->name, err)) { cg_free(cm); return NULL; }
-  Cg cg = { .m = m, .cm = cm, .ctx = cm->ctx, .mod = cm->mod };
-  cache_types(&cg);
-  cg.b = LLVMCreateBuilderInContext(cg.ctx);
+  Cg cg;
+  cg_init(&cg, m, cm);
   /* a rates model has no staggered kernels, a model without noise no
    * noise kernel: null pointers in the descriptor */
   bool noisy = false;
