@@ -95,11 +95,45 @@ static MirFn builtin_fn(const char *name) {
   return MIR_FN_COUNT;
 }
 
+/* The placeholder "state" that gauss_mean differentiates with respect to:
+ * no real state has a negative index, and -1 means "none" to mir_expand. */
+#define GAUSS_MEAN_X (-2)
+
+static MirExpr *inline_call(Lower *L, const Expr *e, MirExpr *first) {
+  MirExpr *argv[64];
+  for (int i = 0; i < e->args.n && i < 64; i++) argv[i] = i == 0 ? first : lower_expr(L, e->args.v[i]);
+  MirExpr **saved = L->args;
+  L->args = argv;
+  MirExpr *r = lower_expr(L, e->sym->decl->e);
+  L->args = saved;
+  return r;
+}
+
+/* gauss_mean(f(x, ...), sigma) = f(x) + 1/2 f''(x) sigma^2, the mean of f
+ * over Gaussian fluctuations of x to O(sigma^4) (docs/language.md 5.6).
+ * f'' is the symbolic second derivative of f's inlined body with respect to
+ * a placeholder that stands for x, which then takes x's value.  The
+ * correction is a derived quantity of its own, so `msnc info` prints it. */
+static MirExpr *lower_gauss_mean(Lower *L, const Expr *e) {
+  Arena *A = L->A;
+  const Expr *c = e->args.v[0];
+  MirExpr *x = lower_expr(L, c->args.v[0]);
+  MirExpr *sigma = lower_expr(L, e->args.v[1]);
+  MirExpr *ph = mir_ref(A, MIR_STATE, GAUSS_MEAN_X);
+  MirExpr *body = inline_call(L, c, ph);
+  MirExpr *d2 = mir_diff(A, L->m, mir_diff(A, L->m, body, GAUSS_MEAN_X), GAUSS_MEAN_X);
+  MirExpr *corr = mir_bin(A, MIR_MUL, mir_bin(A, MIR_MUL, mir_const(A, 0.5), mir_subst(A, L->m, d2, GAUSS_MEAN_X, x)),
+                          mir_powi(A, sigma, 2));
+  corr = lower_add_derived(L, arena_printf(A, "gauss_mean_%s_%d", c->name, L->m->nderived), corr);
+  return mir_bin(A, MIR_ADD, inline_call(L, c, x), corr);
+}
+
 static MirExpr *lower_call(Lower *L, const Expr *e) {
   Arena *A = L->A;
   /* noise(D), a term of a rates equation, is no part of its drift: the
    * terms are collected by noise_intensity (below) */
   if (!e->sym && strcmp(e->name, "noise") == 0) return mir_const(A, 0);
+  if (!e->sym && strcmp(e->name, "gauss_mean") == 0) return lower_gauss_mean(L, e);
   MirExpr *x = lower_expr(L, e->args.v[0]);
   MirExpr *y = e->args.n > 1 ? lower_expr(L, e->args.v[1]) : NULL;
   if (e->sym) { /* user function: inline with its arguments */

@@ -343,6 +343,41 @@ static bool check_call_user(Sema *S, Scope *sc, Expr *e, Sym *f) {
   return true;
 }
 
+/* ---- gauss_mean(f(x, ...), sigma): renormalised mean field ----------------
+ * The mean of f over Gaussian fluctuations of its first argument, to second
+ * order: f(x) + 1/2 f''(x) sigma^2 (compiler/lower.c derives f'').  The first
+ * argument must be a call of a function of your own (E0235); sigma is in the
+ * unit of x (E0236). */
+static bool check_gauss_mean(Sema *S, Scope *sc, Expr *e) {
+  if (e->args.n != 2) {
+    diag_error(S->diag, e->loc, "E0204", "gauss_mean takes 2 arguments, but %d %s given", e->args.n,
+               e->args.n == 1 ? "was" : "were");
+    return false;
+  }
+  Expr *c = e->args.v[0], *sigma = e->args.v[1];
+  Sym *f = c->kind == EX_CALL ? scope_find(&S->global, c->name) : NULL;
+  if (!f || f->kind != SYM_FUNC || c->args.n < 1) {
+    diag_error(S->diag, c->loc, "E0235", "the first argument of gauss_mean must be a call of a function of your own");
+    diag_note(S->diag, (Loc){0}, "write gauss_mean(f(x, ...), sigma) with func f(x, ...) = ...: x fluctuates "
+                                 "with standard deviation sigma");
+    return false;
+  }
+  bool ok = check_expr(S, sc, c);
+  ok &= check_expr(S, sc, sigma);
+  if (!ok) return false;
+  Expr *x = c->args.v[0];
+  if (!units_same_dim(sigma->unit, x->unit) && !is_zero_literal(sigma)) {
+    char got[160], need[160];
+    diag_error(S->diag, sigma->loc, "E0236", "sigma of gauss_mean must be %s (the unit of the fluctuating argument "
+               "of %s), but it is %s", in_unit(x->unit, need, sizeof need), c->name,
+               in_unit(sigma->unit, got, sizeof got));
+    diag_note(S->diag, x->loc, "the fluctuating argument is the first argument of %s", c->name);
+    return false;
+  }
+  e->unit = c->unit;
+  return true;
+}
+
 static bool check_name(Sema *S, Scope *sc, Expr *e) {
   Sym *s = scope_find(sc, e->name);
   Sym *builtin = scope_find_local(&S->membrane, e->name);
@@ -477,6 +512,7 @@ static bool check_expr(Sema *S, Scope *sc, Expr *e) {
     Sym *f = scope_find(&S->global, e->name);
     if (f && f->kind == SYM_FUNC) return check_call_user(S, sc, e, f);
     if (strcmp(e->name, "noise") == 0) return check_noise(S, sc, e);
+    if (strcmp(e->name, "gauss_mean") == 0) return check_gauss_mean(S, sc, e);
     const Builtin *b = find_builtin(e->name);
     if (b) return check_call_builtin(S, sc, e, b);
     Sym *other = scope_find(sc, e->name);
@@ -1347,7 +1383,8 @@ static void declare_globals(Sema *S, Program *prog) {
     Decl *d = prog->decls.v[i];
     if (d->kind == DC_IMPORT || d->kind == DC_SIMULATE) continue;
     if (d->kind == DC_POPULATION || d->kind == DC_PROJECT) continue; /* compiler/sema_network.c */
-    if (d->kind == DC_FUNC && (find_builtin(d->name) || strcmp(d->name, "noise") == 0))
+    if (d->kind == DC_FUNC && (find_builtin(d->name) || strcmp(d->name, "noise") == 0 ||
+                               strcmp(d->name, "gauss_mean") == 0))
       diag_warning(S->diag, d->name_loc, "W0203", "'%s' hides the built-in function of the same name", d->name);
     Sym *s = declare(S, &S->global, kinds[d->kind], d->name, d->name_loc);
     s->decl = d;
