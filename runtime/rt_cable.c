@@ -7,20 +7,11 @@
 #include <string.h>
 
 #include "rt_cable.h"
+#include "rt_internal.h"
 
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
 #endif
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...) {
-  if (!err || errlen == 0) return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-}
 
 /* "section 3 (dend)" or "section 3" */
 static const char *secname(const RtCableSection *secs, int32_t s, char *buf, size_t len) {
@@ -39,56 +30,56 @@ static bool check_section(const RtCableSection *secs, int32_t nsec, int32_t s, c
   char nm[160];
   const RtCableSection *q = &secs[s];
   if (q->shape != RT_CABLE_CYLINDER && q->shape != RT_CABLE_SPHERE) {
-    seterr(err, errlen, "%s: unknown shape %d", secname(secs, s, nm, sizeof nm), (int)q->shape);
+    rt_msg(err, errlen, "%s: unknown shape %d", secname(secs, s, nm, sizeof nm), (int)q->shape);
     return false;
   }
   if (q->shape == RT_CABLE_SPHERE && s != 0) {
-    seterr(err, errlen, "%s: only section 0 (the soma) may be a sphere",
+    rt_msg(err, errlen, "%s: only section 0 (the soma) may be a sphere",
            secname(secs, s, nm, sizeof nm));
     return false;
   }
   if (!pos_finite(q->diam)) {
-    seterr(err, errlen, "%s: diameter must be positive and finite, got %g m",
+    rt_msg(err, errlen, "%s: diameter must be positive and finite, got %g m",
            secname(secs, s, nm, sizeof nm), q->diam);
     return false;
   }
   if (q->shape == RT_CABLE_CYLINDER) {
     if (!pos_finite(q->length)) {
-      seterr(err, errlen, "%s: length must be positive and finite, got %g m",
+      rt_msg(err, errlen, "%s: length must be positive and finite, got %g m",
              secname(secs, s, nm, sizeof nm), q->length);
       return false;
     }
     if (!(q->diam1 == 0 || pos_finite(q->diam1))) {
-      seterr(err, errlen, "%s: end diameter must be positive and finite (0: cylinder), got %g m",
+      rt_msg(err, errlen, "%s: end diameter must be positive and finite (0: cylinder), got %g m",
              secname(secs, s, nm, sizeof nm), q->diam1);
       return false;
     }
     if (q->nseg < 1) {
-      seterr(err, errlen, "%s: needs at least one segment, got %d",
+      rt_msg(err, errlen, "%s: needs at least one segment, got %d",
              secname(secs, s, nm, sizeof nm), (int)q->nseg);
       return false;
     }
   }
   if (s == 0) {
     if (q->parent != -1) {
-      seterr(err, errlen, "%s: section 0 is the root and must have parent -1, got %d",
+      rt_msg(err, errlen, "%s: section 0 is the root and must have parent -1, got %d",
              secname(secs, s, nm, sizeof nm), (int)q->parent);
       return false;
     }
     return true;
   }
   if (q->parent < 0 || q->parent >= nsec) {
-    seterr(err, errlen, "%s: parent %d is not a section (0..%d)%s",
+    rt_msg(err, errlen, "%s: parent %d is not a section (0..%d)%s",
            secname(secs, s, nm, sizeof nm), (int)q->parent, (int)nsec - 1,
            q->parent == -1 ? "; only section 0 may be a root" : "");
     return false;
   }
   if (q->parent == s) {
-    seterr(err, errlen, "%s: is its own parent", secname(secs, s, nm, sizeof nm));
+    rt_msg(err, errlen, "%s: is its own parent", secname(secs, s, nm, sizeof nm));
     return false;
   }
   if (!(isfinite(q->parent_x) && q->parent_x >= 0 && q->parent_x <= 1)) {
-    seterr(err, errlen, "%s: attachment position on the parent must be in [0, 1], got %g",
+    rt_msg(err, errlen, "%s: attachment position on the parent must be in [0, 1], got %g",
            secname(secs, s, nm, sizeof nm), q->parent_x);
     return false;
   }
@@ -120,7 +111,7 @@ static bool section_depths(const RtCableSection *secs, int32_t nsec, int32_t *de
       for (int32_t k = k0; k < len && w + 24 < sizeof chain; k++)
         w += (size_t)snprintf(chain + w, sizeof chain - w, "%d -> ", (int)path[k]);
       if (w + 12 < sizeof chain) snprintf(chain + w, sizeof chain - w, "%d", (int)u);
-      seterr(err, errlen, "%s: its parents form a cycle (%s) that never reaches section 0",
+      rt_msg(err, errlen, "%s: its parents form a cycle (%s) that never reaches section 0",
              secname(secs, u, nm, sizeof nm), chain);
       return false;
     }
@@ -165,15 +156,15 @@ RtCable *rt_cable_build(const RtCableSection *secs, int32_t nsec, double Ra, dou
                         char *err, size_t errlen) {
   if (err && errlen) err[0] = 0;
   if (!secs || nsec < 1) {
-    seterr(err, errlen, "a cable needs at least one section");
+    rt_msg(err, errlen, "a cable needs at least one section");
     return NULL;
   }
   if (!pos_finite(Ra)) {
-    seterr(err, errlen, "axial resistivity Ra must be positive and finite, got %g ohm*m", Ra);
+    rt_msg(err, errlen, "axial resistivity Ra must be positive and finite, got %g ohm*m", Ra);
     return NULL;
   }
   if (!pos_finite(Cm)) {
-    seterr(err, errlen, "specific capacitance Cm must be positive and finite, got %g F/m^2", Cm);
+    rt_msg(err, errlen, "specific capacitance Cm must be positive and finite, got %g F/m^2", Cm);
     return NULL;
   }
   int64_t total = 0;
@@ -183,7 +174,7 @@ RtCable *rt_cable_build(const RtCableSection *secs, int32_t nsec, double Ra, dou
   }
   total += 1; /* the root node: x = 0 of section 0, or the sphere */
   if (total > INT32_MAX / 2) {
-    seterr(err, errlen, "too many compartments (%lld)", (long long)total);
+    rt_msg(err, errlen, "too many compartments (%lld)", (long long)total);
     return NULL;
   }
 
@@ -193,7 +184,7 @@ RtCable *rt_cable_build(const RtCableSection *secs, int32_t nsec, double Ra, dou
   int32_t *order = malloc(sizeof *order * (size_t)nsec);
   int32_t *count = calloc((size_t)nsec + 1, sizeof *count);
   if (!depth || !tmp || !order || !count) {
-    seterr(err, errlen, "out of memory");
+    rt_msg(err, errlen, "out of memory");
     goto done;
   }
   if (!section_depths(secs, nsec, depth, tmp, err, errlen)) goto done;
@@ -206,7 +197,7 @@ RtCable *rt_cable_build(const RtCableSection *secs, int32_t nsec, double Ra, dou
   int32_t n = (int32_t)total;
   c = calloc(1, sizeof *c);
   if (!c) {
-    seterr(err, errlen, "out of memory");
+    rt_msg(err, errlen, "out of memory");
     goto done;
   }
   c->n = n;
@@ -226,7 +217,7 @@ RtCable *rt_cable_build(const RtCableSection *secs, int32_t nsec, double Ra, dou
   c->sec_first = calloc((size_t)nsec, sizeof *c->sec_first);
   if (!c->parent || !c->sec || !c->area || !c->cap || !c->g_axial || !c->pos || !c->diag ||
       !c->rhs || !c->sec_nseg || !c->sec_node0 || !c->sec_first) {
-    seterr(err, errlen, "out of memory");
+    rt_msg(err, errlen, "out of memory");
     rt_cable_free(c);
     c = NULL;
     goto done;
@@ -386,11 +377,11 @@ bool rt_cable_d_lambda(RtCableSection *secs, int32_t nsec, double Ra, double Cm,
                        double d_lambda, char *err, size_t errlen) {
   if (err && errlen) err[0] = 0;
   if (!secs || nsec < 1) {
-    seterr(err, errlen, "no sections");
+    rt_msg(err, errlen, "no sections");
     return false;
   }
   if (!pos_finite(Ra) || !pos_finite(Cm) || !pos_finite(d_lambda)) {
-    seterr(err, errlen, "d_lambda rule: Ra (%g ohm*m), Cm (%g F/m^2) and d_lambda (%g) must be "
+    rt_msg(err, errlen, "d_lambda rule: Ra (%g ohm*m), Cm (%g F/m^2) and d_lambda (%g) must be "
            "positive and finite", Ra, Cm, d_lambda);
     return false;
   }
@@ -400,7 +391,7 @@ bool rt_cable_d_lambda(RtCableSection *secs, int32_t nsec, double Ra, double Cm,
     int32_t nseg = rt_cable_nseg_d_lambda(secs[s].length, dmean, Ra, Cm, d_lambda);
     if (nseg < 1) {
       char nm[160];
-      seterr(err, errlen, "%s: d_lambda rule needs a positive finite length and diameter "
+      rt_msg(err, errlen, "%s: d_lambda rule needs a positive finite length and diameter "
              "(got %g m, %g m) and a segment count that fits",
              secname(secs, s, nm, sizeof nm), secs[s].length, dmean);
       return false;

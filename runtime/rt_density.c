@@ -2,6 +2,7 @@
  * The equations, the scheme and the boundary conditions are described in
  * rt_density.h and docs/density.md. */
 #include "rt_density.h"
+#include "rt_internal.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -10,14 +11,6 @@
 #include <string.h>
 
 #define MV 1e-3 /* messages print volts in mV, seconds in ms */
-
-static void msg(char *buf, size_t len, const char *fmt, ...) {
-  if (!buf || len == 0) return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(buf, len, fmt, ap);
-  va_end(ap);
-}
 
 /* Bernoulli function B(x) = x / (e^x - 1), B(0) = 1; B(-x) = B(x) + x. */
 static double bern(double x) {
@@ -31,14 +24,14 @@ bool rt_density_scale_check(double dv, double theta, double v_reset, double sigm
   double gap = theta - v_reset;
   if (buf && buflen) buf[0] = '\0';
   if (dv > gap / 10) {
-    msg(buf, buflen,
+    rt_msg(buf, buflen,
         "density grid too coarse: dV = %g mV > (theta - V_r)/10 = %g mV "
         "(theta - V_r = %g mV needs at least 10 cells)",
         dv / MV, gap / 10 / MV, gap / MV);
     return true;
   }
   if (sigma > 0 && dv > sigma / 4) {
-    msg(buf, buflen, "density grid too coarse: dV = %g mV > sigma/4 = %g mV (sigma = %g mV)",
+    rt_msg(buf, buflen, "density grid too coarse: dV = %g mV > sigma/4 = %g mV (sigma = %g mV)",
         dv / MV, sigma / 4 / MV, sigma / MV);
     return true;
   }
@@ -86,82 +79,82 @@ RtDensity *rt_density_init(const RtDensityParams *p, char *err, size_t errlen, c
                            size_t warnlen) {
   if (warn && warnlen) warn[0] = '\0';
   if (!p) {
-    msg(err, errlen, "density: no parameters");
+    rt_msg(err, errlen, "density: no parameters");
     return NULL;
   }
   if (!fin(p->v_min) || !fin(p->dv) || !fin(p->tau) || !fin(p->theta) || !fin(p->v_reset) ||
       !fin(p->t_ref) || !fin(p->v0) || !fin(p->v0_sd) || !fin(p->sigma_min)) {
-    msg(err, errlen, "density: a parameter is not a finite number");
+    rt_msg(err, errlen, "density: a parameter is not a finite number");
     return NULL;
   }
   if (p->tau <= 0) {
-    msg(err, errlen, "density: tau = %g ms must be positive", p->tau * 1e3);
+    rt_msg(err, errlen, "density: tau = %g ms must be positive", p->tau * 1e3);
     return NULL;
   }
   if (p->t_ref < 0) {
-    msg(err, errlen, "density: refractory period %g ms must not be negative", p->t_ref * 1e3);
+    rt_msg(err, errlen, "density: refractory period %g ms must not be negative", p->t_ref * 1e3);
     return NULL;
   }
   if (p->dv <= 0) {
-    msg(err, errlen, "density: grid step dV = %g mV must be positive", p->dv / MV);
+    rt_msg(err, errlen, "density: grid step dV = %g mV must be positive", p->dv / MV);
     return NULL;
   }
   if (!(p->v_min < p->v_reset && p->v_reset < p->theta)) {
-    msg(err, errlen,
+    rt_msg(err, errlen,
         "density: need V_min < V_r < theta, got V_min = %g mV, V_r = %g mV, theta = %g mV",
         p->v_min / MV, p->v_reset / MV, p->theta / MV);
     return NULL;
   }
   double cells = (p->theta - p->v_min) / p->dv;
   if (cells > 1e8) {
-    msg(err, errlen, "density: %.3g cells (theta - V_min = %g mV, dV = %g mV) is too many",
+    rt_msg(err, errlen, "density: %.3g cells (theta - V_min = %g mV, dV = %g mV) is too many",
         cells, (p->theta - p->v_min) / MV, p->dv / MV);
     return NULL;
   }
   int32_t n = (int32_t)lround(cells);
   if (fabs(cells - n) > 1e-6) {
-    msg(err, errlen,
+    rt_msg(err, errlen,
         "density: dV = %g mV does not divide theta - V_min = %g mV (%.6g cells); "
         "choose V_min or dV so that the grid ends at theta",
         p->dv / MV, (p->theta - p->v_min) / MV, cells);
     return NULL;
   }
   if (p->theta - p->v_reset < p->dv || p->v_reset - p->v_min < p->dv) {
-    msg(err, errlen,
+    rt_msg(err, errlen,
         "density: V_r = %g mV must lie at least one cell (dV = %g mV) inside "
         "[V_min, theta] = [%g, %g] mV",
         p->v_reset / MV, p->dv / MV, p->v_min / MV, p->theta / MV);
     return NULL;
   }
   if (n < 4) {
-    msg(err, errlen, "density: %d cells are too few", (int)n);
+    rt_msg(err, errlen, "density: %d cells are too few", (int)n);
     return NULL;
   }
   if (p->method != RT_DENSITY_BE && p->method != RT_DENSITY_CN) {
-    msg(err, errlen, "density: unknown time-stepping method %d", (int)p->method);
+    rt_msg(err, errlen, "density: unknown time-stepping method %d", (int)p->method);
     return NULL;
   }
   if (p->init != RT_DENSITY_DELTA && p->init != RT_DENSITY_GAUSSIAN) {
-    msg(err, errlen, "density: unknown initial condition %d", (int)p->init);
+    rt_msg(err, errlen, "density: unknown initial condition %d", (int)p->init);
     return NULL;
   }
   if (p->init == RT_DENSITY_DELTA && !(p->v0 >= p->v_min && p->v0 <= p->theta)) {
-    msg(err, errlen, "density: initial V0 = %g mV lies outside the grid [%g, %g] mV",
+    rt_msg(err, errlen, "density: initial V0 = %g mV lies outside the grid [%g, %g] mV",
         p->v0 / MV, p->v_min / MV, p->theta / MV);
     return NULL;
   }
   if (p->init == RT_DENSITY_GAUSSIAN && p->v0_sd <= 0) {
-    msg(err, errlen, "density: initial Gaussian needs sd > 0, got %g mV", p->v0_sd / MV);
+    rt_msg(err, errlen, "density: initial Gaussian needs sd > 0, got %g mV", p->v0_sd / MV);
     return NULL;
   }
   if (p->sigma_min < 0) {
-    msg(err, errlen, "density: sigma_min = %g mV must not be negative", p->sigma_min / MV);
+    rt_msg(err, errlen, "density: sigma_min = %g mV must not be negative", p->sigma_min / MV);
     return NULL;
   }
 
   RtDensity *d = calloc(1, sizeof *d);
   if (!d) {
-    msg(err, errlen, "density: out of memory");
+    rt_msg(err, errlen, "density: out of memory");
     return NULL;
   }
   d->n = n;
@@ -189,7 +182,7 @@ RtDensity *rt_density_init(const RtDensityParams *p, char *err, size_t errlen, c
   if (!d->m || !d->lo || !d->di || !d->up || !d->rhs || !d->z || !d->y || !d->cp || !d->pk_t0 ||
       !d->pk_t1 || !d->pk_m || !d->pk_left) {
     rt_density_free(d);
-    msg(err, errlen, "density: out of memory (%d cells)", (int)n);
+    rt_msg(err, errlen, "density: out of memory (%d cells)", (int)n);
     return NULL;
   }
   /* re-injection weights: linear between the centres around V_r */
@@ -212,7 +205,7 @@ RtDensity *rt_density_init(const RtDensityParams *p, char *err, size_t errlen, c
     }
     if (!(tot > 1e-300)) {
       rt_density_free(d);
-      msg(err, errlen, "density: the initial Gaussian (%g mV, sd %g mV) misses the grid",
+      rt_msg(err, errlen, "density: the initial Gaussian (%g mV, sd %g mV) misses the grid",
           p->v0 / MV, p->v0_sd / MV);
       return NULL;
     }
@@ -306,12 +299,12 @@ static void pool_push(RtDensity *d, double t0, double t1, double m, double left)
 double rt_density_step(RtDensity *d, double mu, double sigma, double dt) {
   if (!d) return NAN;
   if (!isfinite(mu) || !isfinite(sigma) || !isfinite(dt)) {
-    msg(d->err, sizeof d->err, "density step %lld: mu, sigma and dt must be finite",
+    rt_msg(d->err, sizeof d->err, "density step %lld: mu, sigma and dt must be finite",
         (long long)d->steps);
     return NAN;
   }
   if (sigma < 0 || dt <= 0) {
-    msg(d->err, sizeof d->err,
+    rt_msg(d->err, sizeof d->err,
         "density step %lld: need sigma >= 0 and dt > 0, got sigma = %g mV, dt = %g ms",
         (long long)d->steps, sigma / MV, dt * 1e3);
     return NAN;
@@ -376,12 +369,12 @@ double rt_density_step(RtDensity *d, double mu, double sigma, double dt) {
   /* the solution goes to y first: the state stays intact on failure */
   double *y = d->y, *z = d->z;
   if (!pool_reserve(d)) {
-    msg(d->err, sizeof d->err, "density step %lld: out of memory for the refractory pool",
+    rt_msg(d->err, sizeof d->err, "density step %lld: out of memory for the refractory pool",
         (long long)d->steps);
     return NAN;
   }
   if (!thomas(n, lo, di, up, rhs, y, d->cp)) {
-    msg(d->err, sizeof d->err, "density step %lld: singular system (dt = %g ms)",
+    rt_msg(d->err, sizeof d->err, "density step %lld: singular system (dt = %g ms)",
         (long long)d->steps, dt * 1e3);
     return NAN;
   }
@@ -396,7 +389,7 @@ double rt_density_step(RtDensity *d, double mu, double sigma, double dt) {
     double den = 0;
     if (thomas(n, lo, di, up, rhs, z, d->cp)) den = 1 - c * z[n - 1];
     if (!(den > 0)) {
-      msg(d->err, sizeof d->err, "density step %lld: re-injection coupling is singular",
+      rt_msg(d->err, sizeof d->err, "density step %lld: re-injection coupling is singular",
           (long long)d->steps);
       return NAN;
     }

@@ -18,17 +18,8 @@
 #include "rt_events.h"
 #include "rt_internal.h"
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
-  if (err && errlen) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-  }
-  return -1;
-}
+/* rt_msg, then -1: `return fail(err, errlen, ...);` */
+#define fail(err, errlen, ...) (rt_msg((err), (errlen), __VA_ARGS__), -1)
 
 /* ---- counter-based streams ------------------------------------------------ */
 

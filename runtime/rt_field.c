@@ -27,6 +27,7 @@
 #include <gsl/gsl_fft_real.h>
 
 #include "rt_field.h"
+#include "rt_internal.h"
 
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
@@ -42,16 +43,6 @@ struct RtFieldFFT {
   gsl_fft_complex_workspace *cws;
   int32_t ncol;                   /* nx/2 + 1 */
 };
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...) {
-  if (!err || errlen == 0) return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-}
 
 static bool pos_finite(double x) { return isfinite(x) && x > 0; }
 
@@ -184,47 +175,47 @@ static void apply_gain(const RtFieldGain *g, const double *u, double *out, int64
 
 static bool check_spec(const RtFieldSpec *s, char *err, size_t errlen) {
   if (!s) {
-    seterr(err, errlen, "field: no specification");
+    rt_msg(err, errlen, "field: no specification");
     return false;
   }
   if (s->geometry != RT_FIELD_RING && s->geometry != RT_FIELD_TORUS) {
-    seterr(err, errlen, "field: geometry must be ring (1) or torus (2), got %d", (int)s->geometry);
+    rt_msg(err, errlen, "field: geometry must be ring (1) or torus (2), got %d", (int)s->geometry);
     return false;
   }
   bool torus = s->geometry == RT_FIELD_TORUS;
   if (s->nx < 4 || (torus && s->ny < 4)) {
     if (torus)
-      seterr(err, errlen, "field torus: needs at least 4 points per dimension, got nx = %d, "
+      rt_msg(err, errlen, "field torus: needs at least 4 points per dimension, got nx = %d, "
              "ny = %d", (int)s->nx, (int)s->ny);
     else
-      seterr(err, errlen, "field ring: needs at least 4 points, got N = %d", (int)s->nx);
+      rt_msg(err, errlen, "field ring: needs at least 4 points, got N = %d", (int)s->nx);
     return false;
   }
   if ((int64_t)s->nx * (torus ? s->ny : 1) > ((int64_t)1 << 30)) {
-    seterr(err, errlen, "field: too many points (%d x %d)", (int)s->nx, torus ? (int)s->ny : 1);
+    rt_msg(err, errlen, "field: too many points (%d x %d)", (int)s->nx, torus ? (int)s->ny : 1);
     return false;
   }
   if (!pos_finite(s->Lx) || (torus && !pos_finite(s->Ly))) {
     if (torus)
-      seterr(err, errlen, "field torus: lengths must be positive and finite, got Lx = %g m, Ly = %g m",
+      rt_msg(err, errlen, "field torus: lengths must be positive and finite, got Lx = %g m, Ly = %g m",
              s->Lx, s->Ly);
     else
-      seterr(err, errlen, "field ring: length must be positive and finite, got L = %g m", s->Lx);
+      rt_msg(err, errlen, "field ring: length must be positive and finite, got L = %g m", s->Lx);
     return false;
   }
   if (!pos_finite(s->tau)) {
-    seterr(err, errlen, "field: time constant tau must be positive and finite, got %g s", s->tau);
+    rt_msg(err, errlen, "field: time constant tau must be positive and finite, got %g s", s->tau);
     return false;
   }
   if (!isfinite(s->I)) {
-    seterr(err, errlen, "field: input I must be finite, got %g", s->I);
+    rt_msg(err, errlen, "field: input I must be finite, got %g", s->I);
     return false;
   }
   const RtFieldKernel *k = &s->kernel;
   switch (k->kind) {
   case RT_KERNEL_DOG:
     if (!isfinite(k->a_i) || !pos_finite(k->s_i)) {
-      seterr(err, errlen, "field kernel (difference of Gaussians): a_i must be finite and s_i "
+      rt_msg(err, errlen, "field kernel (difference of Gaussians): a_i must be finite and s_i "
              "positive, got a_i = %g, s_i = %g m", k->a_i, k->s_i);
       return false;
     }
@@ -232,53 +223,53 @@ static bool check_spec(const RtFieldSpec *s, char *err, size_t errlen) {
   case RT_KERNEL_GAUSSIAN:
   case RT_KERNEL_EXPONENTIAL:
     if (!isfinite(k->a_e) || !pos_finite(k->s_e)) {
-      seterr(err, errlen, "field kernel: amplitude must be finite and width positive, got "
+      rt_msg(err, errlen, "field kernel: amplitude must be finite and width positive, got "
              "a_e = %g, s_e = %g m", k->a_e, k->s_e);
       return false;
     }
     break;
   case RT_KERNEL_USER:
     if (!k->user) {
-      seterr(err, errlen, "field kernel: a user kernel needs a callback w(r)");
+      rt_msg(err, errlen, "field kernel: a user kernel needs a callback w(r)");
       return false;
     }
     if (!(isfinite(k->user_width) && k->user_width >= 0)) {
-      seterr(err, errlen, "field kernel: user_width must be >= 0 (0: unknown), got %g m",
+      rt_msg(err, errlen, "field kernel: user_width must be >= 0 (0: unknown), got %g m",
              k->user_width);
       return false;
     }
     break;
   default:
-    seterr(err, errlen, "field kernel: unknown kind %d", (int)k->kind);
+    rt_msg(err, errlen, "field kernel: unknown kind %d", (int)k->kind);
     return false;
   }
   const RtFieldGain *g = &s->gain;
   switch (g->kind) {
   case RT_GAIN_SIGMOID:
     if (!pos_finite(g->gain) || !isfinite(g->threshold)) {
-      seterr(err, errlen, "field gain (sigmoid): gain must be positive and threshold finite, "
+      rt_msg(err, errlen, "field gain (sigmoid): gain must be positive and threshold finite, "
              "got gain = %g, threshold = %g", g->gain, g->threshold);
       return false;
     }
     break;
   case RT_GAIN_HEAVISIDE:
     if (!isfinite(g->threshold)) {
-      seterr(err, errlen, "field gain (Heaviside): threshold must be finite, got %g", g->threshold);
+      rt_msg(err, errlen, "field gain (Heaviside): threshold must be finite, got %g", g->threshold);
       return false;
     }
     break;
   case RT_GAIN_USER:
     if (!g->f) {
-      seterr(err, errlen, "field gain: a user gain needs a callback f(u)");
+      rt_msg(err, errlen, "field gain: a user gain needs a callback f(u)");
       return false;
     }
     break;
   default:
-    seterr(err, errlen, "field gain: unknown kind %d", (int)g->kind);
+    rt_msg(err, errlen, "field gain: unknown kind %d", (int)g->kind);
     return false;
   }
   if (s->method != RT_FIELD_RK4 && s->method != RT_FIELD_EXPEULER) {
-    seterr(err, errlen, "field: unknown time-stepping method %d", (int)s->method);
+    rt_msg(err, errlen, "field: unknown time-stepping method %d", (int)s->method);
     return false;
   }
   return true;
@@ -433,7 +424,7 @@ RtField *rt_field_new(const RtFieldSpec *spec, char *err, size_t errlen) {
       double rx = mx * f->dx, r = sqrt(rx * rx + ry * ry);
       double w = rt_field_kernel_eval(&spec->kernel, f->dim, r);
       if (!isfinite(w)) {
-        seterr(err, errlen, "field kernel: w(r) is not finite at r = %g m (got %g)", r, w);
+        rt_msg(err, errlen, "field kernel: w(r) is not finite at r = %g m (got %g)", r, w);
         rt_field_free(f);
         return NULL;
       }
@@ -465,7 +456,7 @@ RtField *rt_field_new(const RtFieldSpec *spec, char *err, size_t errlen) {
   }
   return f;
 oom:
-  seterr(err, errlen, "field: out of memory");
+  rt_msg(err, errlen, "field: out of memory");
   rt_field_free(f);
   return NULL;
 }
@@ -755,14 +746,14 @@ void rt_field_stability_at(const RtField *f, double u0, RtFieldStability *rep) {
 
 bool rt_field_stability(const RtField *f, RtFieldStability *rep, char *err, size_t errlen) {
   if (!f || !rep) {
-    seterr(err, errlen, "field stability: no field");
+    rt_msg(err, errlen, "field stability: no field");
     return false;
   }
   memset(rep, 0, sizeof *rep);
   double w0 = w_zero(f);
   rep->nfp = find_fps(&f->spec.gain, w0, f->spec.I, rep->fp, RT_FIELD_MAXFP);
   if (rep->nfp == 0) {
-    seterr(err, errlen, "field stability: no homogeneous fixed point u0 = w^(0) f(u0) + I found "
+    rt_msg(err, errlen, "field stability: no homogeneous fixed point u0 = w^(0) f(u0) + I found "
            "(w^(0) = %g, I = %g)", w0, f->spec.I);
     return false;
   }

@@ -128,6 +128,9 @@ void rt_aligned_free(void *p);
 double rt_now(void);                    /* monotonic seconds */
 void rt_fail(RtRun *r, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Format a message into buf (len bytes) when buf is non-NULL: the error
+ * strings of the runtime components (cable, field, density, events). */
+void rt_msg(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void rt_json_string(FILE *f, const char *s);
 void rt_json_number(FILE *f, double x);  /* null for NaN/Inf */
 int rt_edit_distance(const char *a, const char *b);
