@@ -26,16 +26,7 @@ else fail "spikes.csv header: $(cat "$WORK/hdr")"; fi
 
 # rate over all 4000 neurons; CV of ISIs per neuron with >= 3 spikes;
 # number of firing neurons; shortest ISI
-stats() {
-  awk -F, 'NR > 1 { k = $2 ":" $3; n[k]++
-                    if (n[k] > 1) { isi = $1 - last[k]; s[k] += isi; ss[k] += isi * isi
-                                    if (mn == "" || isi < mn) mn = isi }
-                    last[k] = $1; total++ }
-    END { for (k in n) { nf++; if (n[k] >= 3) { m = s[k] / (n[k] - 1); v = ss[k] / (n[k] - 1) - m * m
-                                                 if (v < 0) v = 0; cv += sqrt(v) / m; ncv++ } }
-          printf "%.6g %.6g %d %d %.6g\n", total / 4000 / 1.0, ncv ? cv / ncv : 0, total, nf, mn }' "$1/spikes.csv"
-}
-set -- $(stats "$WORK/a")
+set -- $(network_stats "$WORK/a/spikes.csv" 4000 0 1000)
 rate=$1 cv=$2 nspk=$3 nfire=$4 minisi=$5
 echo "COBAHH seed 12345: $nspk spikes, $nfire neurons fire, mean rate $rate Hz, mean CV of ISIs $cv, shortest ISI $minisi ms (Brian2: 148,000-150,000 spikes, 86-87 % fire, 37.1-37.4 Hz, CV 1.92-1.96)"
 check "COBAHH mean rate [Hz] >= 33" "$rate" ">=" 33
@@ -45,7 +36,7 @@ check "COBAHH mean CV of ISIs <= 2.3" "$cv" "<=" 2.3
 check "COBAHH shortest ISI [ms] >= 3 (dead time)" "$minisi" ">=" 3
 ninh=$(awk -F, '$2 == "inh"' "$WORK/a/spikes.csv" | wc -l)
 check "spikes of population inh" "$ninh" ">=" 1000
-set -- $(stats "$WORK/c")
+set -- $(network_stats "$WORK/c/spikes.csv" 4000 0 1000)
 echo "COBAHH seed 7: $3 spikes, mean rate $1 Hz, mean CV of ISIs $2"
 check "COBAHH (seed 7) mean rate [Hz] >= 33" "$1" ">=" 33
 check "COBAHH (seed 7) mean rate [Hz] <= 42" "$1" "<=" 42

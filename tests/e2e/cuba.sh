@@ -19,14 +19,7 @@ if [ "$(cat "$WORK/hdr")" = "t [ms],population,id" ]; then pass "spikes.csv head
 else fail "spikes.csv header: $(cat "$WORK/hdr")"; fi
 
 # statistics: rate over all 4000 neurons; CV of ISIs per neuron with >= 3 spikes
-stats() {
-  awk -F, 'NR > 1 { k = $2 ":" $3; n[k]++; if (n[k] > 1) { isi = $1 - last[k]; s[k] += isi; ss[k] += isi * isi }
-                    last[k] = $1; total++ }
-    END { for (k in n) if (n[k] >= 3) { m = s[k] / (n[k] - 1); v = ss[k] / (n[k] - 1) - m * m; if (v < 0) v = 0
-                                         cv += sqrt(v) / m; ncv++ }
-          printf "%.6g %.6g %d\n", total / 4000 / 1.0, ncv ? cv / ncv : 0, total }' "$1/spikes.csv"
-}
-set -- $(stats "$WORK/a")
+set -- $(network_stats "$WORK/a/spikes.csv" 4000 0 1000)
 rate=$1 cv=$2 nspk=$3
 echo "CUBA seed 12345: $nspk spikes, mean rate $rate Hz, mean CV of ISIs $cv (Brian2: 5.68 Hz, 0.52)"
 check "CUBA mean rate [Hz] >= 5.0" "$rate" ">=" 5.0
@@ -35,7 +28,7 @@ check "CUBA mean CV of ISIs >= 0.4" "$cv" ">=" 0.4
 check "CUBA mean CV of ISIs <= 0.65" "$cv" "<=" 0.65
 ninh=$(awk -F, '$2 == "inh"' "$WORK/a/spikes.csv" | wc -l)
 check "spikes of population inh" "$ninh" ">=" 100
-set -- $(stats "$WORK/c")
+set -- $(network_stats "$WORK/c/spikes.csv" 4000 0 1000)
 echo "CUBA seed 7: $3 spikes, mean rate $1 Hz, mean CV of ISIs $2"
 check "CUBA (seed 7) mean rate [Hz] >= 5.0" "$1" ">=" 5.0
 check "CUBA (seed 7) mean rate [Hz] <= 6.4" "$1" "<=" 6.4

@@ -40,3 +40,20 @@ max_abs_diff() {
              m = 0; for (i = 1; i <= na; i++) { d = a[i] - b[i]; if (d < 0) d = -d; if (d > m) m = d }
              printf "%.6g\n", m }' "$1" "$2"
 }
+
+# network_stats SPIKES N T0 T1 [POP]: statistics of a network's spikes.csv
+# (t [ms],population,id) over T0 <= t <= T1 ms, for N neurons (of
+# population POP when given).  Prints: mean rate [Hz], mean CV of the ISIs
+# of neurons with at least 3 spikes, spike count, active neurons, shortest
+# ISI [ms] (0 when there is none).
+network_stats() {
+  awk -F, -v n="$2" -v t0="$3" -v t1="$4" -v pop="${5:-}" '
+    NR > 1 && $1 >= t0 && $1 <= t1 && (pop == "" || $2 == pop) {
+      k = $2 ":" $3; c[k]++
+      if (c[k] > 1) { isi = $1 - last[k]; s[k] += isi; ss[k] += isi * isi; if (mn == "" || isi < mn) mn = isi }
+      last[k] = $1; total++ }
+    END { for (k in c) { active++
+                         if (c[k] >= 3) { m = s[k] / (c[k] - 1); v = ss[k] / (c[k] - 1) - m * m
+                                          if (v < 0) v = 0; cv += sqrt(v) / m; ncv++ } }
+          printf "%.6g %.6g %d %d %.6g\n", total / n / ((t1 - t0) / 1000), ncv ? cv / ncv : 0, total, active, mn + 0 }' "$1"
+}
