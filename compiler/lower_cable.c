@@ -261,7 +261,7 @@ Mir *lower_cable(Compilation *c) {
   m->name = cell->name;
   m->source = c->main_path;
   m->spike_state = -1;
-  m->n_instances = 1;
+  m->n_instances = c->sim.instances > 1 ? c->sim.instances : 1;
   m->method = MIR_METHOD_STAGGERED;
   m->duration = c->sim.duration;
   m->dt = c->sim.dt;

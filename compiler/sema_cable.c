@@ -338,6 +338,14 @@ void sema_cable_simulate(Sema *S, Decl *simulate, SimSpec *sim) {
     }
   }
   if (!cable) return;
+  /* the copies share one discretised tree and one set of channel
+   * parameters (runtime/rt_cable_run.c): nothing can differ between them */
+  for (int i = 0; i < sim->vary.n; i++) {
+    VarySpec *v = sim->vary.v[i];
+    diag_error(d, v->loc, "E0815", "the instances of cell %s (a cell with a morphology) are identical copies: "
+               "'%s' cannot vary", sim->cell->name, v->name);
+    diag_note(d, (Loc){0}, "declare one cell per parameter value instead");
+  }
   for (int i = 0; i < sim->records.n; i++) {
     IdRef *r = sim->records.v[i];
     diag_error(d, r->loc, "E0812", "cell %s has a morphology: record %s at a location, e.g. %s@soma(0.5)",

@@ -343,6 +343,83 @@ bool rt_cable_step(RtCable *c, double *V, const double *g, const double *im,
   return true;
 }
 
+/* ---- many identical cells: lanes ------------------------------------------------------ */
+
+/* Row i of the elimination for all lanes: finish the row (its own
+ * capacitance, membrane and axial terms; the children have already added
+ * theirs), then fold it into the parent's row.  One function with restrict
+ * rows so that the lane loop vectorises (rows i and p never overlap). */
+static inline void lanes_eliminate(int32_t L, double cc, double a, double G,
+                                   const double *restrict Vi, const double *restrict Vp,
+                                   const double *restrict gi, const double *restrict imi,
+                                   double *restrict di, double *restrict bi,
+                                   double *restrict dp, double *restrict bp) {
+  for (int32_t l = 0; l < L; l++) {
+    double flux = G * (Vp[l] - Vi[l]); /* axial current into i */
+    double dd = di[l] + cc + a * gi[l] + G;
+    double bb = bi[l] - a * imi[l] + flux;
+    double f = G / dd;
+    di[l] = dd;
+    bi[l] = bb;
+    dp[l] += G - f * G;
+    bp[l] += f * bb - flux;
+  }
+}
+
+/* Back substitution of row i for all lanes, with the voltage update. */
+static inline double lanes_substitute(int32_t L, double G, double k, const double *restrict di,
+                                      const double *restrict xp, double *restrict xi,
+                                      double *restrict Vi) {
+  double acc = 0;
+  for (int32_t l = 0; l < L; l++) {
+    double x = (xi[l] + G * xp[l]) / di[l];
+    xi[l] = x;
+    Vi[l] += k * x;
+    acc += Vi[l] * 0.0; /* NaN as soon as one V is not finite */
+  }
+  return acc;
+}
+
+bool rt_cable_step_lanes(const RtCable *c, int32_t L, double *V, const double *g,
+                         const double *im, int32_t ninj, const int32_t *inj_node,
+                         const double *inj_amp, double dt, int method, double *diag,
+                         double *rhs) {
+  if (!c || L < 1 || !V || !g || !im || !diag || !rhs || !(isfinite(dt) && dt > 0)) return false;
+  if (method != RT_CABLE_BE && method != RT_CABLE_CN) return false;
+  double k = method == RT_CABLE_BE ? 1.0 : 2.0, cdt = k / dt;
+  int32_t n = c->n;
+  size_t row = (size_t)L;
+  const int32_t *par = c->parent;
+  const double *ga = c->g_axial, *A = c->area, *C = c->cap;
+  memset(diag, 0, (size_t)n * row * sizeof *diag);
+  memset(rhs, 0, (size_t)n * row * sizeof *rhs);
+  for (int32_t s = 0; s < ninj; s++) {
+    if (inj_node[s] < 0 || inj_node[s] >= n) continue;
+    double *b = rhs + (size_t)inj_node[s] * row;
+    for (int32_t l = 0; l < L; l++) b[l] += inj_amp[s];
+  }
+  /* one pass from the leaves to the root assembles and eliminates */
+  for (int32_t i = n - 1; i >= 1; i--) {
+    size_t oi = (size_t)i * row, op = (size_t)par[i] * row;
+    lanes_eliminate(L, cdt * C[i], A[i], ga[i], V + oi, V + op, g + oi, im + oi, diag + oi, rhs + oi,
+                    diag + op, rhs + op);
+  }
+  double acc = 0;
+  for (int32_t l = 0; l < L; l++) {
+    double dd = diag[l] + cdt * C[0] + A[0] * g[l];
+    if (!(dd != 0) || !isfinite(dd)) return false;
+    double x = (rhs[l] - A[0] * im[l]) / dd;
+    rhs[l] = x;
+    V[l] += k * x;
+    acc += V[l] * 0.0;
+  }
+  for (int32_t i = 1; i < n; i++) {
+    size_t oi = (size_t)i * row;
+    acc += lanes_substitute(L, ga[i], k, diag + oi, rhs + (size_t)par[i] * row, rhs + oi, V + oi);
+  }
+  return acc == 0;
+}
+
 bool rt_cable_steady(RtCable *c, double *V, const double *g, const double *im,
                      const double *iinj) {
   if (!c || !V) return false;

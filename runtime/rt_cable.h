@@ -97,6 +97,18 @@ bool rt_hines_solve(int32_t n, const int32_t *parent, double *diag, const double
 bool rt_cable_step(RtCable *c, double *V, const double *g, const double *im,
                    const double *iinj, double dt, int method);
 
+/* rt_cable_step for L identical trees side by side ("lanes"): every array
+ * holds n * L values, node-major (the value of node i in lane l is at
+ * i * L + l), so the solver's inner loops run over lanes and vectorise.
+ * g and im are required; point currents are sparse: inj_amp[s] (A) enters
+ * node inj_node[s] of every lane.  diag and rhs are n * L scratch values
+ * (rhs ends as the correction).  Returns false for bad arguments, a zero
+ * pivot, or a V that is no longer finite (the caller finds where). */
+bool rt_cable_step_lanes(const RtCable *c, int32_t L, double *V, const double *g,
+                         const double *im, int32_t ninj, const int32_t *inj_node,
+                         const double *inj_amp, double dt, int method, double *diag,
+                         double *rhs);
+
 /* Steady state of the linearised system (one Newton step; exact for a
  * passive membrane): 0 = -A (im + g (V' - V)) + I_axial(V') + iinj.
  * Needs some g > 0 (else the system is singular: returns false). */

@@ -1,20 +1,29 @@
 /* runtime/rt_cable_run.c — running a cell with a morphology
- * (MsnModel.cable, runtime/msnrt_cable.h).
+ * (MsnModel.cable, runtime/msnrt_cable.h), one copy or many
+ * (MsnModel.n_instances: `simulate { instances N }`).
  *
- * The tree is discretised by rt_cable_build (docs/cable.md).  Each step
- * t -> t + dt:
+ * The tree is discretised once by rt_cable_build (docs/cable.md); N copies
+ * share it.  The copies are cut into groups of up to LANES cells whose
+ * values are interleaved node-major (node i of lane l at i * LANES + l), so
+ * the solver's and the kernels' inner loops run over cells and vectorise,
+ * and one group's working set stays in cache for a whole step.  Each step
+ * t -> t + dt, group by group:
  *   1. every channel gives its current density I and dI/dV = g on the
  *      compartments where it is inserted (its kernel, V gathered into a
- *      compact array), summed per compartment;
- *   2. rt_cable_step solves the tree for the new V: Crank–Nicolson, but
- *      backward Euler for the step in which a stimulus switches on or off
- *      and the step after it (CN alone rings after a discontinuity; see
+ *      compact array unless it is inserted everywhere), summed per
+ *      compartment;
+ *   2. rt_cable_step_lanes solves the tree for the new V: Crank–Nicolson,
+ *      but backward Euler for the step in which a stimulus switches on or
+ *      off and the step after it (CN alone rings after a discontinuity; see
  *      docs/cable.md); point stimuli are averaged over the step;
  *   3. the channel states advance by dt with the new V (they live half a
  *      step after V, as in the point cell's staggered scheme: after init
  *      they are advanced by dt/2 once).
- * Output: OUT/trace.csv with `t [ms]` and one `V@sec(x) [mV]` column per
- * recorded location, OUT/run.json.  Nothing is allocated inside the loop. */
+ * Phases 1 + 3 (channels) and 2 (Hines) are timed separately with the
+ * monotonic clock, a few reads per group and step, and reported in
+ * run.json.  Output: OUT/trace.csv with `t [ms]` and one `V@sec(x) [mV]`
+ * column per recorded location (`V@sec(x)[i] [mV]` per cell i when there
+ * are several), OUT/run.json.  Nothing is allocated inside the loop. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <math.h>
@@ -25,24 +34,52 @@
 #include "msnrt_cable.h"
 #include "rt_internal.h"
 
+/* Cells per group: 8 doubles are one AVX-512 vector; 16 keeps a group of
+ * 200 compartments with HH channels (~20 arrays of 200 x 16 doubles) in
+ * L2 and halves the loop overhead per cell (bench/cable/README.md). */
+#ifndef RT_CABLE_LANES
+#define RT_CABLE_LANES 16
+#endif
+enum { LANES = RT_CABLE_LANES };
+
 typedef struct Chan {
   const MsnCableChannel *d;
-  int64_t n;        /* compartments where it is inserted */
+  int64_t n;        /* compartments where it is inserted (per cell) */
+  bool all;         /* inserted on every compartment: V needs no gather */
   int32_t *node;    /* n node indices */
-  double *V, *I, *g;/* n each */
-  double **S;       /* nstates columns of n */
+  double *V, *I, *g;/* n * L scratch of one group */
+  double **S;       /* nstates columns of ngroups * n * L (group-major) */
+  double **Sg;      /* nstates pointers into S for the current group */
 } Chan;
 
 typedef struct CableRun {
   const MsnCable *cd;
   RtCable *c;
+  int64_t ncell;    /* cells (instances) */
+  int32_t L;        /* lanes per group */
+  int64_t ngroup;   /* ceil(ncell / L); lanes past ncell compute copies no one reads */
   Chan *ch;
-  double *V, *g, *im, *iinj;
+  int32_t direct;   /* channel whose current goes straight into im/g (-1: none) */
+  double *V;        /* ngroup * n * L */
+  double *g, *im, *diag, *rhs; /* n * L scratch of one group */
   int32_t *stim_node, *rec_node;
+  double *stim_amp; /* nstim: the amplitude of each stimulus over this step */
+  double t_chan, t_hines; /* seconds spent in the phases */
 } CableRun;
 
-static void gather(const Chan *k, const double *V) {
-  for (int64_t i = 0; i < k->n; i++) k->V[i] = V[k->node[i]];
+static void *zalloc(size_t count, size_t size) {
+  return rt_aligned_alloc((count ? count : 1) * size);
+}
+
+/* V of a channel's compartments in one group, lanes kept together. */
+static const double *chan_V(const Chan *k, const double *V, int32_t L) {
+  if (k->all) return V;
+  for (int64_t q = 0; q < k->n; q++) {
+    const double *src = V + (size_t)k->node[q] * (size_t)L;
+    double *dst = k->V + (size_t)q * (size_t)L;
+    for (int32_t l = 0; l < L; l++) dst[l] = src[l];
+  }
+  return k->V;
 }
 
 static void cable_free(CableRun *cr) {
@@ -50,19 +87,22 @@ static void cable_free(CableRun *cr) {
     for (int32_t j = 0; j < cr->cd->nchan; j++) {
       Chan *k = &cr->ch[j];
       free(k->node);
-      free(k->V);
-      free(k->I);
-      free(k->g);
+      rt_aligned_free(k->V);
+      rt_aligned_free(k->I);
+      rt_aligned_free(k->g);
       if (k->S)
-        for (int32_t s = 0; s < k->d->nstates; s++) free(k->S[s]);
+        for (int32_t s = 0; s < k->d->nstates; s++) rt_aligned_free(k->S[s]);
       free(k->S);
+      free(k->Sg);
     }
   free(cr->ch);
-  free(cr->V);
-  free(cr->g);
-  free(cr->im);
-  free(cr->iinj);
+  rt_aligned_free(cr->V);
+  rt_aligned_free(cr->g);
+  rt_aligned_free(cr->im);
+  rt_aligned_free(cr->diag);
+  rt_aligned_free(cr->rhs);
   free(cr->stim_node);
+  free(cr->stim_amp);
   free(cr->rec_node);
   rt_cable_free(cr->c);
 }
@@ -76,27 +116,39 @@ static bool cable_alloc(RtRun *r, CableRun *cr) {
     return false;
   }
   int32_t n = cr->c->n;
-  cr->V = calloc((size_t)n, sizeof(double));
-  cr->g = calloc((size_t)n, sizeof(double));
-  cr->im = calloc((size_t)n, sizeof(double));
-  cr->iinj = calloc((size_t)n, sizeof(double));
+  cr->ncell = r->n;
+  cr->L = cr->ncell < LANES ? (int32_t)cr->ncell : LANES;
+  cr->ngroup = (cr->ncell + cr->L - 1) / cr->L;
+  size_t row = (size_t)n * (size_t)cr->L; /* one group's values of one quantity */
+  cr->V = zalloc(row * (size_t)cr->ngroup, sizeof(double));
+  cr->g = zalloc(row, sizeof(double));
+  cr->im = zalloc(row, sizeof(double));
+  cr->diag = zalloc(row, sizeof(double));
+  cr->rhs = zalloc(row, sizeof(double));
   cr->stim_node = calloc((size_t)cd->nstim + 1, sizeof(int32_t));
+  cr->stim_amp = calloc((size_t)cd->nstim + 1, sizeof(double));
   cr->rec_node = calloc((size_t)cd->nrec + 1, sizeof(int32_t));
   cr->ch = calloc((size_t)cd->nchan + 1, sizeof(Chan));
-  if (!cr->V || !cr->g || !cr->im || !cr->iinj || !cr->stim_node || !cr->rec_node || !cr->ch) goto oom;
+  if (!cr->V || !cr->g || !cr->im || !cr->diag || !cr->rhs || !cr->stim_node || !cr->stim_amp ||
+      !cr->rec_node || !cr->ch)
+    goto oom;
+  cr->direct = -1;
   for (int32_t j = 0; j < cd->nchan; j++) {
     Chan *k = &cr->ch[j];
     k->d = &cd->chans[j];
     for (int32_t i = 0; i < n; i++) k->n += k->d->on[cr->c->sec[i]] != 0;
-    size_t m = (size_t)k->n + 1;
-    k->node = malloc(m * sizeof(int32_t));
-    k->V = calloc(m, sizeof(double));
-    k->I = calloc(m, sizeof(double));
-    k->g = calloc(m, sizeof(double));
+    k->all = k->n == n;
+    if (k->all && cr->direct < 0) cr->direct = j;
+    size_t m = (size_t)k->n * (size_t)cr->L;
+    k->node = malloc(((size_t)k->n + 1) * sizeof(int32_t));
+    k->V = k->all ? NULL : zalloc(m, sizeof(double));
+    k->I = zalloc(m, sizeof(double));
+    k->g = zalloc(m, sizeof(double));
     k->S = calloc((size_t)k->d->nstates + 1, sizeof(double *));
-    if (!k->node || !k->V || !k->I || !k->g || !k->S) goto oom;
+    k->Sg = calloc((size_t)k->d->nstates + 1, sizeof(double *));
+    if (!k->node || (!k->all && !k->V) || !k->I || !k->g || !k->S || !k->Sg) goto oom;
     for (int32_t s = 0; s < k->d->nstates; s++)
-      if (!(k->S[s] = calloc(m, sizeof(double)))) goto oom;
+      if (!(k->S[s] = zalloc(m * (size_t)cr->ngroup, sizeof(double)))) goto oom;
     int64_t q = 0;
     for (int32_t i = 0; i < n; i++)
       if (k->d->on[cr->c->sec[i]]) k->node[q++] = i;
@@ -107,8 +159,22 @@ static bool cable_alloc(RtRun *r, CableRun *cr) {
     cr->rec_node[s] = rt_cable_node(cr->c, cd->recs[s].sec, cd->recs[s].x);
   return true;
 oom:
-  rt_fail(r, RT_EXIT_IO, "out of memory for the cable");
+  rt_fail(r, RT_EXIT_IO, "out of memory for the cable (%lld cells of %d compartments)",
+          (long long)cr->ncell, (int)n);
   return false;
+}
+
+/* Point the channels' group state pointers at group G. */
+static void select_group(CableRun *cr, int64_t G) {
+  for (int32_t j = 0; j < cr->cd->nchan; j++) {
+    Chan *k = &cr->ch[j];
+    size_t off = (size_t)G * (size_t)k->n * (size_t)cr->L;
+    for (int32_t s = 0; s < k->d->nstates; s++) k->Sg[s] = k->S[s] + off;
+  }
+}
+
+static double *group_V(const CableRun *cr, int64_t G) {
+  return cr->V + (size_t)G * (size_t)cr->c->n * (size_t)cr->L;
 }
 
 /* Fraction of [t, t+dt) inside [t0, t1). */
@@ -119,60 +185,118 @@ static double overlap(double t, double dt, double t0, double t1) {
 
 static void write_row(FILE *f, double t, const CableRun *cr) {
   fprintf(f, "%.10g", t / RT_MS);
-  for (int32_t s = 0; s < cr->cd->nrec; s++) fprintf(f, ",%.10g", cr->V[cr->rec_node[s]] * 1e3);
+  for (int32_t s = 0; s < cr->cd->nrec; s++)
+    for (int64_t cell = 0; cell < cr->ncell; cell++)
+      fprintf(f, ",%.10g", group_V(cr, cell / cr->L)[(size_t)cr->rec_node[s] * (size_t)cr->L +
+                                                     (size_t)(cell % cr->L)] * 1e3);
   fputc('\n', f);
+}
+
+/* Phase 1: the summed membrane current density and its derivative of one
+ * group in cr->im and cr->g. */
+static void membrane_current(CableRun *cr, const double *V) {
+  const MsnCable *cd = cr->cd;
+  int32_t L = cr->L;
+  size_t row = (size_t)cr->c->n * (size_t)L;
+  if (cr->direct < 0) {
+    memset(cr->im, 0, row * sizeof(double));
+    memset(cr->g, 0, row * sizeof(double));
+  } else {
+    const Chan *k = &cr->ch[cr->direct];
+    k->d->current(k->n * L, V, k->Sg, k->d->params, cr->im, cr->g);
+  }
+  for (int32_t j = 0; j < cd->nchan; j++) {
+    if (j == cr->direct) continue;
+    Chan *k = &cr->ch[j];
+    int64_t m = k->n * L;
+    k->d->current(m, chan_V(k, V, L), k->Sg, k->d->params, k->I, k->g);
+    if (k->all) {
+      for (int64_t i = 0; i < m; i++) {
+        cr->im[i] += k->I[i];
+        cr->g[i] += k->g[i];
+      }
+      continue;
+    }
+    for (int64_t q = 0; q < k->n; q++) {
+      double *im = cr->im + (size_t)k->node[q] * (size_t)L, *g = cr->g + (size_t)k->node[q] * (size_t)L;
+      const double *I = k->I + (size_t)q * (size_t)L, *gq = k->g + (size_t)q * (size_t)L;
+      for (int32_t l = 0; l < L; l++) {
+        im[l] += I[l];
+        g[l] += gq[l];
+      }
+    }
+  }
+}
+
+/* The compartment and cell of the first V that is not finite. */
+static void report_nonfinite(RtRun *r, const CableRun *cr, double t) {
+  const MsnCable *cd = cr->cd;
+  const RtCable *c = cr->c;
+  for (int64_t cell = 0; cell < cr->ncell; cell++) {
+    const double *V = group_V(cr, cell / cr->L);
+    for (int32_t i = 0; i < c->n; i++) {
+      double v = V[(size_t)i * (size_t)cr->L + (size_t)(cell % cr->L)];
+      if (isfinite(v)) continue;
+      if (cr->ncell > 1)
+        rt_fail(r, RT_EXIT_NUMERIC, "V became %g at t = %g ms in cell %lld, section %s (x = %g); try a smaller dt",
+                v, t / RT_MS, (long long)cell, cd->secs[c->sec[i]].name, c->pos[i]);
+      else
+        rt_fail(r, RT_EXIT_NUMERIC, "V became %g at t = %g ms in section %s (x = %g); try a smaller dt", v,
+                t / RT_MS, cd->secs[c->sec[i]].name, c->pos[i]);
+      return;
+    }
+  }
+  rt_fail(r, RT_EXIT_NUMERIC, "the cable solver failed at t = %g ms", t / RT_MS);
 }
 
 static void run_loop(RtRun *r, CableRun *cr, FILE *trace) {
   const MsnCable *cd = cr->cd;
   RtCable *c = cr->c;
   double dt = r->opt.dt;
-  int32_t n = c->n;
-  for (int32_t i = 0; i < n; i++) cr->V[i] = cd->V0;
-  for (int32_t j = 0; j < cd->nchan; j++) {
-    Chan *k = &cr->ch[j];
-    gather(k, cr->V);
-    k->d->init(k->n, k->V, k->S, k->d->params);
-    k->d->update(k->n, 0.5 * dt, k->V, k->S, k->d->params);
+  int32_t L = cr->L;
+  size_t row = (size_t)c->n * (size_t)L;
+  for (size_t i = 0; i < row * (size_t)cr->ngroup; i++) cr->V[i] = cd->V0;
+  for (int64_t G = 0; G < cr->ngroup; G++) {
+    select_group(cr, G);
+    const double *V = group_V(cr, G);
+    for (int32_t j = 0; j < cd->nchan; j++) {
+      Chan *k = &cr->ch[j];
+      const double *kV = chan_V(k, V, L);
+      k->d->init(k->n * L, kV, k->Sg, k->d->params);
+      k->d->update(k->n * L, 0.5 * dt, kV, k->Sg, k->d->params);
+    }
   }
   write_row(trace, 0, cr);
   int be_left = 0;
   for (int64_t step = 0; step < r->nsteps; step++) {
     double t = (double)step * dt;
-    memset(cr->g, 0, (size_t)n * sizeof(double));
-    memset(cr->im, 0, (size_t)n * sizeof(double));
-    memset(cr->iinj, 0, (size_t)n * sizeof(double));
-    for (int32_t j = 0; j < cd->nchan; j++) {
-      Chan *k = &cr->ch[j];
-      gather(k, cr->V);
-      k->d->current(k->n, k->V, k->S, k->d->params, k->I, k->g);
-      for (int64_t i = 0; i < k->n; i++) {
-        cr->im[k->node[i]] += k->I[i];
-        cr->g[k->node[i]] += k->g[i];
-      }
-    }
     for (int32_t s = 0; s < cd->nstim; s++) {
       const MsnCableStim *q = &cd->stims[s];
-      if (cr->stim_node[s] < 0) continue;
-      cr->iinj[cr->stim_node[s]] += q->amp * overlap(t, dt, q->t0, q->t1);
+      cr->stim_amp[s] = q->amp * overlap(t, dt, q->t0, q->t1);
       if ((q->t0 >= t && q->t0 < t + dt) || (q->t1 >= t && q->t1 < t + dt)) be_left = 2;
     }
     int method = be_left > 0 ? RT_CABLE_BE : RT_CABLE_CN;
     if (be_left > 0) be_left--;
-    if (!rt_cable_step(c, cr->V, cr->g, cr->im, cr->iinj, dt, method)) {
-      rt_fail(r, RT_EXIT_NUMERIC, "the cable solver failed at t = %g ms", t / RT_MS);
-      return;
-    }
-    for (int32_t i = 0; i < n; i++)
-      if (!isfinite(cr->V[i])) {
-        rt_fail(r, RT_EXIT_NUMERIC, "V became %g at t = %g ms in section %s (x = %g); try a smaller dt",
-                cr->V[i], (t + dt) / RT_MS, cd->secs[c->sec[i]].name, c->pos[i]);
+    for (int64_t G = 0; G < cr->ngroup; G++) {
+      double *V = group_V(cr, G);
+      select_group(cr, G);
+      double t0 = rt_now();
+      membrane_current(cr, V);
+      double t1 = rt_now();
+      bool ok = rt_cable_step_lanes(c, L, V, cr->g, cr->im, cd->nstim, cr->stim_node, cr->stim_amp, dt, method,
+                                    cr->diag, cr->rhs);
+      double t2 = rt_now();
+      if (!ok) {
+        report_nonfinite(r, cr, t + dt);
         return;
       }
-    for (int32_t j = 0; j < cd->nchan; j++) {
-      Chan *k = &cr->ch[j];
-      gather(k, cr->V);
-      k->d->update(k->n, dt, k->V, k->S, k->d->params);
+      for (int32_t j = 0; j < cd->nchan; j++) {
+        Chan *k = &cr->ch[j];
+        k->d->update(k->n * L, dt, chan_V(k, V, L), k->Sg, k->d->params);
+      }
+      double t3 = rt_now();
+      cr->t_chan += (t1 - t0) + (t3 - t2);
+      cr->t_hines += t2 - t1;
     }
     r->steps_done = step + 1;
     r->t_done = t + dt;
@@ -197,6 +321,7 @@ static void write_json(RtRun *r, const CableRun *cr) {
   rt_json_number(f, r->opt.dt / RT_MS);
   fprintf(f, ",\n  \"duration_ms\": ");
   rt_json_number(f, r->opt.duration / RT_MS);
+  fprintf(f, ",\n  \"instances\": %lld", (long long)cr->ncell);
   fprintf(f, ",\n  \"compartments\": %d,\n  \"Ra_ohm_cm\": ", cr->c ? (int)cr->c->n : 0);
   rt_json_number(f, cd->Ra * 100);
   fprintf(f, ",\n  \"Cm_uF_per_cm2\": ");
@@ -210,12 +335,30 @@ static void write_json(RtRun *r, const CableRun *cr) {
   fprintf(f, "\n  ],\n  \"columns\": [\"t [ms]\"");
   for (int32_t s = 0; s < cd->nrec; s++) {
     char buf[256];
-    snprintf(buf, sizeof buf, "%s [mV]", cd->recs[s].label);
-    fprintf(f, ", ");
-    rt_json_string(f, buf);
+    for (int64_t cell = 0; cell < cr->ncell; cell++) {
+      if (cr->ncell > 1)
+        snprintf(buf, sizeof buf, "%s[%lld] [mV]", cd->recs[s].label, (long long)cell);
+      else
+        snprintf(buf, sizeof buf, "%s [mV]", cd->recs[s].label);
+      fprintf(f, ", ");
+      rt_json_string(f, buf);
+    }
   }
   fprintf(f, "],\n  \"wall_time_s\": ");
   rt_json_number(f, r->wall);
+  /* the two phases of the time loop, summed over steps and groups */
+  double work = cr->c ? (double)cr->c->n * (double)cr->ncell * (double)r->steps_done : 0;
+  fprintf(f, ",\n  \"time_channels_s\": ");
+  rt_json_number(f, cr->t_chan);
+  fprintf(f, ",\n  \"time_hines_s\": ");
+  rt_json_number(f, cr->t_hines);
+  fprintf(f, ",\n  \"ns_per_compartment_step\": {\"channels\": ");
+  rt_json_number(f, work > 0 ? cr->t_chan / work * 1e9 : NAN);
+  fprintf(f, ", \"hines\": ");
+  rt_json_number(f, work > 0 ? cr->t_hines / work * 1e9 : NAN);
+  fprintf(f, ", \"loop\": ");
+  rt_json_number(f, work > 0 ? (cr->t_chan + cr->t_hines) / work * 1e9 : NAN);
+  fprintf(f, "}");
   fprintf(f, ",\n  \"completed\": %s\n}\n", r->status == RT_EXIT_OK ? "true" : "false");
   fclose(f);
 }
@@ -232,7 +375,7 @@ int rt_cable_main(const MsnModel *m, int argc, char **argv) {
   RtRun r;
   memset(&r, 0, sizeof r);
   r.m = m;
-  r.n = 1;
+  r.n = m->n_instances > 1 ? m->n_instances : 1;
   int st = rt_parse_args(&r, argc, argv);
   if (st != RT_EXIT_OK) {
     rt_options_free(&r.opt);
@@ -254,7 +397,11 @@ int rt_cable_main(const MsnModel *m, int argc, char **argv) {
         rt_fail(&r, RT_EXIT_IO, "cannot write %s: %s", path, strerror(errno));
       } else {
         fprintf(f, "t [ms]");
-        for (int32_t s = 0; s < cd->nrec; s++) fprintf(f, ",%s [mV]", cd->recs[s].label);
+        for (int32_t s = 0; s < cd->nrec; s++)
+          for (int64_t cell = 0; cell < r.n; cell++) {
+            if (r.n > 1) fprintf(f, ",%s[%lld] [mV]", cd->recs[s].label, (long long)cell);
+            else fprintf(f, ",%s [mV]", cd->recs[s].label);
+          }
         fputc('\n', f);
         run_loop(&r, &cr, f);
         if (fclose(f) != 0 && r.status == RT_EXIT_OK) rt_fail(&r, RT_EXIT_IO, "cannot write %s", path);
@@ -266,8 +413,9 @@ int rt_cable_main(const MsnModel *m, int argc, char **argv) {
   if (have_dir) write_json(&r, &cr);
   if (r.status != RT_EXIT_OK) fprintf(stderr, "%s: error: %s\n", r.opt.prog ? r.opt.prog : prog, r.err);
   else if (!r.opt.quiet)
-    fprintf(stderr, "%s: %g ms simulated in %.3g s (%lld steps, %d compartments); output in %s/\n", m->name,
-            r.t_done / RT_MS, r.wall, (long long)r.steps_done, cr.c ? (int)cr.c->n : 0, r.opt.out_dir);
+    fprintf(stderr, "%s: %g ms simulated in %.3g s (%lld steps, %lld x %d compartments); output in %s/\n", m->name,
+            r.t_done / RT_MS, r.wall, (long long)r.steps_done, (long long)r.n, cr.c ? (int)cr.c->n : 0,
+            r.opt.out_dir);
   st = r.status;
   cable_free(&cr);
   rt_options_free(&r.opt);

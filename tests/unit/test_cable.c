@@ -595,6 +595,69 @@ static void test_errors(void) {
   rt_cable_free(NULL);
 }
 
+/* ---- lanes: many identical trees side by side -------------------------------- */
+
+/* rt_cable_step_lanes on L = 5 lanes of a branched tree (soma sphere,
+ * three sections, a stimulus at a branch point) with different V, g and im
+ * per lane equals rt_cable_step lane by lane, BE and CN, to 1e-13 of the
+ * step; a lane whose V is not finite makes it return false. */
+static void test_lanes(void) {
+  RtCableSection secs[4] = {
+      {.name = "soma", .shape = RT_CABLE_SPHERE, .diam = 20 * UM, .parent = -1},
+      {.name = "a", .length = 200 * UM, .diam = 2 * UM, .parent = 0, .parent_x = 1, .nseg = 7},
+      {.name = "b", .length = 150 * UM, .diam = 1 * UM, .parent = 1, .parent_x = 1, .nseg = 5},
+      {.name = "c", .length = 100 * UM, .diam = 1.5 * UM, .diam1 = 0.5 * UM, .parent = 1, .parent_x = 0.4, .nseg = 4},
+  };
+  char err[256];
+  RtCable *c = rt_cable_build(secs, 4, RA, CM, err, sizeof err);
+  CU_ASSERT_FATAL(c != NULL);
+  enum { L = 5 };
+  int32_t n = c->n, at = rt_cable_node(c, 1, 1.0);
+  double *V = malloc(sizeof *V * (size_t)n * L), *g = malloc(sizeof *g * (size_t)n * L);
+  double *im = malloc(sizeof *im * (size_t)n * L), *d = malloc(sizeof *d * (size_t)n * L);
+  double *b = malloc(sizeof *b * (size_t)n * L), *V1 = malloc(sizeof *V1 * (size_t)n);
+  double *g1 = malloc(sizeof *g1 * (size_t)n), *im1 = malloc(sizeof *im1 * (size_t)n);
+  double *inj = calloc((size_t)n, sizeof *inj);
+  double amp = 3e-11, worst = 0;
+  for (int method = RT_CABLE_BE; method <= RT_CABLE_CN; method++) {
+    srand(7);
+    for (int32_t i = 0; i < n; i++)
+      for (int l = 0; l < L; l++) {
+        V[i * L + l] = EL + 0.02 * rand() / RAND_MAX;
+        g[i * L + l] = GM * (1 + 10.0 * rand() / RAND_MAX);
+        im[i * L + l] = 0.05 * (rand() / (double)RAND_MAX - 0.5);
+      }
+    double *Vref = malloc(sizeof *Vref * (size_t)n * L);
+    for (int l = 0; l < L; l++) {
+      for (int32_t i = 0; i < n; i++) {
+        V1[i] = V[i * L + l];
+        g1[i] = g[i * L + l];
+        im1[i] = im[i * L + l];
+      }
+      inj[at] = amp;
+      CU_ASSERT_FATAL(rt_cable_step(c, V1, g1, im1, inj, 2.5e-5, method));
+      for (int32_t i = 0; i < n; i++) Vref[i * L + l] = V1[i];
+    }
+    double *V0 = malloc(sizeof *V0 * (size_t)n * L);
+    memcpy(V0, V, sizeof *V0 * (size_t)n * L);
+    CU_ASSERT_FATAL(rt_cable_step_lanes(c, L, V, g, im, 1, &at, &amp, 2.5e-5, method, d, b));
+    for (int32_t i = 0; i < n * L; i++) {
+      double e = fabs(V[i] - Vref[i]) / fmax(1e-12, fabs(Vref[i] - V0[i]));
+      if (e > worst) worst = e;
+    }
+    free(Vref);
+    free(V0);
+  }
+  printf("\n  lanes vs one tree at a time: %.2g of the step (tolerance 1e-13)\n", worst);
+  CU_ASSERT(worst <= 1e-13);
+  V[3 * L + 2] = NAN;
+  CU_ASSERT(!rt_cable_step_lanes(c, L, V, g, im, 0, NULL, NULL, 2.5e-5, RT_CABLE_CN, d, b));
+  CU_ASSERT(!rt_cable_step_lanes(c, L, V, g, im, 0, NULL, NULL, 0, RT_CABLE_CN, d, b));
+  CU_ASSERT(!rt_cable_step_lanes(c, 0, V, g, im, 0, NULL, NULL, 2.5e-5, RT_CABLE_CN, d, b));
+  free(V); free(g); free(im); free(d); free(b); free(V1); free(g1); free(im1); free(inj);
+  rt_cable_free(c);
+}
+
 int main(void) {
   if (CU_initialize_registry() != CUE_SUCCESS) return 2;
   CU_pSuite s = CU_add_suite("cable", NULL, NULL);
@@ -608,7 +671,8 @@ int main(void) {
       !CU_add_test(s, "Y trees: Rall's 3/2 rule, analytic tree", test_rall) ||
       !CU_add_test(s, "ball and stick", test_ball_and_stick) ||
       !CU_add_test(s, "d_lambda rule", test_d_lambda) ||
-      !CU_add_test(s, "bad sections give messages", test_errors))
+      !CU_add_test(s, "bad sections give messages", test_errors) ||
+      !CU_add_test(s, "lanes: identical trees side by side", test_lanes))
     return 2;
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
