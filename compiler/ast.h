@@ -96,6 +96,7 @@ struct Stmt {
   Decl *decl;        /* ST_GATE */
   struct Sym *sym;   /* set by sema: what the statement declares */
   /* cables: ST_INSERT `in r1, r2` (regions: IdRef*) or `everywhere`;
+     ST_DEF `P_CHANNEL = expr in r1, r2` (a channel parameter per region);
      ST_STIMULUS `at sec(x)` (at: EX_CALL with one argument) */
   PtrVec regions;
   bool everywhere;

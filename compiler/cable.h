@@ -37,6 +37,13 @@ typedef struct MirCable {
   MirKernel *k; int nk; /* one kernel per inserted channel */
   unsigned char **on;   /* nk x nsec: channel k is inserted on section s */
   double **P;           /* nk: the kernel's nabi scalar parameters (SI) */
+  int ncomp;            /* compartments (nodes of rt_cable_build, Hines order) */
+  double *dist;         /* ncomp: path distance of each node from the root node, m */
+  int *node_sec;        /* ncomp: the section each node belongs to */
+  double ***pnode;      /* nk x nabi: a parameter set in the cell that differs
+                           between compartments: ncomp SI values (those where the
+                           channel is not inserted unused), else NULL; the
+                           kernel takes it as an array (MirParam.per_instance) */
   MirCableStim *stims; int nstim;
   MirCableRec *recs; int nrec;
 } MirCable;

@@ -50,7 +50,7 @@ static LLVMValueRef const_array(Cg *cg, LLVMTypeRef elem, LLVMValueRef *v, int n
   return cg_private_const(cg, LLVMConstArray2(elem, v, (uint64_t)n), name, align);
 }
 
-/* ---- wrappers: NAME_init(n, V, s1..sK, P1..PM) behind (n, V, S, P) -------------- */
+/* ---- wrappers: NAME_init(n, V, s1..sK, P1..PM) behind (n, V, S, P, A) ----------- */
 
 static LLVMValueRef load_ptr(Cg *cg, LLVMValueRef base, int i)
 {
@@ -78,13 +78,14 @@ static LLVMValueRef wrapper(Cg *cg, const MirKernel *k, int kind)
     return LLVMConstPointerNull(cg->ptr);
   }
   LLVMTypeRef kty = LLVMGlobalGetValueType(kfn);
-  LLVMTypeRef wargs[6];
+  LLVMTypeRef wargs[7];
   unsigned nw = 0;
   wargs[nw++] = cg->i64;
   if (kind == 1) wargs[nw++] = cg->f64;
   wargs[nw++] = cg->ptr; /* V */
   wargs[nw++] = cg->ptr; /* S */
   wargs[nw++] = cg->ptr; /* P */
+  wargs[nw++] = cg->ptr; /* A */
   if (kind == 2) wargs[nw++] = cg->ptr, wargs[nw++] = cg->ptr;
   char *wname = cg_strfmt("msn_cable_%s_%s", m->name, suffix[kind]);
   LLVMValueRef fn = LLVMAddFunction(cg->mod, wname, LLVMFunctionType(cg->void_t, wargs, nw, 0));
@@ -97,9 +98,11 @@ static LLVMValueRef wrapper(Cg *cg, const MirKernel *k, int kind)
   args[n++] = LLVMGetParam(fn, a++);
   if (kind == 1) args[n++] = LLVMGetParam(fn, a++);
   args[n++] = LLVMGetParam(fn, a++);
-  LLVMValueRef S = LLVMGetParam(fn, a++), P = LLVMGetParam(fn, a++);
+  LLVMValueRef S = LLVMGetParam(fn, a++), P = LLVMGetParam(fn, a++), Arr = LLVMGetParam(fn, a++);
   for (int s = 0; s < K; s++) args[n++] = load_ptr(cg, S, s);
-  for (int p = 0; p < M; p++) args[n++] = load_f64(cg, P, p);
+  int q = 0; /* arrays: the parameters that vary between compartments */
+  for (int p = 0; p < M; p++)
+    args[n++] = m->params[k->abi_param[p]].per_instance ? load_ptr(cg, Arr, q++) : load_f64(cg, P, p);
   if (kind == 2) {
     args[n++] = LLVMGetParam(fn, a++);
     args[n++] = LLVMGetParam(fn, a++);
@@ -116,22 +119,22 @@ static void emit_cable_desc(Cg *cg, const MirCable *cb)
 {
   LLVMTypeRef p = cg->ptr, d = cg->f64, i = cg->i32;
   LLVMTypeRef sec_f[] = {p, i, d, d, d, i, d, i};
-  LLVMTypeRef ch_f[] = {p, i, i, p, p, p, p, p, p};
+  LLVMTypeRef ch_f[] = {p, i, i, p, p, p, p, p, p, i, p};
   LLVMTypeRef st_f[] = {p, i, d, d, d, d};
   LLVMTypeRef re_f[] = {p, i, d};
-  LLVMTypeRef ca_f[] = {i, i, p, d, d, d, i, p, i, p, i, p};
+  LLVMTypeRef ca_f[] = {i, i, p, d, d, d, i, p, i, p, i, p, i};
   LLVMTypeRef tsec = named_struct(cg, "RtCableSection", sec_f, 8);
-  LLVMTypeRef tch = named_struct(cg, "MsnCableChannel", ch_f, 9);
+  LLVMTypeRef tch = named_struct(cg, "MsnCableChannel", ch_f, 11);
   LLVMTypeRef tst = named_struct(cg, "MsnCableStim", st_f, 6);
   LLVMTypeRef tre = named_struct(cg, "MsnCableRecord", re_f, 3);
-  LLVMTypeRef tca = named_struct(cg, "MsnCable", ca_f, 12);
+  LLVMTypeRef tca = named_struct(cg, "MsnCable", ca_f, 13);
   static const size_t sec_off[] = {offsetof(RtCableSection, name), offsetof(RtCableSection, shape),
     offsetof(RtCableSection, length), offsetof(RtCableSection, diam), offsetof(RtCableSection, diam1),
     offsetof(RtCableSection, parent), offsetof(RtCableSection, parent_x), offsetof(RtCableSection, nseg)};
   static const size_t ch_off[] = {offsetof(MsnCableChannel, name), offsetof(MsnCableChannel, nstates),
     offsetof(MsnCableChannel, nparams), offsetof(MsnCableChannel, param_names), offsetof(MsnCableChannel, params),
     offsetof(MsnCableChannel, on), offsetof(MsnCableChannel, init), offsetof(MsnCableChannel, update),
-    offsetof(MsnCableChannel, current)};
+    offsetof(MsnCableChannel, current), offsetof(MsnCableChannel, narrays), offsetof(MsnCableChannel, arrays)};
   static const size_t st_off[] = {offsetof(MsnCableStim, name), offsetof(MsnCableStim, sec),
     offsetof(MsnCableStim, x), offsetof(MsnCableStim, amp), offsetof(MsnCableStim, t0), offsetof(MsnCableStim, t1)};
   static const size_t re_off[] = {offsetof(MsnCableRecord, label), offsetof(MsnCableRecord, sec),
@@ -139,12 +142,12 @@ static void emit_cable_desc(Cg *cg, const MirCable *cb)
   static const size_t ca_off[] = {offsetof(MsnCable, version), offsetof(MsnCable, nsec), offsetof(MsnCable, secs),
     offsetof(MsnCable, Ra), offsetof(MsnCable, Cm), offsetof(MsnCable, V0), offsetof(MsnCable, nchan),
     offsetof(MsnCable, chans), offsetof(MsnCable, nstim), offsetof(MsnCable, stims), offsetof(MsnCable, nrec),
-    offsetof(MsnCable, recs)};
+    offsetof(MsnCable, recs), offsetof(MsnCable, ncomp)};
   check_layout(cg, tsec, sec_off, 8, sizeof(RtCableSection), "RtCableSection");
-  check_layout(cg, tch, ch_off, 9, sizeof(MsnCableChannel), "MsnCableChannel");
+  check_layout(cg, tch, ch_off, 11, sizeof(MsnCableChannel), "MsnCableChannel");
   check_layout(cg, tst, st_off, 6, sizeof(MsnCableStim), "MsnCableStim");
   check_layout(cg, tre, re_off, 3, sizeof(MsnCableRecord), "MsnCableRecord");
-  check_layout(cg, tca, ca_off, 12, sizeof(MsnCable), "MsnCable");
+  check_layout(cg, tca, ca_off, 13, sizeof(MsnCable), "MsnCable");
 
   int cap = cb->nsec + cb->nk + cb->nstim + cb->nrec + 1;
   LLVMValueRef *v = calloc((size_t)cap, sizeof *v);
@@ -167,11 +170,23 @@ static void emit_cable_desc(Cg *cg, const MirCable *cb)
     LLVMValueRef *on = calloc((size_t)cb->nsec + 1, sizeof *on);
     for (int s = 0; s < cb->nsec; s++) on[s] = LLVMConstInt(cg->i8, cb->on[j][s], 0);
     LLVMValueRef w0 = wrapper(cg, k, 0), w1 = wrapper(cg, k, 1), w2 = wrapper(cg, k, 2);
+    /* the per-node values of the parameters that vary, in ABI order */
+    LLVMValueRef *arr = calloc((size_t)k->nabi + 1, sizeof *arr);
+    LLVMValueRef *nv = calloc((size_t)cb->ncomp + 1, sizeof *nv);
+    int narr = 0;
+    for (int a = 0; a < k->nabi; a++) {
+      if (!k->m->params[k->abi_param[a]].per_instance) continue;
+      for (int q = 0; q < cb->ncomp; q++) nv[q] = cg_const(cg, cb->pnode[j][a][q]);
+      arr[narr++] = const_array(cg, cg->f64, nv, cb->ncomp, "msn.cable.pnode", 8);
+    }
     LLVMValueRef f[] = {cg_cstring(cg, k->m->name), i32c(cg, k->m->nstates - 1), i32c(cg, k->nabi),
                         const_array(cg, cg->ptr, pn, k->nabi, "msn.cable.pnames", 8),
                         const_array(cg, cg->f64, pv, k->nabi, "msn.cable.params", 8),
-                        const_array(cg, cg->i8, on, cb->nsec, "msn.cable.on", 1), w0, w1, w2};
-    v[j] = LLVMConstNamedStruct(tch, f, 9);
+                        const_array(cg, cg->i8, on, cb->nsec, "msn.cable.on", 1), w0, w1, w2,
+                        i32c(cg, narr), const_array(cg, cg->ptr, arr, narr, "msn.cable.arrays", 8)};
+    v[j] = LLVMConstNamedStruct(tch, f, 11);
+    free(arr);
+    free(nv);
     free(pv);
     free(pn);
     free(on);
@@ -193,9 +208,9 @@ static void emit_cable_desc(Cg *cg, const MirCable *cb)
   free(v);
   LLVMValueRef f[] = {i32c(cg, MSN_CABLE_VERSION), i32c(cg, cb->nsec), secs, cg_const(cg, cb->Ra),
                       cg_const(cg, cb->Cm), cg_const(cg, cb->V0), i32c(cg, cb->nk), chans,
-                      i32c(cg, cb->nstim), stims, i32c(cg, cb->nrec), recs};
+                      i32c(cg, cb->nstim), stims, i32c(cg, cb->nrec), recs, i32c(cg, cb->ncomp)};
   LLVMValueRef g = LLVMAddGlobal(cg->mod, tca, "msn_cable_desc");
-  LLVMSetInitializer(g, LLVMConstNamedStruct(tca, f, 12));
+  LLVMSetInitializer(g, LLVMConstNamedStruct(tca, f, 13));
   LLVMSetGlobalConstant(g, 1);
   LLVMSetLinkage(g, LLVMPrivateLinkage);
   LLVMSetAlignment(g, 8);

@@ -9,6 +9,10 @@
 #include "cable.h"
 #include "swc.h"
 
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
+
 const char *sema_cable_swc_region(Arena *A, int t); /* sema_cable.c */
 
 static double cval(const Expr *e) {
@@ -156,6 +160,157 @@ static void discretise(Compilation *c, MirCable *cb, Stmt *rule) {
   }
 }
 
+/* ---- channel parameters set in the cell (functions of distance) -------------- */
+
+/* Distance from the root node to x = 0 of section s (memo: start[], NAN
+ * while unknown): a child of a spherical root starts on the sphere's
+ * surface, a radius from its centre. */
+static double sec_start(const MirCable *cb, int s, double *start) {
+  if (!isnan(start[s])) return start[s];
+  const RtCableSection *q = &cb->secs[s];
+  double v = 0;
+  if (q->parent >= 0) {
+    const RtCableSection *p = &cb->secs[q->parent];
+    v = p->shape == RT_CABLE_SPHERE ? 0.5 * p->diam : sec_start(cb, q->parent, start) + q->parent_x * p->length;
+  }
+  return start[s] = v;
+}
+
+static double frustum_area(double h, double da, double db) {
+  double ra = 0.5 * da, rb = 0.5 * db;
+  return M_PI * (ra + rb) * sqrt((ra - rb) * (ra - rb) + h * h);
+}
+
+/* The control volume of a node is made of pieces: the sphere, or half
+ * segments of the sections that meet there (rt_cable_build's scheme).  A
+ * parameter set in the cell is evaluated per piece (its section's region,
+ * its own distance) and averaged over the node's pieces weighted by area,
+ * so that a node where a soma and a dendrite meet gets the mean density of
+ * its membrane, as a finite-volume scheme integrates it. */
+typedef struct Piece { int32_t node; int sec; double dist, area; } Piece;
+
+static void node_distances(Arena *A, MirCable *cb, const RtCable *rc, Piece **pieces, int *npieces) {
+  double *start = malloc(sizeof *start * (size_t)cb->nsec);
+  for (int s = 0; s < cb->nsec; s++) start[s] = NAN;
+  cb->ncomp = rc->n;
+  cb->dist = arena_alloc(A, sizeof *cb->dist * (size_t)rc->n);
+  cb->node_sec = arena_alloc(A, sizeof *cb->node_sec * (size_t)rc->n);
+  for (int32_t i = 0; i < rc->n; i++) cb->node_sec[i] = rc->sec[i];
+  for (int32_t i = 0; i < rc->n; i++) {
+    const RtCableSection *q = &cb->secs[rc->sec[i]];
+    cb->dist[i] = q->shape == RT_CABLE_SPHERE ? 0 : sec_start(cb, rc->sec[i], start) + rc->pos[i] * q->length;
+  }
+  int np = 0;
+  Piece *p = arena_alloc(A, sizeof *p * (size_t)(2 * rc->n + 2));
+  for (int s = 0; s < cb->nsec; s++) {
+    const RtCableSection *q = &cb->secs[s];
+    if (q->shape == RT_CABLE_SPHERE) {
+      p[np++] = (Piece){rc->sec_node0[s], s, 0, M_PI * q->diam * q->diam};
+      continue;
+    }
+    int32_t nseg = rc->sec_nseg[s];
+    double d0 = q->diam, d1 = q->diam1 > 0 ? q->diam1 : q->diam, h = q->length / nseg, x0 = sec_start(cb, s, start);
+    for (int32_t k = 1; k <= nseg; k++) {
+      double xa = (double)(k - 1) / nseg, xb = (double)k / nseg;
+      double da = d0 + (d1 - d0) * xa, db = d0 + (d1 - d0) * xb, dm = 0.5 * (da + db);
+      int32_t na = k == 1 ? rc->sec_node0[s] : rc->sec_first[s] + k - 2, nb = rc->sec_first[s] + k - 1;
+      p[np++] = (Piece){na, s, x0 + xa * q->length, frustum_area(0.5 * h, da, dm)};
+      p[np++] = (Piece){nb, s, x0 + xb * q->length, frustum_area(0.5 * h, dm, db)};
+    }
+  }
+  free(start);
+  *pieces = p;
+  *npieces = np;
+}
+
+/* The Sym of `distance` in a checked expression (NULL: not used). */
+static Sym *distance_sym(const Expr *e) {
+  if (!e) return NULL;
+  if (e->kind == EX_NAME) return e->sym && e->sym->kind == SYM_PARAM && strcmp(e->sym->name, "distance") == 0
+                                     ? e->sym : NULL;
+  Sym *s = distance_sym(e->a);
+  if (!s) s = distance_sym(e->b);
+  if (!s) s = distance_sym(e->c);
+  for (int i = 0; !s && i < e->args.n; i++) s = distance_sym(e->args.v[i]);
+  return s;
+}
+
+static bool in_regions(const Stmt *st, const char *region) {
+  if (!st->regions.n) return true;
+  for (int r = 0; r < st->regions.n; r++)
+    if (strcmp(((IdRef *)st->regions.v[r])->name, region) == 0) return true;
+  return false;
+}
+
+/* One `P_CH = EXPR [in REGION, ...]` of kernel j on every piece whose
+ * region it names (a piece of a section without the channel counts as
+ * its node's own section: the kernel's density covers the whole node). */
+static void apply_setting(Compilation *c, MirCable *cb, const RtCable *rc, const Piece *pc, int np,
+                          double *pv, int j, Stmt *st) {
+  Sym *dist = distance_sym(st->e);
+  for (int q = 0; q < np; q++) {
+    int s = cb->on[j][pc[q].sec] ? pc[q].sec : rc->sec[pc[q].node];
+    if (!cb->on[j][rc->sec[pc[q].node]] || !in_regions(st, cb->region[s])) continue;
+    if (dist) dist->value = pc[q].dist;
+    double x = NAN;
+    if (!sema_const_value(st->e, &x) || !isfinite(x)) {
+      diag_error(&c->diag, st->e->loc, "E0817", "%s is %g on %s, %.4g um from the root: a parameter must be "
+                 "finite everywhere", st->name, x, cb->secs[s].name, pc[q].dist * 1e6);
+      return;
+    }
+    pv[q] = x;
+  }
+}
+
+/* Parameters set in the cell: per-node values (area-weighted over the
+ * node's pieces); those that differ between the channel's nodes become
+ * arrays of the kernel, the others stay scalars. */
+static void channel_settings(Compilation *c, Decl *cell, MirCable *cb, const RtCable *rc, const Piece *pc,
+                             int np) {
+  Arena *A = c->arena;
+  cb->pnode = arena_alloc(A, sizeof *cb->pnode * (size_t)(cb->nk + 1));
+  double *pv = malloc(sizeof *pv * (size_t)(np + 1)), *wsum = malloc(sizeof *wsum * (size_t)(rc->n + 1));
+  for (int j = 0; j < cb->nk; j++) {
+    MirKernel *k = &cb->k[j];
+    cb->pnode[j] = arena_alloc(A, sizeof **cb->pnode * (size_t)(k->nabi + 1));
+    for (int a = 0; a < k->nabi; a++) {
+      bool set = false;
+      for (int q = 0; q < np; q++) pv[q] = cb->P[j][a];
+      for (int i = 0; i < cell->body.n; i++) {
+        Stmt *st = cell->body.v[i], *param = NULL;
+        if (st->kind != ST_DEF && st->kind != ST_PARAM) continue;
+        Decl *ch = sema_cable_param_target(&c->prog, cell, st->name, &param);
+        if (!ch || strcmp(ch->name, k->m->name) != 0 || strcmp(k->abi_param_name[a], param->name) != 0) continue;
+        apply_setting(c, cb, rc, pc, np, pv, j, st);
+        set = true;
+      }
+      if (!set) continue;
+      double *v = arena_alloc(A, sizeof(double) * (size_t)rc->n);
+      for (int32_t i = 0; i < rc->n; i++) v[i] = wsum[i] = 0;
+      for (int q = 0; q < np; q++) {
+        v[pc[q].node] += pc[q].area * pv[q];
+        wsum[pc[q].node] += pc[q].area;
+      }
+      double first = NAN;
+      bool same = true;
+      for (int32_t i = 0; i < rc->n; i++) {
+        v[i] = wsum[i] > 0 ? v[i] / wsum[i] : cb->P[j][a];
+        if (!cb->on[j][rc->sec[i]]) continue;
+        if (isnan(first)) first = v[i];
+        same &= v[i] == first;
+      }
+      if (same) {
+        if (!isnan(first)) cb->P[j][a] = first;
+      } else {
+        cb->pnode[j][a] = v;
+        k->m->params[k->abi_param[a]].per_instance = true;
+      }
+    }
+  }
+  free(pv);
+  free(wsum);
+}
+
 Mir *lower_cable(Compilation *c) {
   Arena *A = c->arena;
   Decl *cell = c->sim.cell;
@@ -192,8 +347,14 @@ Mir *lower_cable(Compilation *c) {
   discretise(c, cb, rule);
   char err[256];
   RtCable *probe = rt_cable_build(cb->secs, cb->nsec, cb->Ra, cb->Cm, err, sizeof err);
-  if (!probe) diag_error(&c->diag, morph->name_loc, "E0814", "morphology %s: %s", morph->name, err);
-  rt_cable_free(probe);
+  if (!probe) {
+    diag_error(&c->diag, morph->name_loc, "E0814", "morphology %s: %s", morph->name, err);
+    free(sb_take(&names));
+    return NULL;
+  }
+  Piece *pieces;
+  int npieces;
+  node_distances(A, cb, probe, &pieces, &npieces);
 
   /* channels: one kernel each, inserted per section */
   char *list = sb_take(&names);
@@ -222,6 +383,9 @@ Mir *lower_cable(Compilation *c) {
       }
     }
   }
+
+  channel_settings(c, cell, cb, probe, pieces, npieces);
+  rt_cable_free(probe);
 
   /* stimuli */
   cb->stims = arena_alloc(A, sizeof *cb->stims * (size_t)(cell->body.n + 1));
@@ -301,6 +465,17 @@ void cable_print_info(FILE *out, const Mir *m) {
     for (int s = 0; s < cb->nsec; s++)
       if (cb->on[j][s]) fprintf(out, " %s", cb->secs[s].name);
     fprintf(out, "\n");
+    const MirKernel *k = &cb->k[j];
+    for (int a = 0; cb->pnode && a < k->nabi; a++) {
+      const double *v = cb->pnode[j][a];
+      if (!v) continue;
+      const MirParam *p = &k->m->params[k->abi_param[a]];
+      double lo = INFINITY, hi = -INFINITY;
+      for (int i = 0; i < cb->ncomp; i++)
+        if (cb->on[j][cb->node_sec[i]]) lo = fmin(lo, v[i]), hi = fmax(hi, v[i]);
+      fprintf(out, "    %s_%s varies per compartment: %.4g to %.4g %s\n", k->abi_param_name[a], k->m->name,
+              lo / p->scale, hi / p->scale, p->unit);
+    }
   }
   fprintf(out, "\nstimuli (%d):\n", cb->nstim);
   for (int i = 0; i < cb->nstim; i++)

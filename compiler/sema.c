@@ -415,6 +415,10 @@ static bool check_name(Sema *S, Scope *sc, Expr *e) {
       return true;
     }
     diag_error(S->diag, e->loc, "E0201", "unknown name '%s'", e->name);
+    if (strcmp(e->name, "distance") == 0) {
+      sema_cable_note_distance(S); /* compiler/sema_cable.c */
+      return false;
+    }
     const char *near = closest_name(sc, e->name);
     const char *unit = units_suggest(e->name);
     if (near) diag_note(S->diag, (Loc){0}, "did you mean '%s'?", near);
@@ -760,6 +764,9 @@ static void check_ode(Sema *S, Scope *sc, Stmt *st, PtrVec *seen) {
 }
 
 static void check_def(Sema *S, Scope *sc, Stmt *st) {
+  if (st->regions.n) /* `x = ... in REGION`: cable cells only (sema_cable.c) */
+    diag_error(S->diag, ((IdRef *)st->regions.v[0])->loc, "E0816", "'%s = ... in REGION' sets a channel parameter "
+               "per region, which only a cell with a morphology has", st->name);
   bool ok = check_expr(S, sc, st->e);
   Sym *s = declare(S, sc, SYM_LOCAL, st->name, st->name_loc);
   s->stmt = st;

@@ -109,5 +109,10 @@ bool sema_cable_cell_decl(const Decl *cell);  /* a cell with `morphology NAME` *
 void sema_cable_morphology(Sema *S, Decl *d);
 void sema_cable_cell(Sema *S, Decl *cell);
 void sema_cable_simulate(Sema *S, Decl *simulate, SimSpec *sim);
+/* the note for `distance` where it does not exist */
+void sema_cable_note_distance(Sema *S);
+/* `P_CHANNEL = ... [in REGION, ...]` in a cable cell: the channel and
+ * its `param P` statement, or NULL (lowering uses it too) */
+Decl *sema_cable_param_target(Program *prog, const Decl *cell, const char *name, Stmt **param);
 
 #endif

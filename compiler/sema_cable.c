@@ -201,6 +201,105 @@ void sema_cable_morphology(Sema *S, Decl *m) {
   if (index == 0) diag_error(d, m->name_loc, "E0805", "morphology %s has no sections", m->name);
 }
 
+/* ---- channel parameters set in the cell, `distance` -------------------------------- */
+
+void sema_cable_note_distance(Sema *S) {
+  diag_note(sema_diag(S), (Loc){0}, "'distance' (the path distance from the root of the morphology) exists only "
+            "in a channel parameter set in a cell with a morphology, e.g. gbar_K = 36 mS/cm^2 * "
+            "exp(-distance / 200 um) in dend");
+}
+
+static bool inserts(const Stmt *st, const char *channel) {
+  if (st->kind != ST_INSERT) return false;
+  for (int k = 0; k < st->names.n; k++)
+    if (strcmp(((IdRef *)st->names.v[k])->name, channel) == 0) return true;
+  return false;
+}
+
+Decl *sema_cable_param_target(Program *prog, const Decl *cell, const char *name, Stmt **param) {
+  size_t len = strlen(name);
+  for (int i = 0; i < cell->body.n; i++) {
+    Stmt *st = cell->body.v[i];
+    if (st->kind != ST_INSERT) continue;
+    for (int k = 0; k < st->names.n; k++) {
+      const char *ch = ((IdRef *)st->names.v[k])->name;
+      size_t cl = strlen(ch);
+      /* NAME_CHANNEL: the qualified name of docs/language.md 6.3 */
+      if (len < cl + 2 || name[len - cl - 1] != '_' || strcmp(name + len - cl, ch) != 0) continue;
+      Decl *d = sema_find_decl(prog, DC_CHANNEL, ch);
+      if (!d) continue;
+      for (int j = 0; j < d->body.n; j++) {
+        Stmt *p = d->body.v[j];
+        if (p->kind == ST_PARAM && strlen(p->name) == len - cl - 1 && strncmp(p->name, name, len - cl - 1) == 0) {
+          *param = p;
+          return d;
+        }
+      }
+    }
+  }
+  return NULL;
+}
+
+/* The names a cable cell can set, for the note of E0807. */
+static void list_settable(Sema *S, const Decl *cell) {
+  StrBuf b = {0};
+  for (int i = 0; i < cell->body.n; i++) {
+    Stmt *st = cell->body.v[i];
+    if (st->kind != ST_INSERT) continue;
+    for (int k = 0; k < st->names.n; k++) {
+      Decl *d = sema_find_decl(sema_program(S), DC_CHANNEL, ((IdRef *)st->names.v[k])->name);
+      for (int j = 0; d && j < d->body.n; j++) {
+        Stmt *p = d->body.v[j];
+        if (p->kind == ST_PARAM) sb_printf(&b, "%s%s_%s", b.len ? ", " : "", p->name, d->name);
+      }
+    }
+  }
+  char *t = sb_take(&b);
+  diag_note(sema_diag(S), (Loc){0}, "a cell with a morphology sets Ra, Cm and the parameters of its channels "
+            "as NAME_CHANNEL: %s", t && *t ? t : "(no channel inserted)");
+  free(t);
+}
+
+/* `P_CH = EXPR [in REGION, ...]`: EXPR has P's unit and is a constant or a
+ * function of `distance`; CH is inserted in every REGION named. */
+static void check_param_setting(Sema *S, Decl *cell, Decl *m, Stmt *st, Decl *ch, Stmt *param) {
+  Diag *d = sema_diag(S);
+  Scope *sc = sema_scope_new(S, NULL, true);
+  Sym *dist = sema_declare(S, sc, SYM_PARAM, "distance", st->name_loc);
+  dist->unit = unit_of("um");
+  dist->value = 1e-4;
+  if (!param->sym) {
+    Scope *top = sema_scope_new(S, NULL, true);
+    if (!sema_check_expr(S, top, param->e)) return;
+  }
+  Unit want = param->sym ? param->sym->unit : param->e->unit;
+  char what[160];
+  snprintf(what, sizeof what, "parameter %s of channel %s", param->name, ch->name);
+  if (!sema_check_expr(S, sc, st->e) || !sema_expect_unit(S, st->e, want, what)) return;
+  double v;
+  if (!sema_const_value(st->e, &v)) {
+    diag_error(d, st->e->loc, "E0801", "%s must be a constant or a function of distance", st->name);
+    return;
+  }
+  for (int k = 0; m && k < st->regions.n; k++) {
+    IdRef *r = st->regions.v[k];
+    if (!check_region(S, m, r->name, r->loc)) continue;
+    bool in = false;
+    for (int i = 0; i < cell->body.n && !in; i++) {
+      Stmt *ins = cell->body.v[i];
+      if (!inserts(ins, ch->name)) continue;
+      in = ins->everywhere;
+      for (int q = 0; q < ins->regions.n; q++) in |= strcmp(((IdRef *)ins->regions.v[q])->name, r->name) == 0;
+    }
+    if (!in) {
+      diag_error(d, r->loc, "E0816", "%s is set in %s, but channel %s is not inserted there", st->name, r->name,
+                 ch->name);
+      diag_note(d, (Loc){0}, "insert %s in %s, or set the parameter where %s is inserted", ch->name, r->name,
+                ch->name);
+    }
+  }
+}
+
 /* ---- cells with a morphology ------------------------------------------------------ */
 
 static Decl *cell_morphology(Sema *S, Decl *cell, bool report) {
@@ -243,10 +342,20 @@ void sema_cable_cell(Sema *S, Decl *cell) {
           diag_error(d, st->e->loc, "E0801", "Cm must be positive");
         cm = st;
       } else {
-        diag_error(d, st->name_loc, "E0807", "a cell with a morphology takes Ra, Cm, V(0), insert, discretize "
-                   "and stimulus; '%s' is not one of them", st->name);
-        diag_note(d, (Loc){0}, "set a channel's parameters in the channel (or a copy of it)");
+        Stmt *param = NULL;
+        Decl *ch = sema_cable_param_target(sema_program(S), cell, st->name, &param);
+        if (ch) {
+          check_param_setting(S, cell, m, st, ch, param);
+          break;
+        }
+        diag_error(d, st->name_loc, "E0807", "a cell with a morphology takes Ra, Cm, channel parameters, V(0), "
+                   "insert, discretize and stimulus; '%s' is not one of them", st->name);
+        list_settable(S, cell);
+        break;
       }
+      if (st->regions.n)
+        diag_error(d, ((IdRef *)st->regions.v[0])->loc, "E0816", "%s applies to the whole cell: it cannot be set "
+                   "per region", st->name);
       break;
     case ST_INIT:
       if (strcmp(st->name, "V") != 0) {

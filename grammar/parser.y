@@ -249,6 +249,9 @@ stmt: PARAM IDENT '=' expr    { $$ = ast_stmt(A, ST_PARAM, @1); $$->name = $2; $
     | INSERT idlist EVERYWHERE
                               { $$ = ast_stmt(A, ST_INSERT, @1); $$->names = $2; $$->everywhere = true; }
     | INSERT idlist IN idlist { $$ = ast_stmt(A, ST_INSERT, @1); $$->names = $2; $$->regions = $4; }
+    | IDENT '=' expr IN idlist
+                              { $$ = ast_stmt(A, ST_DEF, @1); $$->name = $1; $$->name_loc = @1; $$->e = $3;
+                                $$->regions = $5; }
     | DISCRETIZE IDENT expr   { $$ = ast_stmt(A, ST_DISCRETIZE, @1); $$->name = $2; $$->name_loc = @2; $$->e = $3; }
     | STIMULUS IDENT '=' expr AT where
                               { $$ = ast_stmt(A, ST_STIMULUS, @1); $$->name = $2; $$->name_loc = @2;

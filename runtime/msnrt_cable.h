@@ -6,7 +6,10 @@
  * Each inserted channel is a kernel over compartments with V as an input
  * (docs/kernel-abi.md), called through uniform wrappers: S holds the
  * channel's state columns (nstates pointers), P its scalar parameters in
- * the kernel's ABI order (celsius last when the channel uses it). */
+ * the kernel's ABI order (celsius last when the channel uses it), A one
+ * column of n values per parameter that varies between compartments
+ * (`gbar_K = ... distance ...` in the cell), in ABI order; such a
+ * parameter's entry of P is unused. */
 #ifndef MSNRT_CABLE_H
 #define MSNRT_CABLE_H
 
@@ -14,12 +17,14 @@
 #include "msnrt.h"
 #include "rt_cable.h"
 
-#define MSN_CABLE_VERSION 1
+#define MSN_CABLE_VERSION 2
 
-typedef void (*MsnCableInitFn)(int64_t n, const double *V, double *const *S, const double *P);
-typedef void (*MsnCableUpdateFn)(int64_t n, double dt, const double *V, double *const *S, const double *P);
+typedef void (*MsnCableInitFn)(int64_t n, const double *V, double *const *S, const double *P,
+                               const double *const *A);
+typedef void (*MsnCableUpdateFn)(int64_t n, double dt, const double *V, double *const *S, const double *P,
+                                 const double *const *A);
 typedef void (*MsnCableCurrentFn)(int64_t n, const double *V, double *const *S, const double *P,
-                                  double *I_out, double *g_out);
+                                  const double *const *A, double *I_out, double *g_out);
 
 typedef struct MsnCableChannel {
   const char *name;
@@ -30,6 +35,9 @@ typedef struct MsnCableChannel {
   MsnCableInitFn init;
   MsnCableUpdateFn update;
   MsnCableCurrentFn current;
+  int32_t narrays;                /* parameters that vary between compartments */
+  const double *const *arrays;    /* narrays x MsnCable.ncomp SI values per node
+                                     (Hines order of rt_cable_build) */
 } MsnCableChannel;
 
 typedef struct MsnCableStim {
@@ -57,6 +65,7 @@ typedef struct MsnCable {
   const MsnCableStim *stims;
   int32_t nrec;
   const MsnCableRecord *recs;
+  int32_t ncomp;     /* compartments rt_cable_build must give for secs */
 } MsnCable;
 
 /* msn_main dispatches here when m->cable is set. */

@@ -50,6 +50,7 @@ typedef struct Chan {
   double *V, *I, *g;/* n * L scratch of one group */
   double **S;       /* nstates columns of ngroups * n * L (group-major) */
   double **Sg;      /* nstates pointers into S for the current group */
+  double **A;       /* d->narrays parameter columns of n * L (the same for every group) */
 } Chan;
 
 typedef struct CableRun {
@@ -94,6 +95,9 @@ static void cable_free(CableRun *cr) {
         for (int32_t s = 0; s < k->d->nstates; s++) rt_aligned_free(k->S[s]);
       free(k->S);
       free(k->Sg);
+      if (k->A)
+        for (int32_t a = 0; a < k->d->narrays; a++) rt_aligned_free(k->A[a]);
+      free(k->A);
     }
   free(cr->ch);
   rt_aligned_free(cr->V);
@@ -116,6 +120,11 @@ static bool cable_alloc(RtRun *r, CableRun *cr) {
     return false;
   }
   int32_t n = cr->c->n;
+  if (cd->ncomp != n) {
+    rt_fail(r, RT_EXIT_USAGE, "invalid cable description: %d compartments, but the sections give %d",
+            (int)cd->ncomp, (int)n);
+    return false;
+  }
   cr->ncell = r->n;
   cr->L = cr->ncell < LANES ? (int32_t)cr->ncell : LANES;
   cr->ngroup = (cr->ncell + cr->L - 1) / cr->L;
@@ -152,6 +161,14 @@ static bool cable_alloc(RtRun *r, CableRun *cr) {
     int64_t q = 0;
     for (int32_t i = 0; i < n; i++)
       if (k->d->on[cr->c->sec[i]]) k->node[q++] = i;
+    /* parameters per compartment: the node's value in every lane */
+    k->A = calloc((size_t)k->d->narrays + 1, sizeof(double *));
+    if (!k->A) goto oom;
+    for (int32_t a = 0; a < k->d->narrays; a++) {
+      if (!(k->A[a] = zalloc(m, sizeof(double)))) goto oom;
+      for (int64_t e = 0; e < k->n; e++)
+        for (int32_t l = 0; l < cr->L; l++) k->A[a][(size_t)e * (size_t)cr->L + (size_t)l] = k->d->arrays[a][k->node[e]];
+    }
   }
   for (int32_t s = 0; s < cd->nstim; s++)
     cr->stim_node[s] = rt_cable_node(cr->c, cd->stims[s].sec, cd->stims[s].x);
@@ -203,13 +220,13 @@ static void membrane_current(CableRun *cr, const double *V) {
     memset(cr->g, 0, row * sizeof(double));
   } else {
     const Chan *k = &cr->ch[cr->direct];
-    k->d->current(k->n * L, V, k->Sg, k->d->params, cr->im, cr->g);
+    k->d->current(k->n * L, V, k->Sg, k->d->params, (const double *const *)k->A, cr->im, cr->g);
   }
   for (int32_t j = 0; j < cd->nchan; j++) {
     if (j == cr->direct) continue;
     Chan *k = &cr->ch[j];
     int64_t m = k->n * L;
-    k->d->current(m, chan_V(k, V, L), k->Sg, k->d->params, k->I, k->g);
+    k->d->current(m, chan_V(k, V, L), k->Sg, k->d->params, (const double *const *)k->A, k->I, k->g);
     if (k->all) {
       for (int64_t i = 0; i < m; i++) {
         cr->im[i] += k->I[i];
@@ -262,8 +279,8 @@ static void run_loop(RtRun *r, CableRun *cr, FILE *trace) {
     for (int32_t j = 0; j < cd->nchan; j++) {
       Chan *k = &cr->ch[j];
       const double *kV = chan_V(k, V, L);
-      k->d->init(k->n * L, kV, k->Sg, k->d->params);
-      k->d->update(k->n * L, 0.5 * dt, kV, k->Sg, k->d->params);
+      k->d->init(k->n * L, kV, k->Sg, k->d->params, (const double *const *)k->A);
+      k->d->update(k->n * L, 0.5 * dt, kV, k->Sg, k->d->params, (const double *const *)k->A);
     }
   }
   write_row(trace, 0, cr);
@@ -292,7 +309,7 @@ static void run_loop(RtRun *r, CableRun *cr, FILE *trace) {
       }
       for (int32_t j = 0; j < cd->nchan; j++) {
         Chan *k = &cr->ch[j];
-        k->d->update(k->n * L, dt, chan_V(k, V, L), k->Sg, k->d->params);
+        k->d->update(k->n * L, dt, chan_V(k, V, L), k->Sg, k->d->params, (const double *const *)k->A);
       }
       double t3 = rt_now();
       cr->t_chan += (t1 - t0) + (t3 - t2);
