@@ -298,6 +298,9 @@ static void lower_density(Lower *L, Decl *d) {
   }
   double b = mir_eval(cm, cm->reset_lin_b, NULL, 0);
   double tau = -1 / b, theta = cm->spike_threshold, vr = cm->reset_value, tref = cm->refractory;
+  /* the population starts at rest where the cell starts: all mass at V(0) */
+  const MirExpr *v0e = cm->states[cm->spike_state].init;
+  double v0 = v0e ? mir_eval(cm, v0e, NULL, 0) : vr;
   Stmt *grid = NULL, *input = NULL;
   for (int i = 0; i < d->body.n; i++) {
     Stmt *st = d->body.v[i];
@@ -309,11 +312,18 @@ static void lower_density(Lower *L, Decl *d) {
   sema_const_value(grid->e, &vmin);
   sema_const_value(grid->e2, &vmax);
   sema_const_value(grid->e3, &dv);
-  if (!(vmin < vr && theta <= vmax * (1 + 1e-12) + 1e-15)) {
+  if (!(vmin < vr && theta <= vmax + 1e-12 * fabs(vmax) + 1e-15)) {
     diag_error(L->diag, grid->loc, "E1013", "the grid [%g mV, %g mV] of density %s misses %s's %s (%g mV)",
                vmin * 1e3, vmax * 1e3, d->name, d->path, vmin < vr ? "threshold" : "reset", (vmin < vr ? theta : vr) * 1e3);
     diag_note(L->diag, (Loc){0}, "the grid must run from below the reset (%g mV) up to the threshold (%g mV)", vr * 1e3,
               theta * 1e3);
+    return;
+  }
+  if (!(v0 > vmin && v0 < theta)) {
+    diag_error(L->diag, grid->loc, "E1013", "the grid [%g mV, %g mV] of density %s misses %s's V(0) = %g mV", vmin * 1e3,
+               vmax * 1e3, d->name, d->path, v0 * 1e3);
+    diag_note(L->diag, (Loc){0}, "the density starts with all its mass at the cell's V(0), which must lie inside the grid "
+              "and below the threshold (%g mV)", theta * 1e3);
     return;
   }
   double cells = (theta - vmin) / dv;
@@ -331,6 +341,7 @@ static void lower_density(Lower *L, Decl *d) {
   P->conf[MSN_PD_TREF] = tref;
   P->conf[MSN_PD_METHOD] = 0;
   P->conf[MSN_PD_VMAX] = vmax;
+  P->conf[MSN_PD_V0] = v0;
   lower_add_state(L, d->name, d->name, "Hz", 1);
   lower_add_state(L, "sigma", "sigma", "mV", 1e-3);
   for (int i = 0; i < d->body.n; i++) {
@@ -351,6 +362,7 @@ static void lower_density(Lower *L, Decl *d) {
   StrBuf b2 = {0};
   sb_printf(&b2, "  cell %s: tau_m = %.6g ms, threshold %.6g mV, reset %.6g mV, refractory %.6g ms\n", d->path,
             tau * 1e3, theta * 1e3, vr * 1e3, tref * 1e3);
+  sb_printf(&b2, "  initial density: all mass at V(0) = %.6g mV\n", v0 * 1e3);
   sb_printf(&b2, "  grid: %d cells of %.6g mV from %.6g mV to the threshold\n", (int)floor(cells + 0.5), dv * 1e3,
             vmin * 1e3);
 #ifndef MSN_FUZZ_STDLIB

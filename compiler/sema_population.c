@@ -303,7 +303,7 @@ static void grid_covers(Sema *S, Decl *d, Decl *cell, Stmt *grid, const double *
     if (st->kind == ST_SPIKE && st->e->unit.scale != 0) sema_const_value(st->e, &theta);
     if (st->kind == ST_RESET && st->e->unit.scale != 0) sema_const_value(st->e, &vr);
   }
-  bool miss_t = isfinite(theta) && !(theta > v[0] && theta <= v[1] * (1 + 1e-12) + 1e-15);
+  bool miss_t = isfinite(theta) && !(theta > v[0] && theta <= v[1] + 1e-12 * fabs(v[1]) + 1e-15);
   bool miss_r = isfinite(vr) && !(vr > v[0]);
   if (!miss_t && !miss_r) return;
   diag_error(sema_diag(S), grid->loc, "E1013", "the grid [%g mV, %g mV] of density %s misses %s's %s (%g mV)",

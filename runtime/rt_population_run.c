@@ -211,7 +211,7 @@ static void run_density(RtRun *r, const MsnPopulation *pop, PopCtx *c) {
   const double *conf = pop->conf;
   RtDensityParams p = {.v_min = conf[MSN_PD_VMIN], .dv = conf[MSN_PD_DV], .tau = conf[MSN_PD_TAU],
                        .theta = conf[MSN_PD_THETA], .v_reset = conf[MSN_PD_VRESET], .t_ref = conf[MSN_PD_TREF],
-                       .method = RT_DENSITY_BE, .init = RT_DENSITY_DELTA, .v0 = conf[MSN_PD_VRESET]};
+                       .method = RT_DENSITY_BE, .init = RT_DENSITY_DELTA, .v0 = conf[MSN_PD_V0]};
   char warn[512];
   RtDensity *d = rt_density_init(&p, r->err, sizeof r->err, warn, sizeof warn);
   if (!d) {
