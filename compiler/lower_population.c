@@ -259,7 +259,12 @@ static void lower_field(Lower *L, Decl *d) {
     }
   }
   common_sim(L);
-  set_why(m, "neural field: FFT convolution each step (GSL), RK4 on the whole field (runtime/rt_field.c)");
+  bool ee = L->c->sim.method == MIR_METHOD_EXP_EULER;
+  P->conf[MSN_PF_METHOD] = ee; /* RT_FIELD_EXPEULER : RT_FIELD_RK4 */
+  P->why = ee ? "neural field: FFT convolution each step, exponential Euler (the leak exact, w * f(u) + I frozen "
+                "over the step; 1st order) (runtime/rt_field.c)"
+              : "neural field: FFT convolution each step, RK4 on the whole field (runtime/rt_field.c)";
+  set_why(m, P->why);
   /* record the field */
   m->records = arena_alloc(A, sizeof(MirRecord));
   m->records[0].state = 0;
@@ -352,8 +357,9 @@ static void lower_density(Lower *L, Decl *d) {
   m->states[0].rhs = mir_expand(A, m, lower_expr(L, mu->e));
   m->states[1].rhs = sg ? mir_expand(A, m, lower_expr(L, sg->e)) : mir_const(A, 0);
   common_sim(L);
-  set_why(m, "population density: Fokker-Planck, finite volumes (Scharfetter-Gummel), backward Euler "
-             "(runtime/rt_density.c)");
+  P->why = "population density: Fokker-Planck, finite volumes (Scharfetter-Gummel), backward Euler "
+           "(runtime/rt_density.c)";
+  set_why(m, P->why);
   m->records = arena_alloc(A, sizeof(MirRecord));
   m->records[0].state = 0;
   m->nrecords = 1;
@@ -382,7 +388,8 @@ Mir *lower_population(Compilation *c) {
   if (d->kind == DC_FIELD) lower_field(&L, d);
   else lower_density(&L, d);
   Mir *m = lower_finish(&L, before);
-  if (m) set_why(m, m->states[0].why ? m->states[0].why : "population model");
+  /* lower_finish chose a solver per slot; the population's own scheme is what runs */
+  if (m) set_why(m, m->population && m->population->why ? m->population->why : "population model");
   return m;
 }
 

@@ -116,7 +116,7 @@ static void run_field(RtRun *r, const MsnPopulation *pop, PopCtx *c) {
   memcpy(sl, c->dy, sizeof sl);
   RtFieldSpec spec = {.geometry = (int)conf[MSN_PF_GEOMETRY], .nx = (int)conf[MSN_PF_NX], .ny = (int)conf[MSN_PF_NY],
                       .Lx = conf[MSN_PF_LX], .Ly = conf[MSN_PF_LY], .tau = sl[5], .I = 0,
-                      .method = RT_FIELD_RK4};
+                      .method = conf[MSN_PF_METHOD] != 0 ? RT_FIELD_EXPEULER : RT_FIELD_RK4};
   spec.kernel = (RtFieldKernel){.kind = (int)conf[MSN_PF_KERNEL], .a_e = sl[6], .s_e = sl[7], .a_i = sl[8],
                                 .s_i = sl[9], .user = kernel_w, .ctx = c};
   spec.gain = (RtFieldGain){.kind = RT_GAIN_USER, .f = gain_f, .df = gain_df, .fv = gain_fv, .ctx = c};

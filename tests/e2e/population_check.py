@@ -5,6 +5,9 @@
   turing FIELD.csv LENGTH_MM PREDICTED_MM   dominant wavelength of the last row
   bump FIELD.csv H AMARI_WIDTH_MM           width of {u > h} at the last row
   rate RATES.csv T0_MS SIEGERT_HZ           mean rate after T0 vs Siegert
+  decay FIELD.csv NX NY MX MY T1_MS T2_MS LAMBDA REL_TOL
+                                            decay rate of cos(kx x) cos(ky y) on a torus
+                                            between T1 and T2 vs LAMBDA (1/s)
   transient SPIKES.csv RATES.csv N DT_MS BIN_MS MAX_FRAC MAX_MEAN_Z2
                                             a network's spike counts per bin vs the
                                             density's rate (see density_network.sh)
@@ -85,4 +88,28 @@ if kind == 'transient':
           f"first volley peak {peak * width:g}-{(peak + 1) * width:g} ms: {count[peak]} vs {expect[peak]:.1f}; "
           f"mean rate after {late * width:g} ms: network {rn:.4g} Hz, density {rd:.4g} Hz")
     sys.exit(0 if out <= max_frac * nb and z2 <= max_z2 and sum(count) > 0 else 1)
+if kind == 'decay':
+    nx, ny, mx, my = (int(v) for v in sys.argv[3:7])
+    t1, t2, want, tol = (float(v) for v in sys.argv[7:11])
+    cx = [math.cos(2 * math.pi * mx * i / nx) for i in range(nx)]
+    cy = [math.cos(2 * math.pi * my * i / ny) for i in range(ny)]
+    amp = {}
+    with open(sys.argv[2]) as f:
+        f.readline()
+        for l in f:
+            if not l.strip(): continue
+            row = [float(v) for v in l.split(',')]
+            if min(abs(row[0] - t1), abs(row[0] - t2)) < 1e-6:
+                u = row[1:]
+                amp[round(row[0], 6)] = 4.0 / (nx * ny) * sum(u[iy * nx + ix] * cx[ix] * cy[iy]
+                                                              for iy in range(ny) for ix in range(nx))
+    a1, a2 = amp.get(round(t1, 6)), amp.get(round(t2, 6))
+    if not a1 or not a2 or a1 * a2 <= 0:
+        print(f"no amplitudes at {t1} and {t2} ms: {amp}")
+        sys.exit(1)
+    lam = math.log(a2 / a1) / ((t2 - t1) * 1e-3)
+    err = abs(lam - want) / abs(want)
+    print(f"mode ({mx}, {my}): amplitude {a1:.6g} at {t1:g} ms, {a2:.6g} at {t2:g} ms; decay rate "
+          f"{lam:.8g} 1/s vs {want:.8g} 1/s, relative difference {err:.3g} (tolerance {tol:g})")
+    sys.exit(0 if err <= tol else 1)
 sys.exit(2)
