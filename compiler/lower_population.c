@@ -259,7 +259,12 @@ static void lower_field(Lower *L, Decl *d) {
     }
   }
   common_sim(L);
-  set_why(m, "neural field: FFT convolution each step (GSL), RK4 on the whole field (runtime/rt_field.c)");
+  bool ee = L->c->sim.method == MIR_METHOD_EXP_EULER;
+  P->conf[MSN_PF_METHOD] = ee; /* RT_FIELD_EXPEULER : RT_FIELD_RK4 */
+  P->why = ee ? "neural field: FFT convolution each step, exponential Euler (the leak exact, w * f(u) + I frozen "
+                "over the step; 1st order) (runtime/rt_field.c)"
+              : "neural field: FFT convolution each step, RK4 on the whole field (runtime/rt_field.c)";
+  set_why(m, P->why);
   /* record the field */
   m->records = arena_alloc(A, sizeof(MirRecord));
   m->records[0].state = 0;
@@ -298,6 +303,9 @@ static void lower_density(Lower *L, Decl *d) {
   }
   double b = mir_eval(cm, cm->reset_lin_b, NULL, 0);
   double tau = -1 / b, theta = cm->spike_threshold, vr = cm->reset_value, tref = cm->refractory;
+  /* the population starts at rest where the cell starts: all mass at V(0) */
+  const MirExpr *v0e = cm->states[cm->spike_state].init;
+  double v0 = v0e ? mir_eval(cm, v0e, NULL, 0) : vr;
   Stmt *grid = NULL, *input = NULL;
   for (int i = 0; i < d->body.n; i++) {
     Stmt *st = d->body.v[i];
@@ -309,11 +317,18 @@ static void lower_density(Lower *L, Decl *d) {
   sema_const_value(grid->e, &vmin);
   sema_const_value(grid->e2, &vmax);
   sema_const_value(grid->e3, &dv);
-  if (!(vmin < vr && theta <= vmax * (1 + 1e-12) + 1e-15)) {
+  if (!(vmin < vr && theta <= vmax + 1e-12 * fabs(vmax) + 1e-15)) {
     diag_error(L->diag, grid->loc, "E1013", "the grid [%g mV, %g mV] of density %s misses %s's %s (%g mV)",
                vmin * 1e3, vmax * 1e3, d->name, d->path, vmin < vr ? "threshold" : "reset", (vmin < vr ? theta : vr) * 1e3);
     diag_note(L->diag, (Loc){0}, "the grid must run from below the reset (%g mV) up to the threshold (%g mV)", vr * 1e3,
               theta * 1e3);
+    return;
+  }
+  if (!(v0 > vmin && v0 < theta)) {
+    diag_error(L->diag, grid->loc, "E1013", "the grid [%g mV, %g mV] of density %s misses %s's V(0) = %g mV", vmin * 1e3,
+               vmax * 1e3, d->name, d->path, v0 * 1e3);
+    diag_note(L->diag, (Loc){0}, "the density starts with all its mass at the cell's V(0), which must lie inside the grid "
+              "and below the threshold (%g mV)", theta * 1e3);
     return;
   }
   double cells = (theta - vmin) / dv;
@@ -331,6 +346,7 @@ static void lower_density(Lower *L, Decl *d) {
   P->conf[MSN_PD_TREF] = tref;
   P->conf[MSN_PD_METHOD] = 0;
   P->conf[MSN_PD_VMAX] = vmax;
+  P->conf[MSN_PD_V0] = v0;
   lower_add_state(L, d->name, d->name, "Hz", 1);
   lower_add_state(L, "sigma", "sigma", "mV", 1e-3);
   for (int i = 0; i < d->body.n; i++) {
@@ -341,8 +357,9 @@ static void lower_density(Lower *L, Decl *d) {
   m->states[0].rhs = mir_expand(A, m, lower_expr(L, mu->e));
   m->states[1].rhs = sg ? mir_expand(A, m, lower_expr(L, sg->e)) : mir_const(A, 0);
   common_sim(L);
-  set_why(m, "population density: Fokker-Planck, finite volumes (Scharfetter-Gummel), backward Euler "
-             "(runtime/rt_density.c)");
+  P->why = "population density: Fokker-Planck, finite volumes (Scharfetter-Gummel), backward Euler "
+           "(runtime/rt_density.c)";
+  set_why(m, P->why);
   m->records = arena_alloc(A, sizeof(MirRecord));
   m->records[0].state = 0;
   m->nrecords = 1;
@@ -351,6 +368,7 @@ static void lower_density(Lower *L, Decl *d) {
   StrBuf b2 = {0};
   sb_printf(&b2, "  cell %s: tau_m = %.6g ms, threshold %.6g mV, reset %.6g mV, refractory %.6g ms\n", d->path,
             tau * 1e3, theta * 1e3, vr * 1e3, tref * 1e3);
+  sb_printf(&b2, "  initial density: all mass at V(0) = %.6g mV\n", v0 * 1e3);
   sb_printf(&b2, "  grid: %d cells of %.6g mV from %.6g mV to the threshold\n", (int)floor(cells + 0.5), dv * 1e3,
             vmin * 1e3);
 #ifndef MSN_FUZZ_STDLIB
@@ -370,7 +388,8 @@ Mir *lower_population(Compilation *c) {
   if (d->kind == DC_FIELD) lower_field(&L, d);
   else lower_density(&L, d);
   Mir *m = lower_finish(&L, before);
-  if (m) set_why(m, m->states[0].why ? m->states[0].why : "population model");
+  /* lower_finish chose a solver per slot; the population's own scheme is what runs */
+  if (m) set_why(m, m->population && m->population->why ? m->population->why : "population model");
   return m;
 }
 

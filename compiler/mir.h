@@ -102,7 +102,8 @@ typedef struct MirDerived {
 typedef enum MirMethod {
   MIR_METHOD_STAGGERED, MIR_METHOD_RK4, MIR_METHOD_RK45,
   MIR_METHOD_EULER,  /* forward Euler; with noise Euler-Maruyama (Ito) */
-  MIR_METHOD_HEUN    /* explicit trapezoid; with noise stochastic Heun (Stratonovich) */
+  MIR_METHOD_HEUN,   /* explicit trapezoid; with noise stochastic Heun (Stratonovich) */
+  MIR_METHOD_EXP_EULER /* neural fields only: exponential Euler (runtime/rt_field.c) */
 } MirMethod;
 
 typedef struct MirRecord {

@@ -13,6 +13,7 @@ typedef struct MirPopulation {
   int kind;                     /* MSN_POP_FIELD / MSN_POP_DENSITY */
   double conf[MSN_POP_NCONF];
   char *report;                 /* stability / scale report for msnc info */
+  const char *why;              /* the solver, for run.json and msnc info */
 } MirPopulation;
 
 Stmt *population_kwarg(const PtrVec *list, int from, const char *name);

@@ -1238,14 +1238,14 @@ static void check_setting(Sema *S, Scope *sc, Stmt *st, SimSpec *sim, Stmt **see
   case 2: setting_time(S, sc, st, &sim->dt, "the time step dt"); return;
   case 3: {
     /* in MirMethod order */
-    static const char *methods[] = {"staggered", "rk4", "rk45", "euler", "heun"};
-    for (int m = 0; m < 5; m++)
+    static const char *methods[] = {"staggered", "rk4", "rk45", "euler", "heun", "exp_euler"};
+    for (int m = 0; m < 6; m++)
       if (st->e->kind == EX_NAME && strcmp(st->e->name, methods[m]) == 0) {
         sim->method = m;
         sim->method_given = true;
         return;
       }
-    diag_error(S->diag, st->e->loc, "E0406", "unknown method; choose staggered, rk4, rk45, euler or heun");
+    diag_error(S->diag, st->e->loc, "E0406", "unknown method; choose staggered, rk4, rk45, euler, heun or exp_euler");
     return;
   }
   case 4: case 5: case 6:
@@ -1335,6 +1335,7 @@ static void check_simulate(Sema *S, Decl *d, SimSpec *sim) {
   Stmt *seen[sizeof settings / sizeof settings[0]] = {0};
   for (int i = 0; i < d->body.n; i++) check_setting(S, &sc, d->body.v[i], sim, seen);
   if (!sim->cell && !seen[0]) sim->cell = only_cell(S->prog);
+  if (seen[3]) sema_population_method(S, sim->cell, sim->method, seen[3]->e->loc);
   if (!sim->cell) {
     bool network = false; /* populations give the model (compiler/sema_network.c) */
     for (int i = 0; i < S->prog->decls.n; i++) network |= ((Decl *)S->prog->decls.v[i])->kind == DC_POPULATION;
@@ -1342,7 +1343,7 @@ static void check_simulate(Sema *S, Decl *d, SimSpec *sim) {
       diag_error(S->diag, d->loc, "E0409", "simulate needs a model: add `model NAME` naming a cell or a rates model");
     return;
   }
-  if (sim->cell->kind == DC_RATES && seen[3]) {
+  if (sim->cell->kind == DC_RATES && seen[3] && sim->method != MIR_METHOD_EXP_EULER) {
     if (sim->method == MIR_METHOD_STAGGERED) {
       diag_error(S->diag, seen[3]->e->loc, "E0231", "rates model %s has no membrane: the staggered method does not apply",
                  sim->cell->name);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mir.h"
 #include "sema.h"
 
 static Unit unit_of(const char *text) {
@@ -303,7 +304,7 @@ static void grid_covers(Sema *S, Decl *d, Decl *cell, Stmt *grid, const double *
     if (st->kind == ST_SPIKE && st->e->unit.scale != 0) sema_const_value(st->e, &theta);
     if (st->kind == ST_RESET && st->e->unit.scale != 0) sema_const_value(st->e, &vr);
   }
-  bool miss_t = isfinite(theta) && !(theta > v[0] && theta <= v[1] * (1 + 1e-12) + 1e-15);
+  bool miss_t = isfinite(theta) && !(theta > v[0] && theta <= v[1] + 1e-12 * fabs(v[1]) + 1e-15);
   bool miss_r = isfinite(vr) && !(vr > v[0]);
   if (!miss_t && !miss_r) return;
   diag_error(sema_diag(S), grid->loc, "E1013", "the grid [%g mV, %g mV] of density %s misses %s's %s (%g mV)",
@@ -399,4 +400,23 @@ static void check_density(Sema *S, Decl *d) {
 void sema_check_population(Sema *S, Decl *d) {
   if (d->kind == DC_FIELD) check_field(S, d);
   else check_density(S, d);
+}
+
+/* ---- the simulate block's method ------------------------------------------------ */
+
+void sema_population_method(Sema *S, const Decl *model, int method, Loc at) {
+  Diag *D = sema_diag(S);
+  bool field = model && model->kind == DC_FIELD, density = model && model->kind == DC_DENSITY;
+  if (field && method != MIR_METHOD_RK4 && method != MIR_METHOD_EXP_EULER) {
+    diag_error(D, at, "E1015", "field %s is integrated by rk4 or exp_euler", model->name);
+    diag_note(D, (Loc){0}, "rk4 (the default): 4 convolutions a step, 4th order; exp_euler: 1 convolution a step, "
+              "1st order, the leak exact");
+  } else if (density) {
+    diag_error(D, at, "E1015", "density %s is integrated by its own scheme (finite volumes, backward Euler): "
+               "remove the method", model->name);
+  } else if (!field && method == MIR_METHOD_EXP_EULER) {
+    diag_error(D, at, "E1015", "exp_euler is the exponential Euler method of neural fields; %s is not a field",
+               model ? model->name : "a network");
+    diag_note(D, (Loc){0}, "cells use staggered, rk4, rk45, euler or heun; rates models rk4, rk45, euler or heun");
+  }
 }

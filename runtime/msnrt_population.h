@@ -16,7 +16,8 @@
  *   density: 0     -              mu(t) (V)
  *            1     -              sigma(t) (V)
  *
- * conf holds what is fixed at compile time (MSN_PF_* / MSN_PD_*). */
+ * conf holds what is fixed at compile time (MSN_PF_* / MSN_PD_*); a
+ * density starts with all its mass at conf[MSN_PD_V0], the cell's V(0). */
 #ifndef MSNRT_POPULATION_H
 #define MSNRT_POPULATION_H
 
@@ -28,7 +29,7 @@ enum { MSN_PF_SLOTS = 10 };
 enum { MSN_PF_KIND = 0, MSN_PF_GEOMETRY, MSN_PF_NX, MSN_PF_NY, MSN_PF_LX, MSN_PF_LY, MSN_PF_KERNEL,
        MSN_PF_I_OF_T, MSN_PF_METHOD, MSN_PF_NCONF };
 enum { MSN_PD_KIND = 0, MSN_PD_VMIN, MSN_PD_DV, MSN_PD_THETA, MSN_PD_VRESET, MSN_PD_TAU, MSN_PD_TREF,
-       MSN_PD_METHOD, MSN_PD_VMAX, MSN_PD_NCONF };
+       MSN_PD_METHOD, MSN_PD_VMAX, MSN_PD_V0, MSN_PD_NCONF };
 #define MSN_POP_NCONF 16
 
 typedef struct MsnPopulation {

@@ -15,7 +15,9 @@
  * (divides by ny) and scattered; finally the rows go back (divides by nx).
  * The forward transforms are unnormalised and the inverse ones divide by
  * the length, so the result is exactly the periodic discrete convolution
- * sum_j wgrid[i - j] in[j], wgrid being w(distance) * cell. */
+ * sum_j wgrid[i - j] in[j], wgrid being w(distance) * cell.  A torus whose
+ * sides are powers of two (nx >= 64) takes its own batched radix-2
+ * transforms instead ("power-of-two torus" below): same result, 2x faster. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -42,6 +44,7 @@ struct RtFieldFFT {
   gsl_fft_complex_wavetable *cwt; /* torus only */
   gsl_fft_complex_workspace *cws;
   int32_t ncol;                   /* nx/2 + 1 */
+  struct RtFieldP2 *p2;           /* torus with nx, ny powers of two: own FFT */
 };
 
 static bool pos_finite(double x) { return isfinite(x) && x > 0; }
@@ -167,7 +170,9 @@ static void apply_gain(const RtFieldGain *g, const double *u, double *out, int64
     break;
   }
   default:
-    for (int64_t i = 0; i < n; i++) out[i] = g->f(u[i], g->ctx);
+    if (g->fv) g->fv(u, out, n, g->ctx);
+    else
+      for (int64_t i = 0; i < n; i++) out[i] = g->f(u[i], g->ctx);
   }
 }
 
@@ -316,6 +321,265 @@ static void scatter(RtField *f, double *data, int32_t kx0, int32_t nb) {
   }
 }
 
+/* ---- power-of-two torus: batched split-complex FFTs ------------------------------
+ *
+ * GSL transforms one row or column at a time through a mixed-radix
+ * library call; on a 512 x 512 torus that is most of a step.  When nx and
+ * ny are powers of two the convolution uses its own radix-2 transforms
+ * instead, written so that the innermost loop always runs over many
+ * independent transforms at once (a "batch": contiguous, so it
+ * vectorises) with one twiddle factor per butterfly, in strips that fit
+ * the cache.  No bit reversal: the forward transforms are decimation in
+ * frequency (natural order in, bit-reversed out), the inverse ones
+ * decimation in time (bit-reversed in, natural out), and the kernel's
+ * spectrum is stored in the bit-reversed order in between.
+ *
+ * The real field g (ny rows of nx) is transformed along y as nx/2 complex
+ * columns z_j = g(., j) + i g(., j + nx/2): a row of g is its own split
+ * complex storage (real parts first, imaginary parts second), so this
+ * needs no copy.  With G the y-transform of g, G(-ky) = conj G(ky), hence
+ * G(ky, j) = (Z(ky) + conj Z(-ky))/2 and G(ky, j + nx/2) =
+ * (Z(ky) - conj Z(-ky))/(2i).  The rows ky = 0 .. ny/2 of G are unpacked
+ * into a transposed buffer (x-major), transformed along x, multiplied by
+ * w^(kx, ky) / (nx ny), transformed back and packed the same way
+ * (H(-ky) = conj H(ky) because the result is real), and the y-transform
+ * is undone in place. */
+
+#define P2_STRIP 32 /* transforms per strip: 32 x 512 complex = 256 KiB */
+
+/* Four doubles as one value (GCC/clang vector extensions): the butterflies
+ * below are written on these so that they vectorise whatever the
+ * optimisation level, and are compiled for AVX-512, AVX2 and the baseline
+ * with the best chosen when the program starts (target_clones). */
+typedef double v4d __attribute__((vector_size(32), aligned(8)));
+#define P2_V (P2_STRIP / 4)
+#if defined(__x86_64__) && defined(__has_attribute)
+#if __has_attribute(target_clones) && !defined(__SANITIZE_ADDRESS__)
+#define P2_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#endif
+#endif
+#ifndef P2_CLONES
+#define P2_CLONES
+#endif
+
+typedef struct RtFieldP2 {
+  int32_t nx, ny, h2, m, mp;     /* h2 = nx/2; m = ny/2 + 1 rows of G, mp = m padded to P2_STRIP */
+  double *twx_r, *twx_i;         /* e^{-2 pi i k/nx}, k < nx/2 */
+  double *twy_r, *twy_i;         /* e^{-2 pi i k/ny}, k < ny/2 */
+  int32_t *posy;                 /* storage row of frequency ky after the y transform */
+  double *tre, *tim;             /* nx x mp: G transposed, [x][ky] */
+  double *wt;                    /* nx x mp: w^(rev(q), ky) / (nx ny) at [q][ky] */
+} RtFieldP2;
+
+static bool is_pow2(int32_t n) { return n >= 2 && (n & (n - 1)) == 0; }
+
+static int32_t bit_reverse(int32_t i, int32_t n) {
+  int32_t r = 0;
+  for (int32_t b = 1; b < n; b <<= 1) r = (r << 1) | (i & 1), i >>= 1;
+  return r;
+}
+
+/* Complex (split) times a scalar complex w = (wr, wi). */
+#define CMUL(yr, yi, xr, xi, wr, wi)                  \
+  do {                                                \
+    v4d xr_ = (xr), xi_ = (xi);                       \
+    (yr) = xr_ * (wr) - xi_ * (wi);                   \
+    (yi) = xr_ * (wi) + xi_ * (wr);                   \
+  } while (0)
+
+/* Rows r of a strip as vectors: re, im at row r, lane block v. */
+#define ROWR(r) ((v4d *)(re + (int64_t)(r) * stride + e0))
+#define ROWI(r) ((v4d *)(im + (int64_t)(r) * stride + e0))
+
+/* nb transforms (nb a multiple of P2_STRIP) of length n: element j of
+ * transform e at re[j*stride + e] (im likewise).  Forward, decimation in
+ * frequency, bit-reversed out.  Two radix-2 stages (halves 2q and q) are
+ * done per pass over the strip, so a 512-point transform reads the data
+ * five times instead of nine; the arithmetic is that of radix 2. */
+P2_CLONES static void p2_dif(double *re, double *im, int64_t stride, int32_t n, int32_t nb,
+                             const double *twr, const double *twi) {
+  for (int32_t e0 = 0; e0 < nb; e0 += P2_STRIP) {
+    int32_t h = n / 2;
+    for (; h >= 2; h /= 4) {
+      int32_t q = h / 2, ts1 = n / (4 * q), ts2 = 2 * ts1;
+      for (int32_t b0 = 0; b0 < n; b0 += 4 * q)
+        for (int32_t j = 0; j < q; j++) {
+          double w1r = twr[j * ts1], w1i = twi[j * ts1], w3r = twr[(j + q) * ts1], w3i = twi[(j + q) * ts1];
+          double w2r = twr[j * ts2], w2i = twi[j * ts2];
+          int32_t r0 = b0 + j;
+          v4d *x0r = ROWR(r0), *x0i = ROWI(r0), *x1r = ROWR(r0 + q), *x1i = ROWI(r0 + q);
+          v4d *x2r = ROWR(r0 + 2 * q), *x2i = ROWI(r0 + 2 * q), *x3r = ROWR(r0 + 3 * q), *x3i = ROWI(r0 + 3 * q);
+          for (int v = 0; v < P2_V; v++) {
+            v4d a0r = x0r[v] + x2r[v], a0i = x0i[v] + x2i[v], a1r = x1r[v] + x3r[v], a1i = x1i[v] + x3i[v];
+            v4d a2r, a2i, a3r, a3i;
+            CMUL(a2r, a2i, x0r[v] - x2r[v], x0i[v] - x2i[v], w1r, w1i);
+            CMUL(a3r, a3i, x1r[v] - x3r[v], x1i[v] - x3i[v], w3r, w3i);
+            x0r[v] = a0r + a1r, x0i[v] = a0i + a1i;
+            CMUL(x1r[v], x1i[v], a0r - a1r, a0i - a1i, w2r, w2i);
+            x2r[v] = a2r + a3r, x2i[v] = a2i + a3i;
+            CMUL(x3r[v], x3i[v], a2r - a3r, a2i - a3i, w2r, w2i);
+          }
+        }
+    }
+    if (h == 1) /* an odd number of stages: the last, twiddle-free one */
+      for (int32_t b0 = 0; b0 < n; b0 += 2) {
+        v4d *ar = ROWR(b0), *ai = ROWI(b0), *cr = ROWR(b0 + 1), *ci = ROWI(b0 + 1);
+        for (int v = 0; v < P2_V; v++) {
+          v4d xr = ar[v] - cr[v], xi = ai[v] - ci[v];
+          ar[v] += cr[v], ai[v] += ci[v];
+          cr[v] = xr, ci[v] = xi;
+        }
+      }
+  }
+}
+
+/* Inverse (unnormalised, conjugate twiddles), decimation in time:
+ * bit-reversed in, natural out; stages paired as in p2_dif. */
+P2_CLONES static void p2_dit_inv(double *re, double *im, int64_t stride, int32_t n, int32_t nb,
+                                 const double *twr, const double *twi) {
+  int32_t stages = 0;
+  for (int32_t k = n; k > 1; k /= 2) stages++;
+  for (int32_t e0 = 0; e0 < nb; e0 += P2_STRIP) {
+    int32_t h = 1;
+    if (stages % 2) { /* the first, twiddle-free stage on its own */
+      for (int32_t b0 = 0; b0 < n; b0 += 2) {
+        v4d *ar = ROWR(b0), *ai = ROWI(b0), *cr = ROWR(b0 + 1), *ci = ROWI(b0 + 1);
+        for (int v = 0; v < P2_V; v++) {
+          v4d xr = ar[v] - cr[v], xi = ai[v] - ci[v];
+          ar[v] += cr[v], ai[v] += ci[v];
+          cr[v] = xr, ci[v] = xi;
+        }
+      }
+      h = 2;
+    }
+    for (; h < n; h *= 4) {
+      int32_t q = h, ts1 = n / (4 * q), ts2 = 2 * ts1;
+      for (int32_t b0 = 0; b0 < n; b0 += 4 * q)
+        for (int32_t j = 0; j < q; j++) {
+          double w1r = twr[j * ts1], w1i = -twi[j * ts1], w3r = twr[(j + q) * ts1], w3i = -twi[(j + q) * ts1];
+          double w2r = twr[j * ts2], w2i = -twi[j * ts2];
+          int32_t r0 = b0 + j;
+          v4d *x0r = ROWR(r0), *x0i = ROWI(r0), *x1r = ROWR(r0 + q), *x1i = ROWI(r0 + q);
+          v4d *x2r = ROWR(r0 + 2 * q), *x2i = ROWI(r0 + 2 * q), *x3r = ROWR(r0 + 3 * q), *x3i = ROWI(r0 + 3 * q);
+          for (int v = 0; v < P2_V; v++) {
+            v4d tr, ti, ur, ui;
+            CMUL(tr, ti, x1r[v], x1i[v], w2r, w2i);
+            CMUL(ur, ui, x3r[v], x3i[v], w2r, w2i);
+            v4d a0r = x0r[v] + tr, a0i = x0i[v] + ti, a1r = x0r[v] - tr, a1i = x0i[v] - ti;
+            v4d a2r = x2r[v] + ur, a2i = x2i[v] + ui, a3r = x2r[v] - ur, a3i = x2i[v] - ui;
+            CMUL(tr, ti, a2r, a2i, w1r, w1i);
+            CMUL(ur, ui, a3r, a3i, w3r, w3i);
+            x0r[v] = a0r + tr, x0i[v] = a0i + ti;
+            x2r[v] = a0r - tr, x2i[v] = a0i - ti;
+            x1r[v] = a1r + ur, x1i[v] = a1i + ui;
+            x3r[v] = a1r - ur, x3i[v] = a1i - ui;
+          }
+        }
+    }
+  }
+}
+#undef ROWR
+#undef ROWI
+#undef CMUL
+
+static void p2_free(RtFieldP2 *p) {
+  if (!p) return;
+  free(p->twx_r), free(p->twx_i), free(p->twy_r), free(p->twy_i);
+  free(p->posy), free(p->tre), free(p->tim), free(p->wt);
+  free(p);
+}
+
+static void twiddles(int32_t n, double *re, double *im) {
+  for (int32_t k = 0; k < n / 2; k++) re[k] = cos(2 * M_PI * k / n), im[k] = -sin(2 * M_PI * k / n);
+}
+
+/* The plan, with the kernel's spectrum from f->what; NULL when it does
+ * not apply (or out of memory: GSL then does the work). */
+static RtFieldP2 *p2_new(const RtField *f) {
+  if (f->dim != 2 || !is_pow2(f->nx) || !is_pow2(f->ny) || f->nx < 2 * P2_STRIP) return NULL;
+  RtFieldP2 *p = calloc(1, sizeof *p);
+  if (!p) return NULL;
+  p->nx = f->nx, p->ny = f->ny, p->h2 = f->nx / 2, p->m = f->ny / 2 + 1;
+  p->mp = (p->m + P2_STRIP - 1) / P2_STRIP * P2_STRIP;
+  size_t t = (size_t)p->nx * (size_t)p->mp;
+  p->twx_r = malloc(sizeof(double) * (size_t)p->h2), p->twx_i = malloc(sizeof(double) * (size_t)p->h2);
+  p->twy_r = malloc(sizeof(double) * (size_t)(p->ny / 2)), p->twy_i = malloc(sizeof(double) * (size_t)(p->ny / 2));
+  p->posy = malloc(sizeof(int32_t) * (size_t)p->ny);
+  p->tre = calloc(t, sizeof(double)), p->tim = calloc(t, sizeof(double)), p->wt = calloc(t, sizeof(double));
+  if (!p->twx_r || !p->twx_i || !p->twy_r || !p->twy_i || !p->posy || !p->tre || !p->tim || !p->wt) {
+    p2_free(p);
+    return NULL;
+  }
+  twiddles(p->nx, p->twx_r, p->twx_i);
+  twiddles(p->ny, p->twy_r, p->twy_i);
+  for (int32_t ky = 0; ky < p->ny; ky++) p->posy[ky] = bit_reverse(ky, p->ny);
+  double norm = 1.0 / ((double)p->nx * p->ny);
+  for (int32_t q = 0; q < p->nx; q++)
+    for (int32_t ky = 0; ky < p->m; ky++)
+      p->wt[(size_t)q * p->mp + ky] = rt_field_what_mode(f, bit_reverse(q, p->nx), ky) * norm;
+  return p;
+}
+
+/* G rows ky = 0 .. ny/2 from the y-transformed packed field, transposed,
+ * in 8 x 8 tiles (each tile reads and writes whole cache lines). */
+static void p2_unpack(RtFieldP2 *p, const double *g) {
+  int32_t nx = p->nx, h2 = p->h2, mp = p->mp;
+  for (int32_t k0 = 0; k0 < p->m; k0 += 8) {
+    int32_t k1 = k0 + 8 < p->m ? k0 + 8 : p->m;
+    for (int32_t j0 = 0; j0 < h2; j0 += 8)
+      for (int32_t ky = k0; ky < k1; ky++) {
+        const double *zp = g + (int64_t)p->posy[ky] * nx, *zq = g + (int64_t)p->posy[(p->ny - ky) & (p->ny - 1)] * nx;
+        double *tr = p->tre + ky, *ti = p->tim + ky;
+        for (int32_t j = j0; j < j0 + 8; j++) {
+          double pr = zp[j], pi = zp[h2 + j], qr = zq[j], qi = zq[h2 + j];
+          tr[(int64_t)j * mp] = 0.5 * (pr + qr);
+          ti[(int64_t)j * mp] = 0.5 * (pi - qi);
+          tr[(int64_t)(j + h2) * mp] = 0.5 * (pi + qi);
+          ti[(int64_t)(j + h2) * mp] = -0.5 * (pr - qr);
+        }
+      }
+  }
+}
+
+/* The inverse of p2_unpack for a real result: rows ky and -ky of Z
+ * (tiled likewise). */
+static void p2_pack(const RtFieldP2 *p, double *g) {
+  int32_t nx = p->nx, h2 = p->h2, mp = p->mp;
+  for (int32_t k0 = 0; k0 < p->m; k0 += 8) {
+    int32_t k1 = k0 + 8 < p->m ? k0 + 8 : p->m;
+    for (int32_t j0 = 0; j0 < h2; j0 += 8)
+      for (int32_t ky = k0; ky < k1; ky++) {
+        int32_t rp = p->posy[ky], rq = p->posy[(p->ny - ky) & (p->ny - 1)];
+        double *zp = g + (int64_t)rp * nx, *zq = g + (int64_t)rq * nx;
+        const double *tr = p->tre + ky, *ti = p->tim + ky;
+        for (int32_t j = j0; j < j0 + 8; j++) {
+          double ar = tr[(int64_t)j * mp], ai = ti[(int64_t)j * mp];
+          double br = tr[(int64_t)(j + h2) * mp], bi = ti[(int64_t)(j + h2) * mp];
+          zp[j] = ar - bi;
+          zp[h2 + j] = ai + br;
+          if (rq != rp) {
+            zq[j] = ar + bi;
+            zq[h2 + j] = br - ai;
+          }
+        }
+      }
+  }
+}
+
+/* data = w * data (in place) on a power-of-two torus */
+static void p2_convolve(RtFieldP2 *p, double *g) {
+  int64_t n = (int64_t)p->nx * p->mp;
+  p2_dif(g, g + p->h2, p->nx, p->ny, p->h2, p->twy_r, p->twy_i);
+  p2_unpack(p, g);
+  p2_dif(p->tre, p->tim, p->mp, p->nx, p->mp, p->twx_r, p->twx_i);
+  double *restrict tr = p->tre, *restrict ti = p->tim;
+  const double *restrict wt = p->wt;
+  for (int64_t i = 0; i < n; i++) tr[i] *= wt[i], ti[i] *= wt[i];
+  p2_dit_inv(p->tre, p->tim, p->mp, p->nx, p->mp, p->twx_r, p->twx_i);
+  p2_pack(p, g);
+  p2_dit_inv(g, g + p->h2, p->nx, p->ny, p->h2, p->twy_r, p->twy_i);
+}
+
 void rt_field_convolve(RtField *f, const double *in, double *out) {
   int64_t n = f->n;
   if (out != in) memcpy(out, in, sizeof *out * (size_t)n);
@@ -324,6 +588,10 @@ void rt_field_convolve(RtField *f, const double *in, double *out) {
     const double *m = f->what;
     for (int64_t i = 0; i < n; i++) out[i] *= m[i];
     gsl_fft_halfcomplex_inverse(out, 1, (size_t)n, f->fft->hwt, f->fft->rws);
+    return;
+  }
+  if (f->fft->p2) {
+    p2_convolve(f->fft->p2, out);
     return;
   }
   int32_t ny = f->ny, ncol = f->fft->ncol;
@@ -369,6 +637,7 @@ void rt_field_free(RtField *f) {
     if (f->fft->rws) gsl_fft_real_workspace_free(f->fft->rws);
     if (f->fft->cwt) gsl_fft_complex_wavetable_free(f->fft->cwt);
     if (f->fft->cws) gsl_fft_complex_workspace_free(f->fft->cws);
+    p2_free(f->fft->p2);
     free(f->fft);
   }
   free(f->wgrid);
@@ -453,6 +722,7 @@ RtField *rt_field_new(const RtFieldSpec *spec, char *err, size_t errlen) {
         for (int32_t ky = 0; ky < f->ny; ky++) f->what[(size_t)ky * ncol + kx0 + b] = c[2 * ky];
       }
     }
+    f->fft->p2 = p2_new(f);
   }
   return f;
 oom:

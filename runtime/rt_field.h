@@ -58,15 +58,20 @@ typedef struct RtFieldKernel {
 /* Gains f(u):
  *   SIGMOID    1 / (1 + exp(-gain (u - threshold)))
  *   HEAVISIDE  1 if u > threshold else 0   (f' = 0 away from the threshold)
- *   USER       f(u, ctx); df(u, ctx) if given, else a central difference. */
+ *   USER       f(u, ctx); df(u, ctx) if given, else a central difference;
+ *              fv(u, out, n, ctx), if given, computes out[i] = f(u[i]) for a
+ *              whole array at once (the time steps use it: one call per
+ *              evaluation of the field instead of one per point). */
 enum { RT_GAIN_SIGMOID = 0, RT_GAIN_HEAVISIDE = 1, RT_GAIN_USER = 2 };
 typedef double (*RtFieldGainFn)(double u, void *ctx);
+typedef void (*RtFieldGainVecFn)(const double *u, double *out, int64_t n, void *ctx);
 typedef struct RtFieldGain {
   int32_t kind;
   double gain;          /* SIGMOID: slope parameter beta (1/[u]) */
   double threshold;     /* SIGMOID, HEAVISIDE: [u] */
   RtFieldGainFn f, df;  /* USER (df may be NULL) */
   void *ctx;
+  RtFieldGainVecFn fv;  /* USER, optional: f over an array (same ctx) */
 } RtFieldGain;
 
 /* Time stepping.  RK4: classical Runge–Kutta on the whole right-hand side

@@ -13,7 +13,8 @@
  * W(a) = h - I; it is stable where w(a) < 0 (the wider root).
  *
  * Tolerances (each test prints what it measured beside its tolerance):
- *   FFT vs direct periodic convolution          1e-12 (absolute, O(1) data)
+ *   FFT vs direct periodic convolution          1e-12 (absolute, O(1) data; GSL's
+ *                                                 mixed radix and the power-of-two path)
  *   FFT kernel transform vs analytic DoG          1e-6  (dx <= s_e/12, L >= 20 s_i)
  *   k_c formula vs argmax of w^                   1e-6 relative (continuous), one
  *                                                 mode spacing (FFT spectrum)
@@ -94,8 +95,10 @@ static void test_fft_vs_direct(void) {
     CU_ASSERT(e < 1e-12);
     rt_field_free(f);
   }
-  int32_t dims[][2] = {{32, 24}, {20, 36}, {16, 16}};
-  for (int i = 0; i < 3; i++) {
+  /* GSL's mixed radix; then powers of two with nx >= 64, which take the
+   * batched radix-2 path of rt_field.c (even and odd numbers of stages) */
+  int32_t dims[][2] = {{32, 24}, {20, 36}, {16, 16}, {64, 16}, {128, 32}, {64, 128}, {256, 4}};
+  for (int i = 0; i < 7; i++) {
     RtFieldSpec s = ring_spec(6 * MM, dims[i][0], 5);
     s.geometry = RT_FIELD_TORUS, s.ny = dims[i][1], s.Ly = 5 * MM;
     RtField *f = make(&s);
