@@ -209,42 +209,92 @@ double rt_lif_crossing(double x0, double x1, double a, double b, double h, doubl
   return rt_linear_crossing(x0, x1, h, thr);
 }
 
+size_t rt_above(const double *x, int64_t begin, int64_t end, double thr, int64_t *out) {
+  typedef double v4d __attribute__((vector_size(32)));
+  typedef int64_t v4l __attribute__((vector_size(32)));
+  const v4d vt = {thr, thr, thr, thr};
+  size_t n = 0;
+  int64_t i = begin;
+  /* blocks of 8: one test of the OR of the comparisons, then a look at
+   * the (rare) block that has a neuron at or above threshold */
+  for (; i + 8 <= end; i += 8) {
+    v4d a, b;
+    memcpy(&a, x + i, sizeof a);
+    memcpy(&b, x + i + 4, sizeof b);
+    v4l m = (a >= vt) | (b >= vt);
+    if (!(m[0] | m[1] | m[2] | m[3])) continue;
+    for (int64_t j = i; j < i + 8; j++)
+      if (x[j] >= thr) out[n++] = j;
+  }
+  for (; i < end; i++)
+    if (x[i] >= thr) out[n++] = i;
+  return n;
+}
+
+/* The crossings of instance i from v at tc to v1 at t1 = t0 + h (at most
+ * 1000 in one step): a spike at each, then the reset value until the end
+ * of the refractory period, then exact advance from the reset value.
+ * *x1 receives the value at t1; false on failure. */
+static bool fire(RtRun *r, int64_t i, double tc, double v, double v1, double t1, double *x1,
+                 bool *changed) {
+  const MsnModel *m = r->m;
+  const double thr = m->spike_threshold, vr = m->reset_value;
+  const double a = r->lin_ab[0][i], b = r->lin_ab[1][i];
+  for (int guard = 0; v < thr && v1 >= thr && guard < 1000; guard++) {
+    double ts = tc + rt_lif_crossing(v, v1, a, b, t1 - tc, thr, m->reset_exact);
+    if (!push_spike(r, ts, i)) return false;
+    *changed = true;
+    double until = r->ref_until[i] = ts + m->refractory;
+    if (until >= t1) {
+      v1 = vr;
+      break;
+    }
+    tc = until;
+    v = vr;
+    v1 = lin_advance(vr, a, b, t1 - tc);
+  }
+  *x1 = v1;
+  return true;
+}
+
 /* After every instance's step from t0 to t0 + h; true when some state
  * was changed (a reset or a refractory clamp), false also on failure
- * (then r->status says so). */
+ * (then r->status says so).  Only two kinds of instance need work: those
+ * refractory at t0 (the list r->refr) and those at or above threshold
+ * after the step (rt_above); every other one has not crossed.  The result
+ * is the same as looking at every instance. */
 static bool apply_resets(RtRun *r, double t0, double h) {
   const MsnModel *m = r->m;
-  const double thr = m->spike_threshold, vr = m->reset_value, tref = m->refractory, t1 = t0 + h;
+  const double thr = m->spike_threshold, vr = m->reset_value, t1 = t0 + h;
   double *x = r->cols[m->spike_state];
-  const double *x0 = r->spike_old, *A = r->lin_ab[0], *B = r->lin_ab[1];
+  const double *x0 = r->spike_old;
   bool changed = false;
-  for (int64_t i = 0; i < r->n; i++) {
-    double tc = t0, v = x0[i], v1 = x[i], until = r->ref_until[i];
-    if (until > t0) { /* refractory at the start of the step */
-      changed = true;
-      if (until >= t1) {
-        x[i] = vr;
-        continue;
-      }
-      tc = until;
-      v = vr;
-      v1 = lin_advance(vr, A[i], B[i], t1 - tc);
+  size_t keep = 0, nrefr = r->nrefr;
+  for (size_t q = 0; q < nrefr; q++) { /* refractory at the start of the step */
+    int64_t i = r->refr[q];
+    double until = r->ref_until[i];
+    changed = true;
+    if (until >= t1) {
+      x[i] = vr;
+      r->refr[keep++] = i;
+      continue;
     }
-    for (int guard = 0; v < thr && v1 >= thr && guard < 1000; guard++) {
-      double ts = tc + rt_lif_crossing(v, v1, A[i], B[i], t1 - tc, thr, m->reset_exact);
-      if (!push_spike(r, ts, i)) return false;
-      changed = true;
-      until = r->ref_until[i] = ts + tref;
-      if (until >= t1) {
-        v1 = vr;
-        break;
-      }
-      tc = until;
-      v = vr;
-      v1 = lin_advance(vr, A[i], B[i], t1 - tc);
-    }
-    x[i] = v1;
+    double v1 = lin_advance(vr, r->lin_ab[0][i], r->lin_ab[1][i], t1 - until);
+    if (!fire(r, i, until, vr, v1, t1, &x[i], &changed)) return false;
+    if (r->ref_until[i] > t1) r->refr[keep++] = i;
   }
+  r->nrefr = keep;
+  /* the others: refractory ones are at the reset value now, and skipped */
+  int64_t *cand = r->refr + keep; /* scratch after the list: room for n - keep */
+  size_t nc = rt_above(x, 0, r->n, thr, cand);
+  size_t nnew = 0;
+  for (size_t q = 0; q < nc; q++) {
+    int64_t i = cand[q];
+    if (r->ref_until[i] > t0 || !(x0[i] < thr)) continue;
+    if (!fire(r, i, t0, x0[i], x[i], t1, &x[i], &changed)) return false;
+    if (r->ref_until[i] > t1) cand[nnew++] = i; /* joins the list, in place */
+  }
+  r->nrefr = keep + nnew;
   return changed;
 }
 
@@ -686,15 +736,19 @@ void rt_integrate(RtRun *r) {
     }
     size_t n = (size_t)(r->n ? r->n : 1);
     r->ref_until = rt_aligned_alloc(n * sizeof(double));
+    r->refr = malloc(2 * n * sizeof *r->refr); /* the list, then rt_above's candidates */
+    r->nrefr = 0;
     r->lin_ab[0] = rt_aligned_alloc(n * sizeof(double));
     r->lin_ab[1] = rt_aligned_alloc(n * sizeof(double));
-    if (!r->ref_until || !r->lin_ab[0] || !r->lin_ab[1]) {
+    if (!r->ref_until || !r->refr || !r->lin_ab[0] || !r->lin_ab[1]) {
       rt_fail(r, RT_EXIT_IO, "out of memory for the refractory periods of %lld instances", (long long)r->n);
     } else {
       for (int64_t i = 0; i < r->n; i++) r->ref_until[i] = -INFINITY;
       rt_integrate_method(r);
     }
     rt_aligned_free(r->ref_until);
+    free(r->refr);
+    r->refr = NULL;
     rt_aligned_free(r->lin_ab[0]);
     rt_aligned_free(r->lin_ab[1]);
     r->ref_until = r->lin_ab[0] = r->lin_ab[1] = NULL;

@@ -112,6 +112,8 @@ typedef struct RtRun {
   double *deriv_old;  /* its derivative there (rk4/rk45), n values */
   /* integrate-and-fire (m->has_reset), allocated by rt_integrate */
   double *ref_until;  /* end of each instance's refractory period (-inf: none) */
+  int64_t *refr;      /* the instances with ref_until > the current step's start */
+  size_t nrefr;
   double *lin_ab[2];  /* the spike state's a and b (MsnVlinFn) for the step */
   RtSpikes spikes;
   char **colnames;    /* trace column names, trace.ncols entries */
@@ -168,6 +170,10 @@ double rt_hermite_crossing(double v0, double v1, double f0, double f1,
  * as an offset in [0, h]: exact from the exponential solution when exact,
  * else (or when that fails) by linear interpolation.  Requires x0 < thr <= x1. */
 double rt_lif_crossing(double x0, double x1, double a, double b, double h, double thr, int exact);
+/* Indices i in [begin, end) with x[i] >= thr, ascending, into out (room
+ * for end - begin); returns their number.  Vectorised: most neurons are
+ * below threshold in most steps. */
+size_t rt_above(const double *x, int64_t begin, int64_t end, double thr, int64_t *out);
 /* First non-finite state value as (state, instance); false when all finite. */
 bool rt_find_nonfinite(const RtRun *r, int32_t *state, int64_t *inst);
 

@@ -224,11 +224,28 @@ bool rt_network_start(RtRun *r) {
   return true;
 }
 
+static int by_id(const void *a, const void *b) {
+  const RtSpike *x = a, *y = b;
+  if (x->id != y->id) return (x->id > y->id) - (x->id < y->id);
+  return (x->t > y->t) - (x->t < y->t);
+}
+
+/* The spikes of one step in ascending neuron order (docs/events.md,
+ * summation order): the reset pass finds the refractory neurons first. */
+static void order_step_spikes(RtSpike *v, size_t n) {
+  for (size_t s = 1; s < n; s++)
+    if (by_id(&v[s - 1], &v[s]) > 0) {
+      qsort(v, n, sizeof *v, by_id);
+      return;
+    }
+}
+
 bool rt_network_step(RtRun *r, int64_t k) {
   RtNet *N = r->net;
   const MsnNetwork *d = N->d;
   size_t from = N->mark, to = r->spikes.n;
   N->mark = to;
+  order_step_spikes(r->spikes.v + from, to - from);
   for (int64_t q = 0; q < d->nprojs; q++) {
     RtNetProj *P = &N->proj[q];
     const MsnPopulation *src = &d->pops[P->d->src], *tgt = &d->pops[P->d->tgt];
@@ -281,15 +298,20 @@ bool rt_network_step(RtRun *r, int64_t k) {
   if (N->jumps && r->m->has_reset && r->ref_until) {
     const double thr = r->m->spike_threshold, vr = r->m->reset_value, t1 = (double)(k + 1) * r->opt.dt;
     double *x = r->cols[r->m->spike_state];
-    for (int64_t i = 0; i < r->n; i++) {
-      if (x[i] < thr || r->ref_until[i] > t1) continue;
+    int64_t *cand = r->refr + r->nrefr; /* scratch after the refractory list */
+    size_t nc = rt_above(x, 0, r->n, thr, cand), nnew = 0;
+    for (size_t q = 0; q < nc; q++) {
+      int64_t i = cand[q];
+      if (r->ref_until[i] > t1) continue;
       if (!rt_spikes_push(&r->spikes, t1, i)) {
         rt_fail(r, RT_EXIT_IO, "out of memory after %zu spikes", r->spikes.n);
         return false;
       }
       x[i] = vr;
       r->ref_until[i] = t1 + r->m->refractory;
+      if (r->ref_until[i] > t1) cand[nnew++] = i;
     }
+    r->nrefr += nnew;
   }
   return true;
 }
