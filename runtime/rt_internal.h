@@ -104,6 +104,7 @@ typedef struct RtRun {
   int64_t rec_stride; /* record every rec_stride steps */
   /* progress of the loop */
   int64_t steps_done;
+  int64_t guard_ok;   /* last step at which the NaN guard found all states finite */
   double t_done;      /* SI */
   uint64_t solver_steps, solver_rejected; /* rk45 */
   double wall_start, wall;

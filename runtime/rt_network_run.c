@@ -322,6 +322,12 @@ static int pop_of(const MsnNetwork *d, int64_t id) {
   return 0;
 }
 
+void rt_network_neuron_name(const RtRun *r, int64_t i, char *buf, size_t len) {
+  const MsnNetwork *d = r->m->network;
+  int p = pop_of(d, i);
+  snprintf(buf, len, "%s[%lld]", d->pops[p].name, (long long)(i - d->pops[p].first));
+}
+
 bool rt_network_write_spikes(RtRun *r) {
   const MsnNetwork *d = r->m->network;
   RtSpikes *s = &r->spikes;
