@@ -128,7 +128,8 @@ void rt_conn_free(RtConn *c) {
 
 size_t rt_conn_syn_bytes(const RtConn *c) {
   size_t d = c->delay_width == RT_DELAY_U8 ? 1 : c->delay_width == RT_DELAY_U16 ? 2 : 0;
-  return sizeof(uint32_t) + (c->weight_f32 ? sizeof(float) : sizeof(double)) + d;
+  size_t w = c->weight_shared ? 0 : c->weight_f32 ? sizeof(float) : sizeof(double);
+  return sizeof(uint32_t) + w + d;
 }
 
 size_t rt_conn_bytes(const RtConn *c) {
@@ -137,12 +138,17 @@ size_t rt_conn_bytes(const RtConn *c) {
 }
 
 /* Weights (constant) and delays for a built row structure. */
-static int fill_weights_delays(RtConn *c, double weight, int weight_f32, uint32_t lo,
-                               uint32_t hi, uint64_t seed, char *err, size_t errlen) {
+static int fill_weights_delays(RtConn *c, double weight, int weight_f32, int shared,
+                               uint32_t lo, uint32_t hi, uint64_t seed, char *err,
+                               size_t errlen) {
   uint64_t n = c->n_syn;
   size_t cnt = n ? (size_t)n : 1;
-  c->weight_f32 = weight_f32;
-  if (weight_f32) {
+  c->weight_f32 = weight_f32 && !shared;
+  c->weight_shared = shared;
+  c->weight = weight;
+  if (shared) {
+    /* one number for the projection */
+  } else if (weight_f32) {
     if (!(c->w32 = malloc(cnt * sizeof(float)))) goto oom;
     for (uint64_t k = 0; k < n; k++) c->w32[k] = (float)weight;
   } else {
@@ -348,8 +354,8 @@ int rt_conn_build(RtConn *c, const RtConnSpec *sp, char *err, size_t errlen) {
   free(mark);
   scratch = NULL;
   mark = NULL;
-  if (fill_weights_delays(c, sp->weight, sp->weight_f32, sp->delay_lo, sp->delay_hi, sp->seed,
-                          err, errlen)) {
+  if (fill_weights_delays(c, sp->weight, sp->weight_f32, sp->weight_shared, sp->delay_lo,
+                          sp->delay_hi, sp->seed, err, errlen)) {
     rt_conn_free(c);
     return -1;
   }
@@ -483,16 +489,38 @@ int rt_ring_init(RtRing *r, uint32_t n_tgt, uint32_t max_delay, char *err, size_
     return fail(err, errlen, "ring buffer of %u slots x %u targets is too large", r->nslots,
                 n_tgt);
   r->buf = rt_aligned_alloc((size_t)r->nslots * r->stride * sizeof(double));
-  if (!r->buf)
+  /* a listed target costs two reads and a write at the drain, a dense slot
+   * one per target: past n_tgt / 4 listed entries the dense pass wins */
+  r->list_cap = n_tgt / 4;
+  r->list = malloc(((size_t)r->nslots * r->list_cap + 1) * sizeof *r->list);
+  r->nlist = calloc(r->nslots, sizeof *r->nlist);
+  if (!r->buf || !r->list || !r->nlist) {
+    rt_ring_free(r);
     return fail(err, errlen, "out of memory for a ring buffer of %u slots x %u targets",
                 r->nslots, n_tgt);
+  }
   return 0;
 }
 
 void rt_ring_free(RtRing *r) {
   if (!r) return;
   rt_aligned_free(r->buf);
+  free(r->list);
+  free(r->nlist);
   r->buf = NULL;
+  r->list = r->nlist = NULL;
+}
+
+/* Slot `slot` receives the n targets t[0..n): list them while it is sparse. */
+static inline void ring_note(RtRing *r, uint32_t slot, const uint32_t *t, uint64_t n) {
+  uint32_t have = r->nlist[slot];
+  if (have == RT_RING_DENSE) return;
+  if (n > r->list_cap - have) {
+    r->nlist[slot] = RT_RING_DENSE;
+    return;
+  }
+  memcpy(r->list + (size_t)slot * r->list_cap + have, t, (size_t)n * sizeof *t);
+  r->nlist[slot] = have + (uint32_t)n;
 }
 
 static int ring_check(RtRing *r, const RtConn *c, int64_t step, const uint32_t *src, size_t n) {
@@ -528,19 +556,26 @@ int rt_deliver(RtRing *r, const RtConn *c, int64_t step, const uint32_t *src, si
   for (size_t q = 0; q < n; q++) {
     const uint32_t i = src[q];
     const uint64_t k0 = c->row[i], k1 = c->row[i + 1];
+    const uint32_t *restrict tg = c->tgt;
     if (c->delay_width == RT_DELAY_UNIFORM) {
       uint32_t slot = base + c->delay_uniform;
       if (slot >= r->nslots) slot -= r->nslots;
       double *restrict in = buf + (size_t)slot * stride;
-      if (c->weight_f32)
-        for (uint64_t k = k0; k < k1; k++) in[c->tgt[k]] += (double)c->w32[k];
-      else
-        for (uint64_t k = k0; k < k1; k++) in[c->tgt[k]] += c->w[k];
+      if (c->weight_shared) {
+        const double w = c->weight;
+        for (uint64_t k = k0; k < k1; k++) in[tg[k]] += w;
+      } else if (c->weight_f32) {
+        for (uint64_t k = k0; k < k1; k++) in[tg[k]] += (double)c->w32[k];
+      } else {
+        for (uint64_t k = k0; k < k1; k++) in[tg[k]] += c->w[k];
+      }
+      ring_note(r, slot, tg + k0, k1 - k0);
     } else {
       for (uint64_t k = k0; k < k1; k++) {
         uint32_t slot = base + rt_conn_delay(c, k);
         if (slot >= r->nslots) slot -= r->nslots;
-        buf[(size_t)slot * stride + c->tgt[k]] += rt_conn_weight(c, k);
+        buf[(size_t)slot * stride + tg[k]] += rt_conn_weight(c, k);
+        ring_note(r, slot, tg + k, 1);
       }
     }
   }
@@ -548,9 +583,32 @@ int rt_deliver(RtRing *r, const RtConn *c, int64_t step, const uint32_t *src, si
 }
 
 void rt_take(RtRing *r, int64_t step, double *out) {
-  double *in = r->buf + (size_t)((uint64_t)step % r->nslots) * r->stride;
+  uint32_t slot = (uint32_t)((uint64_t)step % r->nslots);
+  double *in = r->buf + (size_t)slot * r->stride;
   memcpy(out, in, (size_t)r->n_tgt * sizeof(double));
   memset(in, 0, (size_t)r->n_tgt * sizeof(double));
+  r->nlist[slot] = 0;
+}
+
+void rt_drain(RtRing *r, int64_t step, double *restrict x) {
+  uint32_t slot = (uint32_t)((uint64_t)step % r->nslots);
+  double *restrict in = r->buf + (size_t)slot * r->stride;
+  uint32_t nl = r->nlist[slot];
+  if (nl == RT_RING_DENSE) {
+    for (uint32_t j = 0; j < r->n_tgt; j++) {
+      x[j] += in[j];
+      in[j] = 0;
+    }
+  } else {
+    /* a repeated target finds its entry already cleared: x += 0 */
+    const uint32_t *l = r->list + (size_t)slot * r->list_cap;
+    for (uint32_t q = 0; q < nl; q++) {
+      uint32_t j = l[q];
+      x[j] += in[j];
+      in[j] = 0;
+    }
+  }
+  r->nlist[slot] = 0;
 }
 
 /* ---- Tsodyks–Markram ------------------------------------------------------- */
@@ -630,6 +688,7 @@ int rt_deliver_stp(RtRing *r, const RtConn *c, RtStp *s, int64_t step, const uin
       uint32_t slot = base + rt_conn_delay(c, k);
       if (slot >= r->nslots) slot -= r->nslots;
       r->buf[(size_t)slot * r->stride + c->tgt[k]] += rt_conn_weight(c, k) * rel;
+      ring_note(r, slot, c->tgt + k, 1);
     }
   }
   return 0;

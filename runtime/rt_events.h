@@ -37,9 +37,11 @@ typedef struct RtConn {
   uint64_t n_syn;
   uint64_t *row;          /* n_src + 1 offsets */
   uint32_t *tgt;          /* n_syn target indices */
-  double *w;              /* n_syn weights, NULL when weight_f32 */
+  double *w;              /* n_syn weights, NULL when weight_f32 or shared */
   float *w32;             /* n_syn weights, NULL unless weight_f32 */
   int weight_f32;
+  int weight_shared;      /* one weight for every synapse: no per-synapse array */
+  double weight;          /* that weight when weight_shared */
   RtDelayWidth delay_width;
   uint8_t *d8;            /* n_syn delays when RT_DELAY_U8 */
   uint16_t *d16;          /* n_syn delays when RT_DELAY_U16 */
@@ -70,6 +72,7 @@ typedef struct RtConnSpec {
   uint64_t seed;
   double weight;
   int weight_f32;
+  int weight_shared;        /* store the constant weight once, not per synapse */
   uint32_t delay_lo, delay_hi; /* steps, 1 <= lo <= hi <= RT_DELAY_MAX */
 } RtConnSpec;
 
@@ -104,7 +107,7 @@ static inline uint32_t rt_conn_delay(const RtConn *c, uint64_t k) {
                                           : c->delay_uniform;
 }
 static inline double rt_conn_weight(const RtConn *c, uint64_t k) {
-  return c->weight_f32 ? (double)c->w32[k] : c->w[k];
+  return c->weight_shared ? c->weight : c->weight_f32 ? (double)c->w32[k] : c->w[k];
 }
 
 /* Memory: bytes of one synapse's own fields (index + weight + delay), and
@@ -116,13 +119,20 @@ size_t rt_conn_bytes(const RtConn *c);
 
 /* max_delay + 1 slots of n_tgt doubles: the input each target receives at
  * a future step s lives in slot s mod (max_delay + 1).  Slots are 64-byte
- * aligned. */
+ * aligned.  Each slot also lists the targets written to it (with repeats)
+ * while they are few, up to list_cap; past that the slot is marked dense
+ * (RT_RING_DENSE) and read in full.  Sparse activity then costs time in
+ * proportion to the synaptic events, not to the number of targets. */
+#define RT_RING_DENSE UINT32_MAX
 typedef struct RtRing {
   uint32_t n_tgt;
   uint32_t max_delay;
   uint32_t nslots;        /* max_delay + 1 */
   size_t stride;          /* doubles between two slots */
   double *buf;            /* nslots * stride doubles */
+  uint32_t list_cap;      /* targets listed per slot before it turns dense */
+  uint32_t *list;         /* nslots * list_cap target indices */
+  uint32_t *nlist;        /* per slot: listed targets, or RT_RING_DENSE */
   char err[256];          /* why the last rt_deliver* failed */
 } RtRing;
 
@@ -141,6 +151,12 @@ int rt_deliver(RtRing *r, const RtConn *c, int64_t step, const uint32_t *src, si
  * slot is cleared.  Call it once per step, before or after that step's
  * rt_deliver (delays are >= 1, so step's own slot is never written then). */
 void rt_take(RtRing *r, int64_t step, double *out);
+
+/* The input of step `step` added to x (x[j] += slot[j] for every target
+ * written to, in any order: each target's sum is the same), then the slot
+ * is cleared.  Costs the number of listed targets while the slot is
+ * sparse. */
+void rt_drain(RtRing *r, int64_t step, double *x);
 
 /* ---- Tsodyks–Markram short-term plasticity ------------------------------ */
 

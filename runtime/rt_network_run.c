@@ -26,12 +26,12 @@
 
 typedef struct RtNetProj {
   const MsnProjection *d;
+  const MsnNetwork *net;
   RtConn conn;
   RtRing ring;
   RtStp stp;
   int has_stp;
   uint32_t delay_steps;
-  double *in;       /* n_tgt: the input taken at a step */
   /* from a Poisson source: no ring; each step target j gets weight *
    * Poisson(lam_j), lam_j = in-degree * rate * dt (lam: NULL when all equal
    * lam0), drawn from Philox keyed by (key, step, j) */
@@ -158,6 +158,7 @@ bool rt_network_start(RtRun *r) {
     const MsnProjection *j = &d->projs[q];
     const MsnPopulation *src = &d->pops[j->src], *tgt = &d->pops[j->tgt];
     P->d = j;
+    P->net = d;
     char err[256];
     double rel = 0;
     if (rt_delays_to_steps(1, &j->delay, dt, &P->delay_steps, &rel, err, sizeof err) || P->delay_steps > RT_DELAY_MAX) {
@@ -174,7 +175,7 @@ bool rt_network_start(RtRun *r) {
     RtConnSpec s = {.rule = (RtConnRule)j->rule, .n_src = (uint32_t)src->n, .n_tgt = (uint32_t)tgt->n,
                     .p = j->p, .k = (uint32_t)j->k, .autapses = (int)j->autapses, .multapses = (int)j->multapses,
                     .seed = mix64(r->opt.seed * 0x100000001b3ULL + (uint64_t)q + 1), .weight = j->weight,
-                    .delay_lo = P->delay_steps, .delay_hi = P->delay_steps};
+                    .weight_shared = 1, .delay_lo = P->delay_steps, .delay_hi = P->delay_steps};
     if (src->kind == 1) { /* Poisson source: independent trains per synapse, not stored (nor counted) */
       uint64_t ks = mix64(s.seed ^ 0x706f6973736f6eULL); /* "poisson" */
       P->key[0] = (uint32_t)ks;
@@ -201,11 +202,6 @@ bool rt_network_start(RtRun *r) {
       return false;
     }
     P->has_stp = (int)j->tm;
-    P->in = malloc(((size_t)tgt->n + 1) * sizeof *P->in);
-    if (!P->in) {
-      rt_fail(r, RT_EXIT_IO, "out of memory for the network");
-      return false;
-    }
     nsyn += P->conn.n_syn;
     bytes += rt_conn_bytes(&P->conn);
   }
@@ -222,6 +218,15 @@ bool rt_network_start(RtRun *r) {
             nsyn ? (double)bytes / (double)nsyn : 0.0, worst > 1e-9 ? "" : "\n");
   if (!r->opt.quiet && worst > 1e-9) fprintf(stderr, "; delays rounded to dt, largest error %.3g %%\n", 100 * worst);
   return true;
+}
+
+/* The input that projection P's ring holds for step `step` goes into the
+ * target population's state: one state, coefficient 1.  (Synapse models
+ * that increment several states per event would add their (state,
+ * coefficient) pairs here.) */
+static void deliver_to_states(RtRun *r, RtNetProj *P, int64_t step) {
+  const MsnPopulation *tgt = &P->net->pops[P->d->tgt];
+  rt_drain(&P->ring, step, r->cols[P->d->target_state] + tgt->first);
 }
 
 static int by_id(const void *a, const void *b) {
@@ -286,10 +291,7 @@ bool rt_network_step(RtRun *r, int64_t k) {
         return false;
       }
     }
-    rt_take(&P->ring, k + 1, P->in);
-    double *x = r->cols[P->d->target_state] + tgt->first;
-    const double *in = P->in;
-    for (int64_t i = 0; i < tgt->n; i++) x[i] += in[i];
+    deliver_to_states(r, P, k + 1);
   }
   /* Voltage jumps (target V of an integrate-and-fire cell): a jump at
    * t_{k+1} that lifts V to the threshold or above is a spike at t_{k+1}
@@ -374,7 +376,6 @@ void rt_network_free(RtRun *r) {
     rt_ring_free(&P->ring);
     free(P->lam);
     if (P->has_stp) rt_stp_free(&P->stp);
-    free(P->in);
   }
   free(N->proj);
   free(N->src);

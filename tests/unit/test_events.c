@@ -518,7 +518,8 @@ static void test_ring_small(void) {
  * the ring must give, bit for bit, the direct sum in the documented order
  * (step, then spike order, then row order) kept in a table indexed by
  * absolute step.  Both call orders (take before / after deliver). */
-static void ring_vs_direct(uint32_t lo, uint32_t hi, int f32, int take_first) {
+static void ring_vs_direct_mode(uint32_t lo, uint32_t hi, int f32, int take_first, int drain,
+                                uint32_t spike_below) {
   char err[256];
   const uint32_t N = 60;
   const int64_t NSTEPS = 2000;
@@ -539,11 +540,19 @@ static void ring_vs_direct(uint32_t lo, uint32_t hi, int f32, int take_first) {
   CU_ASSERT_FATAL(rt_ring_init(&r, N, c.delay_max, err, sizeof err) == 0);
   double *direct = calloc((size_t)(NSTEPS + hi + 1) * N, sizeof(double));
   uint32_t spikes[60];
-  double in[60];
+  double in[60], x[60] = {0}, xd[60] = {0};
   int ok = 1;
-  uint64_t delivered = 0;
+  uint64_t delivered = 0, sparse = 0, dense = 0;
   for (int64_t st = 0; st < NSTEPS; st++) {
-    if (take_first) {
+    if (take_first && drain) {
+      /* rt_drain adds only the listed targets; the direct way adds every
+       * slot entry (zeros included): the same sums bit for bit */
+      uint32_t nl = r.nlist[st % r.nslots];
+      if (nl == RT_RING_DENSE) dense++;
+      else if (nl) sparse++;
+      rt_drain(&r, st, x);
+      for (uint32_t j = 0; j < N; j++) ok &= x[j] == (xd[j] += direct[st * N + j]);
+    } else if (take_first) {
       rt_take(&r, st, in);
       for (uint32_t j = 0; j < N; j++) ok &= in[j] == direct[st * N + j];
     }
@@ -552,7 +561,7 @@ static void ring_vs_direct(uint32_t lo, uint32_t hi, int f32, int take_first) {
       uint32_t w[4];
       const uint32_t ctr[4] = {(uint32_t)st, i, 7, 7}, key[2] = {1, 2};
       rt_philox4x32_10(ctr, key, w);
-      if (w[0] < 0x20000000u) spikes[n++] = i; /* p = 1/8 per step */
+      if (w[0] < spike_below) spikes[n++] = i;
     }
     for (size_t q = 0; q < n; q++)
       for (uint64_t k = c.row[spikes[q]]; k < c.row[spikes[q] + 1]; k++) {
@@ -567,9 +576,19 @@ static void ring_vs_direct(uint32_t lo, uint32_t hi, int f32, int take_first) {
   }
   CU_ASSERT(ok);
   CU_ASSERT(delivered > 1000);
+  if (drain && verbose)
+    printf("  drain (delays %u-%u, %s): %llu sparse and %llu dense slots\n", lo, hi,
+           spike_below < 0x08000000u ? "sparse activity" : "dense activity",
+           (unsigned long long)sparse, (unsigned long long)dense);
+  if (drain && spike_below < 0x08000000u) CU_ASSERT(sparse > 100); /* both paths are taken */
+  if (drain && spike_below >= 0x20000000u) CU_ASSERT(dense > 100);
   free(direct);
   rt_ring_free(&r);
   rt_conn_free(&c);
+}
+
+static void ring_vs_direct(uint32_t lo, uint32_t hi, int f32, int take_first) {
+  ring_vs_direct_mode(lo, hi, f32, take_first, 0, 0x20000000u); /* p = 1/8 per step */
 }
 
 static void test_ring_wraparound(void) {
@@ -580,6 +599,49 @@ static void test_ring_wraparound(void) {
     ring_vs_direct(1, 7, 1, tf);     /* u8, f32 weights */
     ring_vs_direct(200, 300, 0, tf); /* u16, the ring wraps ~7 times */
   }
+}
+
+/* rt_drain against the direct sum, with sparse (p = 1/128 per step) and
+ * dense (1/8) activity, so that both the listed and the full pass run. */
+static void test_ring_drain(void) {
+  const uint32_t rates[2] = {0x02000000u, 0x20000000u};
+  for (int q = 0; q < 2; q++) {
+    uint32_t below = rates[q];
+    ring_vs_direct_mode(1, 1, 0, 1, 1, below);
+    ring_vs_direct_mode(1, 7, 0, 1, 1, below);
+    ring_vs_direct_mode(1, 7, 1, 1, 1, below);
+    ring_vs_direct_mode(200, 300, 0, 1, 1, below);
+  }
+}
+
+/* A projection whose synapses share one weight stores none: 4 bytes per
+ * synapse with a uniform delay, and delivers that weight. */
+static void test_shared_weight(void) {
+  char err[256];
+  RtConn c;
+  RtConnSpec s = spec(RT_CONN_ALL_TO_ALL, 100, 100);
+  s.weight_shared = 1;
+  s.delay_lo = s.delay_hi = 2;
+  CU_ASSERT_FATAL(rt_conn_build(&c, &s, err, sizeof err) == 0);
+  CU_ASSERT(c.w == NULL && c.w32 == NULL);
+  CU_ASSERT(rt_conn_syn_bytes(&c) == 4);
+  CU_ASSERT(rt_conn_bytes(&c) == sizeof(RtConn) + 101 * sizeof(uint64_t) + 10000 * 4);
+  CU_ASSERT(rt_conn_weight(&c, 17) == 0.5);
+  RtRing r;
+  CU_ASSERT_FATAL(rt_ring_init(&r, 100, 2, err, sizeof err) == 0);
+  uint32_t src[2] = {3, 40};
+  double x[100] = {0};
+  CU_ASSERT(rt_deliver(&r, &c, 0, src, 2) == 0);
+  rt_drain(&r, 2, x);
+  int ok = 1;
+  for (uint32_t j = 0; j < 100; j++) ok &= x[j] == 1.0; /* 0.5 from each source */
+  CU_ASSERT(ok);
+  s.delay_hi = 9; /* u8 delays: 5 bytes */
+  rt_conn_free(&c);
+  CU_ASSERT_FATAL(rt_conn_build(&c, &s, err, sizeof err) == 0);
+  CU_ASSERT(rt_conn_syn_bytes(&c) == 5);
+  rt_ring_free(&r);
+  rt_conn_free(&c);
 }
 
 int main(int argc, char **argv) {
@@ -595,7 +657,9 @@ int main(int argc, char **argv) {
       !CU_add_test(s, "delays and bytes per synapse", test_delays_and_memory) ||
       !CU_add_test(s, "edge list", test_edge_list) ||
       !CU_add_test(s, "ring: hand-made network", test_ring_small) ||
-      !CU_add_test(s, "ring: wrap-around", test_ring_wraparound)) {
+      !CU_add_test(s, "ring: wrap-around", test_ring_wraparound) ||
+      !CU_add_test(s, "ring: drain, sparse and dense", test_ring_drain) ||
+      !CU_add_test(s, "shared weight", test_shared_weight)) {
     CU_cleanup_registry();
     return 2;
   }
