@@ -693,3 +693,30 @@ int rt_deliver_stp(RtRing *r, const RtConn *c, RtStp *s, int64_t step, const uin
   }
   return 0;
 }
+
+/* ---- Poisson input ----------------------------------------------------------- */
+
+int rt_poisson_table_init(RtPoissonTable *t, double lam) {
+  memset(t, 0, sizeof *t);
+  uint32_t cap = (uint32_t)(lam + 13 * sqrt(lam) + 40);
+  if (!(t->T = malloc((size_t)cap * sizeof *t->T))) return -1;
+  /* log-space terms: e^-lam underflows for lam > 745 */
+  const double two32 = 4294967296.0, ll = log(lam);
+  double F = 0;
+  uint32_t n = 0;
+  for (; n + 1 < cap; n++) {
+    F += lam > 0 ? exp(-lam + n * ll - lgamma(n + 1.0)) : (n == 0);
+    double v = floor(F * two32);
+    if (v >= two32 || (n > lam && (1 - F) * two32 < 0.5)) break;
+    t->T[n] = (uint64_t)v;
+  }
+  t->T[n] = (uint64_t)1 << 32;
+  t->len = n + 1;
+  uint32_t j = 0;
+  for (uint32_t b = 0; b <= 256; b++) {
+    while (j + 1 < t->len && t->T[j] <= ((uint64_t)b << 24)) j++;
+    t->guide[b] = j;
+  }
+  return 0;
+}
+

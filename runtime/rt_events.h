@@ -189,6 +189,34 @@ void rt_stp_free(RtStp *s);
 int rt_deliver_stp(RtRing *r, const RtConn *c, RtStp *s, int64_t step, const uint32_t *src,
                    const double *t, size_t n);
 
+/* ---- Poisson input --------------------------------------------------------- */
+
+/* Inversion of Poisson(lam) for one constant lam on 32-bit uniforms u:
+ * the count is the least n with u < T[n], T[n] = floor(2^32 F(n)) with F
+ * the distribution function, and T[len - 1] = 2^32 (the tail beyond,
+ * of mass below 2^-32, is folded into the last count).  Every probability
+ * is exact to 2^-32.  guide[b] is the least n with T[n] > b 2^24, where the
+ * search for a u in bucket b starts: about one comparison per draw. */
+typedef struct RtPoissonTable {
+  uint64_t *T;
+  uint32_t len;
+  uint32_t guide[257];
+} RtPoissonTable;
+
+/* Largest mean that gets a table (about lam + 13 sqrt(lam) + 30 entries). */
+#define RT_POISSON_TABLE_MAX 1e5
+
+/* The table for mean lam (0 <= lam <= RT_POISSON_TABLE_MAX): 0, or -1 when
+ * out of memory.  Free t->T with free(). */
+int rt_poisson_table_init(RtPoissonTable *t, double lam);
+
+static inline uint32_t rt_poisson_table_draw(const RtPoissonTable *t, uint32_t u) {
+  uint32_t n = t->guide[u >> 24];
+  while (u >= t->T[n]) n++;
+  return n;
+}
+
+
 #ifdef __cplusplus
 }
 #endif

@@ -38,6 +38,7 @@ typedef struct RtNetProj {
   int poisson;
   double lam0, *lam;
   uint32_t key[2];
+  RtPoissonTable tab; /* inversion table for lam0 (tab.T NULL: none) */
 } RtNetProj;
 
 typedef struct RtNet {
@@ -101,6 +102,42 @@ static uint32_t poisson_count(const uint32_t key[2], int64_t step, uint32_t j, d
     if (us >= 0.07 && V <= vr) return (uint32_t)k;
     if (k < 0 || (us < 0.013 && V > us)) continue;
     if (log(V) + log(invalpha) - log(a / (us * us) + b) <= -lam + k * loglam - lgamma(k + 1)) return (uint32_t)k;
+  }
+}
+
+/* Counter of the Philox block that gives the uniforms of targets 4b ..
+ * 4b + 3 at a step (one word each). */
+#define POISSON_PURPOSE 0x504f4953u /* "POIS" */
+
+/* The Poisson input of step k to targets [begin, end) of projection P
+ * (docs/language.md 5.9): target j gets weight * n_j, n_j ~ Poisson(lam_j),
+ * from Philox keyed by the projection with counter (j / 4, k, purpose),
+ * word j mod 4, through the inversion table of the constant mean; or,
+ * when the means differ per target, from poisson_count.  Either way n_j
+ * depends on (seed, projection, step, target) only. */
+static void poisson_input(RtRun *r, RtNetProj *P, int64_t k, int64_t begin, int64_t end) {
+  const MsnPopulation *tgt = &P->net->pops[P->d->tgt];
+  double *x = r->cols[P->d->target_state] + tgt->first;
+  const double w = P->d->weight;
+  if (!P->tab.T) {
+    for (int64_t i = begin; i < end; i++) {
+      double lam = P->lam ? P->lam[i] : P->lam0;
+      uint32_t c = poisson_count(P->key, k, (uint32_t)i, lam, lam < 10 ? exp(-lam) : 0);
+      if (c) x[i] += w * (double)c;
+    }
+    return;
+  }
+  const RtPoissonTable *t = &P->tab;
+  for (int64_t b = begin / 4; b * 4 < end; b++) {
+    const uint32_t ctr[4] = {(uint32_t)b, (uint32_t)k, (uint32_t)((uint64_t)k >> 32),
+                             POISSON_PURPOSE};
+    uint32_t o[4];
+    rt_philox4x32_10(ctr, P->key, o);
+    int64_t j0 = b * 4 < begin ? begin : b * 4, j1 = b * 4 + 4 > end ? end : b * 4 + 4;
+    for (int64_t i = j0; i < j1; i++) {
+      uint32_t c = rt_poisson_table_draw(t, o[i - b * 4]);
+      if (c) x[i] += w * (double)c;
+    }
   }
 }
 
@@ -184,6 +221,10 @@ bool rt_network_start(RtRun *r) {
       double per = src->rate * dt;
       if (j->rule == RT_CONN_FIXED_INDEGREE || j->rule == RT_CONN_ALL_TO_ALL) {
         P->lam0 = per * (double)(j->rule == RT_CONN_ALL_TO_ALL ? src->n : j->k);
+        if (P->lam0 <= RT_POISSON_TABLE_MAX && rt_poisson_table_init(&P->tab, P->lam0)) {
+          rt_fail(r, RT_EXIT_IO, "out of memory for the Poisson input %s -> %s", src->name, tgt->name);
+          return false;
+        }
         continue;
       }
       if (rt_conn_build(&P->conn, &s, err, sizeof err) || !(P->lam = calloc((size_t)tgt->n + 1, sizeof *P->lam))) {
@@ -255,13 +296,7 @@ bool rt_network_step(RtRun *r, int64_t k) {
     RtNetProj *P = &N->proj[q];
     const MsnPopulation *src = &d->pops[P->d->src], *tgt = &d->pops[P->d->tgt];
     if (P->poisson) {
-      double *x = r->cols[P->d->target_state] + tgt->first, w = P->d->weight;
-      double em0 = P->lam0 < 10 ? exp(-P->lam0) : 0;
-      for (int64_t i = 0; i < tgt->n; i++) {
-        double lam = P->lam ? P->lam[i] : P->lam0;
-        uint32_t c = poisson_count(P->key, k, (uint32_t)i, lam, P->lam ? (lam < 10 ? exp(-lam) : 0) : em0);
-        if (c) x[i] += w * (double)c;
-      }
+      poisson_input(r, P, k, 0, tgt->n);
       continue;
     }
     size_t ns = 0;
@@ -375,6 +410,7 @@ void rt_network_free(RtRun *r) {
     rt_conn_free(&P->conn);
     rt_ring_free(&P->ring);
     free(P->lam);
+    free(P->tab.T);
     if (P->has_stp) rt_stp_free(&P->stp);
   }
   free(N->proj);

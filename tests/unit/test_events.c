@@ -644,6 +644,43 @@ static void test_shared_weight(void) {
   rt_conn_free(&c);
 }
 
+/* The Poisson inversion table: each count's probability (T[n] - T[n-1]) /
+ * 2^32 equals the Poisson pmf to 2^-32 (the last count also holds the
+ * tail, below 2^-32), the mean is lam to 1e-8 relative, and the guided
+ * search gives the least n with u < T[n] at every boundary and on a grid
+ * of u. */
+static void test_poisson_table(void) {
+  const double lams[] = {0, 0.3, 2, 37.5, 800, 20000};
+  for (size_t q = 0; q < sizeof lams / sizeof lams[0]; q++) {
+    double lam = lams[q], worst = 0, mean = 0;
+    RtPoissonTable t;
+    CU_ASSERT_FATAL(rt_poisson_table_init(&t, lam) == 0);
+    CU_ASSERT(t.T[t.len - 1] == (uint64_t)1 << 32);
+    for (uint32_t n = 0; n < t.len; n++) {
+      double pt = (double)(t.T[n] - (n ? t.T[n - 1] : 0)) * 0x1p-32;
+      double pmf = lam > 0 ? exp(-lam + n * log(lam) - lgamma(n + 1.0)) : (n == 0);
+      if (n + 1 < t.len && fabs(pt - pmf) > worst) worst = fabs(pt - pmf);
+      mean += n * pt;
+      if (t.T[n] > (n ? t.T[n - 1] : 0)) /* counts of zero width are never drawn */
+        CU_ASSERT(rt_poisson_table_draw(&t, (uint32_t)(t.T[n] - 1)) == n);
+      if (n + 1 < t.len) CU_ASSERT(rt_poisson_table_draw(&t, (uint32_t)t.T[n]) > n);
+    }
+    CU_ASSERT(worst <= 0x1p-32 * 1.0001);
+    CU_ASSERT(lam == 0 ? mean == 0 : fabs(mean - lam) <= 1e-8 * lam);
+    int ok = 1;
+    for (uint64_t u = 0; u < ((uint64_t)1 << 32); u += 0x10001) {
+      uint32_t n = 0;
+      while (u >= t.T[n]) n++;
+      ok &= rt_poisson_table_draw(&t, (uint32_t)u) == n;
+    }
+    CU_ASSERT(ok);
+    if (verbose)
+      printf("  Poisson table lam %g: %u entries, largest probability error %.3g (2^-32 = %.3g), mean %.12g\n",
+             lam, t.len, worst, 0x1p-32, mean);
+    free(t.T);
+  }
+}
+
 int main(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "-q") == 0) verbose = 0;
   if (CU_initialize_registry() != CUE_SUCCESS) return 2;
@@ -659,7 +696,8 @@ int main(int argc, char **argv) {
       !CU_add_test(s, "ring: hand-made network", test_ring_small) ||
       !CU_add_test(s, "ring: wrap-around", test_ring_wraparound) ||
       !CU_add_test(s, "ring: drain, sparse and dense", test_ring_drain) ||
-      !CU_add_test(s, "shared weight", test_shared_weight)) {
+      !CU_add_test(s, "shared weight", test_shared_weight) ||
+      !CU_add_test(s, "Poisson inversion table", test_poisson_table)) {
     CU_cleanup_registry();
     return 2;
   }
