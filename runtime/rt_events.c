@@ -137,6 +137,8 @@ size_t rt_conn_bytes(const RtConn *c) {
          (size_t)c->n_syn * rt_conn_syn_bytes(c);
 }
 
+size_t rt_conn_array_bytes(const RtConn *c) { return rt_conn_bytes(c) - sizeof(RtConn); }
+
 /* Weights (constant) and delays for a built row structure. */
 static int fill_weights_delays(RtConn *c, double weight, int weight_f32, int shared,
                                uint32_t lo, uint32_t hi, uint64_t seed, char *err,

@@ -114,6 +114,9 @@ static inline double rt_conn_weight(const RtConn *c, uint64_t k) {
  * all bytes of the projection including the row offsets. */
 size_t rt_conn_syn_bytes(const RtConn *c);
 size_t rt_conn_bytes(const RtConn *c);
+/* Bytes of the CSR arrays alone: row offsets, targets, weights, delays
+ * (rt_conn_bytes without the struct): what run.json reports. */
+size_t rt_conn_array_bytes(const RtConn *c);
 
 /* ---- spike delivery: per-delay ring buffers ----------------------------- */
 

@@ -21,6 +21,9 @@ bool rt_network_step(RtRun *r, int64_t k);
  * spikes.npy with the columns t, population index, id. */
 bool rt_network_write_spikes(RtRun *r);
 void rt_network_free(RtRun *r);
+/* The stored synapses of all projections and the bytes of their CSR
+ * arrays (Poisson sources store none). */
+void rt_network_synapses(const RtRun *r, uint64_t *n, uint64_t *bytes);
 /* "exc[12]": instance i as population and index within it. */
 void rt_network_neuron_name(const RtRun *r, int64_t i, char *buf, size_t len);
 

@@ -46,6 +46,7 @@ typedef struct RtNet {
   int jumps;        /* some projection adds to the spike state (voltage jumps) */
   RtNetProj *proj;
   size_t mark;      /* spikes before this index are delivered */
+  uint64_t nsyn, syn_bytes; /* stored synapses, bytes of their CSR arrays */
   uint32_t *src;    /* scratch: sources of one step */
   double *ts;       /* their spike times */
   size_t cap;
@@ -244,8 +245,10 @@ bool rt_network_start(RtRun *r) {
     }
     P->has_stp = (int)j->tm;
     nsyn += P->conn.n_syn;
-    bytes += rt_conn_bytes(&P->conn);
+    bytes += rt_conn_array_bytes(&P->conn);
   }
+  N->nsyn = nsyn;
+  N->syn_bytes = bytes;
   N->cap = (size_t)r->n + 1;
   N->src = malloc(N->cap * sizeof *N->src);
   N->ts = malloc(N->cap * sizeof *N->ts);
@@ -357,6 +360,12 @@ static int pop_of(const MsnNetwork *d, int64_t id) {
   for (int64_t p = 0; p < d->npops; p++)
     if (d->pops[p].kind == 0 && id >= d->pops[p].first && id < d->pops[p].first + d->pops[p].n) return (int)p;
   return 0;
+}
+
+void rt_network_synapses(const RtRun *r, uint64_t *n, uint64_t *bytes) {
+  const RtNet *N = r->net;
+  *n = N ? N->nsyn : 0;
+  *bytes = N ? N->syn_bytes : 0;
 }
 
 void rt_network_neuron_name(const RtRun *r, int64_t i, char *buf, size_t len) {

@@ -385,6 +385,12 @@ bool rt_write_run_json(RtRun *r) {
   json_time(f, "t_reached", r->t_done);
   fprintf(f, "  \"rows\": %lld,\n", (long long)r->trace.rows);
   fprintf(f, "  \"spikes\": %llu,\n", (unsigned long long)r->spikes.n);
+  if (r->net) { /* memory of the connectivity (docs/events.md) */
+    uint64_t nsyn, bytes;
+    rt_network_synapses(r, &nsyn, &bytes);
+    fprintf(f, "  \"synapses\": %llu,\n  \"synapse_bytes\": %llu,\n", (unsigned long long)nsyn,
+            (unsigned long long)bytes);
+  }
   fprintf(f, "  \"files\": {\"trace\": \"%s\", \"spikes\": \"%s\"},\n",
           npy ? "trace.npy" : "trace.csv", npy ? "spikes.npy" : "spikes.csv");
   json_columns(f, r);

@@ -393,6 +393,7 @@ static void test_delays_and_memory(void) {
     CU_ASSERT(c.delay_width == cases[q].wd);
     CU_ASSERT(rt_conn_syn_bytes(&c) == cases[q].syn);
     CU_ASSERT(rt_conn_bytes(&c) == rows + 10000 * cases[q].syn);
+    CU_ASSERT(rt_conn_array_bytes(&c) == 101 * sizeof(uint64_t) + 10000 * cases[q].syn);
     /* the drawn delays cover their range and no more */
     uint32_t dmin = UINT32_MAX, dmax = 0;
     for (uint64_t k = 0; k < c.n_syn; k++) {
@@ -626,6 +627,8 @@ static void test_shared_weight(void) {
   CU_ASSERT(c.w == NULL && c.w32 == NULL);
   CU_ASSERT(rt_conn_syn_bytes(&c) == 4);
   CU_ASSERT(rt_conn_bytes(&c) == sizeof(RtConn) + 101 * sizeof(uint64_t) + 10000 * 4);
+  /* run.json's synapse_bytes: the CSR arrays, row offsets + 4-byte targets */
+  CU_ASSERT(rt_conn_array_bytes(&c) == 101 * sizeof(uint64_t) + 10000 * sizeof(uint32_t));
   CU_ASSERT(rt_conn_weight(&c, 17) == 0.5);
   RtRing r;
   CU_ASSERT_FATAL(rt_ring_init(&r, 100, 2, err, sizeof err) == 0);
