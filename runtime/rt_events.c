@@ -525,10 +525,11 @@ static inline void ring_note(RtRing *r, uint32_t slot, const uint32_t *t, uint64
   r->nlist[slot] = have + (uint32_t)n;
 }
 
-static int ring_check(RtRing *r, const RtConn *c, int64_t step, const uint32_t *src, size_t n) {
-  if (c->n_tgt != r->n_tgt) {
-    snprintf(r->err, sizeof r->err, "projection has %u targets but the ring buffer %u",
-             c->n_tgt, r->n_tgt);
+static int ring_check(RtRing *r, const RtConn *c, int64_t step, const uint32_t *src, size_t n,
+                      uint32_t lo, uint32_t hi) {
+  if (hi > c->n_tgt || lo > hi || hi - lo != r->n_tgt) {
+    snprintf(r->err, sizeof r->err, "projection targets [%u, %u) of %u do not match the ring buffer's %u",
+             lo, hi, c->n_tgt, r->n_tgt);
     return -1;
   }
   if (c->delay_max > r->max_delay) {
@@ -550,14 +551,63 @@ static int ring_check(RtRing *r, const RtConn *c, int64_t step, const uint32_t *
   return 0;
 }
 
+/* The synapses of row i whose targets lie in [lo, hi): rows are sorted by
+ * target, so a binary search finds the first. */
+static inline void row_range(const RtConn *c, uint32_t i, uint32_t lo, uint32_t hi, uint64_t *k0,
+                             uint64_t *k1) {
+  uint64_t a = c->row[i], b = c->row[i + 1];
+  if (lo == 0 && hi == c->n_tgt) {
+    *k0 = a;
+    *k1 = b;
+    return;
+  }
+  uint64_t x = a, y = b;
+  while (x < y) { /* first k with tgt[k] >= lo */
+    uint64_t m = x + (y - x) / 2;
+    if (c->tgt[m] < lo) x = m + 1;
+    else y = m;
+  }
+  *k0 = x;
+  for (y = b; x < y;) { /* first k with tgt[k] >= hi */
+    uint64_t m = x + (y - x) / 2;
+    if (c->tgt[m] < hi) x = m + 1;
+    else y = m;
+  }
+  *k1 = x;
+}
+
+/* Slot `slot` receives the targets tgt[k0..k1) - lo: list them while it
+ * is sparse. */
+static inline void ring_note_range(RtRing *r, uint32_t slot, const uint32_t *t, uint64_t n,
+                                   uint32_t lo) {
+  if (lo == 0) {
+    ring_note(r, slot, t, n);
+    return;
+  }
+  uint32_t have = r->nlist[slot];
+  if (have == RT_RING_DENSE) return;
+  if (n > r->list_cap - have) {
+    r->nlist[slot] = RT_RING_DENSE;
+    return;
+  }
+  uint32_t *l = r->list + (size_t)slot * r->list_cap + have;
+  for (uint64_t q = 0; q < n; q++) l[q] = t[q] - lo;
+  r->nlist[slot] = have + (uint32_t)n;
+}
+
 int rt_deliver(RtRing *r, const RtConn *c, int64_t step, const uint32_t *src, size_t n) {
-  if (ring_check(r, c, step, src, n)) return -1;
+  return rt_deliver_part(r, c, step, src, n, 0, c->n_tgt);
+}
+
+int rt_deliver_part(RtRing *r, const RtConn *c, int64_t step, const uint32_t *src, size_t n,
+                    uint32_t lo, uint32_t hi) {
+  if (ring_check(r, c, step, src, n, lo, hi)) return -1;
   const uint32_t base = (uint32_t)((uint64_t)step % r->nslots);
-  double *const buf = r->buf;
   const size_t stride = r->stride;
+  double *const buf = r->buf; /* holds targets [lo, hi) at index target - lo */
   for (size_t q = 0; q < n; q++) {
-    const uint32_t i = src[q];
-    const uint64_t k0 = c->row[i], k1 = c->row[i + 1];
+    uint64_t k0, k1;
+    row_range(c, src[q], lo, hi, &k0, &k1);
     const uint32_t *restrict tg = c->tgt;
     if (c->delay_width == RT_DELAY_UNIFORM) {
       uint32_t slot = base + c->delay_uniform;
@@ -565,19 +615,19 @@ int rt_deliver(RtRing *r, const RtConn *c, int64_t step, const uint32_t *src, si
       double *restrict in = buf + (size_t)slot * stride;
       if (c->weight_shared) {
         const double w = c->weight;
-        for (uint64_t k = k0; k < k1; k++) in[tg[k]] += w;
+        for (uint64_t k = k0; k < k1; k++) in[tg[k] - lo] += w;
       } else if (c->weight_f32) {
-        for (uint64_t k = k0; k < k1; k++) in[tg[k]] += (double)c->w32[k];
+        for (uint64_t k = k0; k < k1; k++) in[tg[k] - lo] += (double)c->w32[k];
       } else {
-        for (uint64_t k = k0; k < k1; k++) in[tg[k]] += c->w[k];
+        for (uint64_t k = k0; k < k1; k++) in[tg[k] - lo] += c->w[k];
       }
-      ring_note(r, slot, tg + k0, k1 - k0);
+      ring_note_range(r, slot, tg + k0, k1 - k0, lo);
     } else {
       for (uint64_t k = k0; k < k1; k++) {
         uint32_t slot = base + rt_conn_delay(c, k);
         if (slot >= r->nslots) slot -= r->nslots;
-        buf[(size_t)slot * stride + tg[k]] += rt_conn_weight(c, k);
-        ring_note(r, slot, tg + k, 1);
+        buf[(size_t)slot * stride + (tg[k] - lo)] += rt_conn_weight(c, k);
+        ring_note_range(r, slot, tg + k, 1, lo);
       }
     }
   }
@@ -667,15 +717,21 @@ void rt_stp_free(RtStp *s) {
 
 int rt_deliver_stp(RtRing *r, const RtConn *c, RtStp *s, int64_t step, const uint32_t *src,
                    const double *t, size_t n) {
-  if (ring_check(r, c, step, src, n)) return -1;
+  return rt_deliver_stp_part(r, c, s, step, src, t, n, 0, c->n_tgt);
+}
+
+int rt_deliver_stp_part(RtRing *r, const RtConn *c, RtStp *s, int64_t step, const uint32_t *src,
+                        const double *t, size_t n, uint32_t lo, uint32_t hi) {
+  if (ring_check(r, c, step, src, n, lo, hi)) return -1;
   if (s->n_syn != c->n_syn) {
     snprintf(r->err, sizeof r->err, "plasticity state has %llu synapses, the projection %llu",
              (unsigned long long)s->n_syn, (unsigned long long)c->n_syn);
     return -1;
   }
   for (size_t q = 0; q < n; q++) {
-    uint64_t k0 = c->row[src[q]];
-    if (k0 < c->row[src[q] + 1] && !(isnan(s->t_last[k0]) || t[q] >= s->t_last[k0])) {
+    uint64_t k0, k1;
+    row_range(c, src[q], lo, hi, &k0, &k1);
+    if (k0 < k1 && !(isnan(s->t_last[k0]) || t[q] >= s->t_last[k0])) {
       snprintf(r->err, sizeof r->err,
                "spike of source %u at t = %g ms precedes its previous spike at %g ms",
                src[q], t[q] * 1e3, s->t_last[k0] * 1e3);
@@ -684,13 +740,14 @@ int rt_deliver_stp(RtRing *r, const RtConn *c, RtStp *s, int64_t step, const uin
   }
   const uint32_t base = (uint32_t)((uint64_t)step % r->nslots);
   for (size_t q = 0; q < n; q++) {
-    const uint32_t i = src[q];
-    for (uint64_t k = c->row[i]; k < c->row[i + 1]; k++) {
+    uint64_t k0, k1;
+    row_range(c, src[q], lo, hi, &k0, &k1);
+    for (uint64_t k = k0; k < k1; k++) {
       double rel = rt_tm_spike(&s->p, &s->u[k], &s->R[k], &s->t_last[k], t[q]);
       uint32_t slot = base + rt_conn_delay(c, k);
       if (slot >= r->nslots) slot -= r->nslots;
-      r->buf[(size_t)slot * r->stride + c->tgt[k]] += rt_conn_weight(c, k) * rel;
-      ring_note(r, slot, c->tgt + k, 1);
+      r->buf[(size_t)slot * r->stride + (c->tgt[k] - lo)] += rt_conn_weight(c, k) * rel;
+      ring_note_range(r, slot, c->tgt + k, 1, lo);
     }
   }
   return 0;

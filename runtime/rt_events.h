@@ -149,6 +149,12 @@ void rt_ring_free(RtRing *r);
  * nothing delivered.  Give the spikes of one step in ascending source order
  * for results that do not depend on the detection order. */
 int rt_deliver(RtRing *r, const RtConn *c, int64_t step, const uint32_t *src, size_t n);
+/* The same for the targets [lo, hi) of the projection only, into a ring of
+ * hi - lo targets (ring index = target - lo): one thread's share.  Every
+ * target's sum keeps the order of rt_deliver, so a split gives the same
+ * numbers bit for bit. */
+int rt_deliver_part(RtRing *r, const RtConn *c, int64_t step, const uint32_t *src, size_t n,
+                    uint32_t lo, uint32_t hi);
 
 /* The input of step `step`: out[j] = slot[j] for every target, then the
  * slot is cleared.  Call it once per step, before or after that step's
@@ -191,6 +197,10 @@ void rt_stp_free(RtStp *s);
  * necessarily on the grid). */
 int rt_deliver_stp(RtRing *r, const RtConn *c, RtStp *s, int64_t step, const uint32_t *src,
                    const double *t, size_t n);
+/* rt_deliver_stp for the targets [lo, hi) only (see rt_deliver_part): each
+ * synapse's (u, R) is updated by the part that owns its target. */
+int rt_deliver_stp_part(RtRing *r, const RtConn *c, RtStp *s, int64_t step, const uint32_t *src,
+                        const double *t, size_t n, uint32_t lo, uint32_t hi);
 
 /* ---- Poisson input --------------------------------------------------------- */
 

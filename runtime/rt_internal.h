@@ -68,6 +68,18 @@ typedef struct RtSpikes {
   size_t n, cap;
 } RtSpikes;
 
+/* One thread's share of the instances, [begin, end): its refractory list
+ * and the spikes it finds (networks split a run into parts; every other
+ * model has one part covering all instances). */
+typedef struct RtPart {
+  int64_t begin, end;
+  int64_t *refr;      /* instances with ref_until > the current step's start */
+  size_t nrefr;       /* (room for 2 (end - begin) + 1: the list, then scratch) */
+  RtSpikes spikes;    /* networks: this part's spikes of the current step */
+  RtSpikes pend;      /* networks: spikes of voltage jumps, for the next step */
+  bool oom;           /* a spike could not be stored */
+} RtPart;
+
 /* The trace writer: CSV text or a .npy file whose header is patched with
  * the final row count when the file is closed. */
 typedef struct RtTrace {
@@ -113,8 +125,8 @@ typedef struct RtRun {
   double *deriv_old;  /* its derivative there (rk4/rk45), n values */
   /* integrate-and-fire (m->has_reset), allocated by rt_integrate */
   double *ref_until;  /* end of each instance's refractory period (-inf: none) */
-  int64_t *refr;      /* the instances with ref_until > the current step's start */
-  size_t nrefr;
+  RtPart *parts;      /* nparts parts of [0, n) (allocated by rt_integrate) */
+  int nparts;
   double *lin_ab[2];  /* the spike state's a and b (MsnVlinFn) for the step */
   RtSpikes spikes;
   char **colnames;    /* trace column names, trace.ncols entries */
@@ -171,6 +183,15 @@ double rt_hermite_crossing(double v0, double v1, double f0, double f1,
  * as an offset in [0, h]: exact from the exponential solution when exact,
  * else (or when that fails) by linear interpolation.  Requires x0 < thr <= x1. */
 double rt_lif_crossing(double x0, double x1, double a, double b, double h, double thr, int exact);
+/* The time loop of networks (rt_network_run.c) uses these pieces: */
+bool rt_start(RtRun *r);                         /* init, network, guard, row 0 */
+/* One staggered step of part p's instances from t_k: spike state saved,
+ * vlin, the step kernel, then resets or detection.  Spikes go to
+ * p->spikes (false and p->oom when one could not be stored). */
+bool rt_staggered_part(RtRun *r, RtPart *p, int64_t k);
+bool rt_end_step(RtRun *r, int64_t k, double t_next); /* guard, trace, progress */
+bool rt_parts_init(RtRun *r, int nparts, int64_t align); /* split [0, n) */
+void rt_parts_free(RtRun *r);
 /* Indices i in [begin, end) with x[i] >= thr, ascending, into out (room
  * for end - begin); returns their number.  Vectorised: most neurons are
  * below threshold in most steps. */

@@ -362,9 +362,10 @@ bool rt_write_run_json(RtRun *r) {
   rt_json_number(f, o->rtol);
   fputs(",\n  \"atol\": ", f);
   rt_json_number(f, o->atol);
-  /* this version runs single-threaded whatever --threads asked for */
-  fprintf(f, ",\n  \"seed\": %llu,\n  \"threads\": 1,\n  \"threads_requested\": %d,\n",
-          o->seed, o->threads);
+  /* networks run on threads (runtime/rt_network_run.c); threads_requested
+   * is 0 when --threads was not given */
+  fprintf(f, ",\n  \"seed\": %llu,\n  \"threads\": %d,\n  \"threads_requested\": %d,\n",
+          o->seed, r->net ? rt_network_threads_used(r) : 1, o->threads);
   fprintf(f, "  \"n_instances\": %lld,\n", (long long)r->n);
   /* states driven by white noise (their paths depend on the seed) */
   fputs("  \"noise\": [", f);
