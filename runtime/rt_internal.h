@@ -215,6 +215,11 @@ bool rt_trace_open(RtRun *r);                    /* column names + file */
 void rt_trace_record(RtRun *r, double t);        /* one row at time t (SI) */
 bool rt_trace_close(RtRun *r);                   /* flush, patch npy header */
 bool rt_write_spikes(RtRun *r);
+/* v as printf's "%.17g" would print it (which round-trips), into buf (32
+ * bytes), several times faster for values in [1e-4, 1e15); returns the
+ * length.  rt_format_i64 likewise for "%lld". */
+int rt_format_g17(double v, char *buf);
+int rt_format_i64(int64_t v, char *buf);
 bool rt_write_run_json(RtRun *r);
 void rt_output_free(RtRun *r);
 /* Write the NumPy v1.0 header for a (rows, cols) float64 array: always

@@ -653,8 +653,23 @@ bool rt_network_write_spikes(RtRun *r) {
     if (npy) {
       double row[3] = {s->v[k].t / RT_MS, (double)p, (double)id};
       fwrite(row, sizeof row, 1, f); /* little-endian hosts (x86-64, aarch64) */
-    } else {
-      fprintf(f, "%.17g,%s,%lld\n", s->v[k].t / RT_MS, d->pops[p].name, (long long)id);
+    } else { /* "%.17g,%s,%lld\n", hand-formatted: printf was most of the writing */
+      char line[128], *o = line;
+      o += rt_format_g17(s->v[k].t / RT_MS, o);
+      *o++ = ',';
+      size_t nl = strlen(d->pops[p].name);
+      if (nl > 64) {
+        fwrite(line, 1, (size_t)(o - line), f);
+        fputs(d->pops[p].name, f);
+        o = line;
+      } else {
+        memcpy(o, d->pops[p].name, nl);
+        o += nl;
+      }
+      *o++ = ',';
+      o += rt_format_i64(id, o);
+      *o++ = '\n';
+      fwrite(line, 1, (size_t)(o - line), f);
     }
   }
   bool ok = !ferror(f);

@@ -684,6 +684,53 @@ static void test_poisson_table(void) {
   }
 }
 
+/* rt_format_g17 prints exactly what "%.17g" prints: on a million random
+ * doubles spread over [1e-5, 1e16) (both sides of the fast path's range),
+ * on grid times k * dt / 1e-3 as spike times are, and on powers of ten and
+ * their neighbours; rt_format_i64 likewise "%lld". */
+static void test_format(void) {
+  char a[64], b[64];
+  long bad = 0, n = 0;
+  for (uint32_t q = 0; q < 1000000; q++) {
+    uint32_t w[4];
+    const uint32_t ctr[4] = {q, 0, 0, 0xF0F0}, key[2] = {3, 4};
+    rt_philox4x32_10(ctr, key, w);
+    double u = (double)(((uint64_t)w[0] << 21) ^ w[1]) * 0x1p-53;
+    double v = pow(10.0, -5 + 21 * u) * (1 + (double)w[2] * 0x1p-32);
+    int la = rt_format_g17(v, a), lb = snprintf(b, sizeof b, "%.17g", v);
+    bad += la != lb || strcmp(a, b) != 0;
+    n++;
+  }
+  for (int64_t k = 0; k < 200000; k++) {
+    double v = (double)k * 1e-4 / 1e-3, v2 = (double)k * 0.025e-3 / 1e-3 + 1e-9 * (double)(k % 7);
+    rt_format_g17(v, a);
+    snprintf(b, sizeof b, "%.17g", v);
+    bad += strcmp(a, b) != 0;
+    rt_format_g17(v2, a);
+    snprintf(b, sizeof b, "%.17g", v2);
+    bad += strcmp(a, b) != 0;
+    n += 2;
+  }
+  for (int p = -6; p <= 16; p++) {
+    double v = pow(10.0, p);
+    double vs[3] = {nextafter(v, 0), v, nextafter(v, INFINITY)};
+    for (int q = 0; q < 3; q++) {
+      rt_format_g17(vs[q], a);
+      snprintf(b, sizeof b, "%.17g", vs[q]);
+      bad += strcmp(a, b) != 0;
+      n++;
+    }
+  }
+  if (verbose) printf("  %ld of %ld numbers differ from %%.17g\n", bad, n);
+  CU_ASSERT(bad == 0);
+  const int64_t ints[] = {0, 7, -7, 1234567890123LL, INT64_MAX, INT64_MIN};
+  for (size_t q = 0; q < sizeof ints / sizeof ints[0]; q++) {
+    rt_format_i64(ints[q], a);
+    snprintf(b, sizeof b, "%lld", (long long)ints[q]);
+    CU_ASSERT_STRING_EQUAL(a, b);
+  }
+}
+
 int main(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "-q") == 0) verbose = 0;
   if (CU_initialize_registry() != CUE_SUCCESS) return 2;
@@ -700,7 +747,8 @@ int main(int argc, char **argv) {
       !CU_add_test(s, "ring: wrap-around", test_ring_wraparound) ||
       !CU_add_test(s, "ring: drain, sparse and dense", test_ring_drain) ||
       !CU_add_test(s, "shared weight", test_shared_weight) ||
-      !CU_add_test(s, "Poisson inversion table", test_poisson_table)) {
+      !CU_add_test(s, "Poisson inversion table", test_poisson_table) ||
+      !CU_add_test(s, "%.17g by hand", test_format)) {
     CU_cleanup_registry();
     return 2;
   }
