@@ -203,6 +203,12 @@ bool rt_find_nonfinite(const RtRun *r, int32_t *state, int64_t *inst);
 /* Philox4x32-10 (Random123's reference algorithm): 4 random words from a
  * counter and a key. */
 void rt_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
+/* RT_PHILOX_LANES consecutive blocks at once, vectorised: lane q is
+ * rt_philox4x32_10 of the counter (c0 + q, c1, c2, c3), word w in
+ * out[w][q]. */
+#define RT_PHILOX_LANES 8
+void rt_philox4x32_10_batch(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3,
+                            const uint32_t key[2], uint32_t out[4][RT_PHILOX_LANES]);
 /* Two independent N(0,1) numbers that depend on (seed, step, instance,
  * pair) only: the pair-th pair of noise terms of instance inst at time step
  * step.  Box–Muller on 53-bit uniforms. */

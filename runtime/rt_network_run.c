@@ -234,26 +234,28 @@ static uint32_t poisson_count(const uint32_t key[2], int64_t step, uint32_t j, d
 static void poisson_input(RtRun *r, RtNetProj *P, int64_t k, int64_t begin, int64_t end) {
   const MsnPopulation *tgt = &P->net->pops[P->d->tgt];
   double *x = r->cols[P->d->target_state] + tgt->first;
-  const double w = P->d->weight;
+  const double wt = P->d->weight;
   if (!P->tab.T) {
     for (int64_t i = begin; i < end; i++) {
       double lam = P->lam ? P->lam[i] : P->lam0;
       uint32_t c = poisson_count(P->key, k, (uint32_t)i, lam, lam < 10 ? exp(-lam) : 0);
-      if (c) x[i] += w * (double)c;
+      if (c) x[i] += wt * (double)c;
     }
     return;
   }
   const RtPoissonTable *t = &P->tab;
-  for (int64_t b = begin / 4; b * 4 < end; b++) {
-    const uint32_t ctr[4] = {(uint32_t)b, (uint32_t)k, (uint32_t)((uint64_t)k >> 32),
-                             POISSON_PURPOSE};
-    uint32_t o[4];
-    rt_philox4x32_10(ctr, P->key, o);
-    int64_t j0 = b * 4 < begin ? begin : b * 4, j1 = b * 4 + 4 > end ? end : b * 4 + 4;
-    for (int64_t i = j0; i < j1; i++) {
-      uint32_t c = rt_poisson_table_draw(t, o[i - b * 4]);
-      if (c) x[i] += w * (double)c;
-    }
+  const int64_t b1 = (end + 3) / 4;
+  for (int64_t b = begin / 4; b < b1; b += RT_PHILOX_LANES) { /* 8 blocks, 32 targets at once */
+    uint32_t o[4][RT_PHILOX_LANES];
+    rt_philox4x32_10_batch((uint32_t)b, (uint32_t)k, (uint32_t)((uint64_t)k >> 32), POISSON_PURPOSE,
+                           P->key, o);
+    for (int64_t q = 0; q < RT_PHILOX_LANES && b + q < b1; q++)
+      for (int64_t w = 0; w < 4; w++) {
+        int64_t i = (b + q) * 4 + w;
+        if (i < begin || i >= end) continue;
+        uint32_t c = rt_poisson_table_draw(t, o[w][q]);
+        if (c) x[i] += wt * (double)c;
+      }
   }
 }
 

@@ -731,6 +731,25 @@ static void test_format(void) {
   }
 }
 
+/* The vectorised batch gives rt_philox4x32_10's words lane by lane, also
+ * when the first counter word wraps around. */
+static void test_philox_batch(void) {
+  const uint32_t key[2] = {0xDEADBEEFu, 0x12345678u};
+  const uint32_t starts[3] = {0, 12345, 0xFFFFFFFCu};
+  int ok = 1;
+  for (int s0 = 0; s0 < 3; s0++) {
+    uint32_t o[4][RT_PHILOX_LANES];
+    rt_philox4x32_10_batch(starts[s0], 7, 8, 9, key, o);
+    for (int q = 0; q < RT_PHILOX_LANES; q++) {
+      const uint32_t ctr[4] = {starts[s0] + (uint32_t)q, 7, 8, 9};
+      uint32_t w[4];
+      rt_philox4x32_10(ctr, key, w);
+      for (int j = 0; j < 4; j++) ok &= o[j][q] == w[j];
+    }
+  }
+  CU_ASSERT(ok);
+}
+
 int main(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "-q") == 0) verbose = 0;
   if (CU_initialize_registry() != CUE_SUCCESS) return 2;
@@ -748,7 +767,8 @@ int main(int argc, char **argv) {
       !CU_add_test(s, "ring: drain, sparse and dense", test_ring_drain) ||
       !CU_add_test(s, "shared weight", test_shared_weight) ||
       !CU_add_test(s, "Poisson inversion table", test_poisson_table) ||
-      !CU_add_test(s, "%.17g by hand", test_format)) {
+      !CU_add_test(s, "%.17g by hand", test_format) ||
+      !CU_add_test(s, "Philox in batches", test_philox_batch)) {
     CU_cleanup_registry();
     return 2;
   }
