@@ -40,7 +40,7 @@ static const OptDef OPTS[] = {
   {"record-every", O_RECORD, "T", "trace interval, rounded to whole steps (0: every step)"},
   {"rtol", O_RTOL, "X", "relative tolerance of rk45"},
   {"atol", O_ATOL, "X", "absolute tolerance of rk45 (SI units of each state)"},
-  {"threads", O_THREADS, "N", "accepted; this version always runs on one thread"},
+  {"threads", O_THREADS, "N", "threads, networks only (default: the online cores, at most one per 4096 neurons; the same results for any N); other models run on one thread"},
   {"quiet", O_QUIET, NULL, "no progress bar and no summary"},
   {"help", O_HELP, NULL, "show this help and exit"},
   {"version", O_VERSION, NULL, "show versions and exit"},
@@ -347,7 +347,7 @@ static void set_defaults(RtRun *r, const char *prog) {
   o->atol = m->atol > 0 ? m->atol : 1e-9;
   o->method = (m->method >= MSN_STAGGERED && m->method <= MSN_HEUN) ? m->method : MSN_STAGGERED;
   o->format = RT_FORMAT_CSV;
-  o->threads = 1;
+  o->threads = 0; /* automatic */
   o->seed = 1;
   o->out_dir = default_out_dir(m->name ? m->name : "model");
 }

@@ -128,7 +128,8 @@ void rt_conn_free(RtConn *c) {
 
 size_t rt_conn_syn_bytes(const RtConn *c) {
   size_t d = c->delay_width == RT_DELAY_U8 ? 1 : c->delay_width == RT_DELAY_U16 ? 2 : 0;
-  return sizeof(uint32_t) + (c->weight_f32 ? sizeof(float) : sizeof(double)) + d;
+  size_t w = c->weight_shared ? 0 : c->weight_f32 ? sizeof(float) : sizeof(double);
+  return sizeof(uint32_t) + w + d;
 }
 
 size_t rt_conn_bytes(const RtConn *c) {
@@ -136,13 +137,20 @@ size_t rt_conn_bytes(const RtConn *c) {
          (size_t)c->n_syn * rt_conn_syn_bytes(c);
 }
 
+size_t rt_conn_array_bytes(const RtConn *c) { return rt_conn_bytes(c) - sizeof(RtConn); }
+
 /* Weights (constant) and delays for a built row structure. */
-static int fill_weights_delays(RtConn *c, double weight, int weight_f32, uint32_t lo,
-                               uint32_t hi, uint64_t seed, char *err, size_t errlen) {
+static int fill_weights_delays(RtConn *c, double weight, int weight_f32, int shared,
+                               uint32_t lo, uint32_t hi, uint64_t seed, char *err,
+                               size_t errlen) {
   uint64_t n = c->n_syn;
   size_t cnt = n ? (size_t)n : 1;
-  c->weight_f32 = weight_f32;
-  if (weight_f32) {
+  c->weight_f32 = weight_f32 && !shared;
+  c->weight_shared = shared;
+  c->weight = weight;
+  if (shared) {
+    /* one number for the projection */
+  } else if (weight_f32) {
     if (!(c->w32 = malloc(cnt * sizeof(float)))) goto oom;
     for (uint64_t k = 0; k < n; k++) c->w32[k] = (float)weight;
   } else {
@@ -348,8 +356,8 @@ int rt_conn_build(RtConn *c, const RtConnSpec *sp, char *err, size_t errlen) {
   free(mark);
   scratch = NULL;
   mark = NULL;
-  if (fill_weights_delays(c, sp->weight, sp->weight_f32, sp->delay_lo, sp->delay_hi, sp->seed,
-                          err, errlen)) {
+  if (fill_weights_delays(c, sp->weight, sp->weight_f32, sp->weight_shared, sp->delay_lo,
+                          sp->delay_hi, sp->seed, err, errlen)) {
     rt_conn_free(c);
     return -1;
   }
@@ -483,22 +491,45 @@ int rt_ring_init(RtRing *r, uint32_t n_tgt, uint32_t max_delay, char *err, size_
     return fail(err, errlen, "ring buffer of %u slots x %u targets is too large", r->nslots,
                 n_tgt);
   r->buf = rt_aligned_alloc((size_t)r->nslots * r->stride * sizeof(double));
-  if (!r->buf)
+  /* a listed target costs two reads and a write at the drain, a dense slot
+   * one per target: past n_tgt / 4 listed entries the dense pass wins */
+  r->list_cap = n_tgt / 4;
+  r->list = malloc(((size_t)r->nslots * r->list_cap + 1) * sizeof *r->list);
+  r->nlist = calloc(r->nslots, sizeof *r->nlist);
+  if (!r->buf || !r->list || !r->nlist) {
+    rt_ring_free(r);
     return fail(err, errlen, "out of memory for a ring buffer of %u slots x %u targets",
                 r->nslots, n_tgt);
+  }
   return 0;
 }
 
 void rt_ring_free(RtRing *r) {
   if (!r) return;
   rt_aligned_free(r->buf);
+  free(r->list);
+  free(r->nlist);
   r->buf = NULL;
+  r->list = r->nlist = NULL;
 }
 
-static int ring_check(RtRing *r, const RtConn *c, int64_t step, const uint32_t *src, size_t n) {
-  if (c->n_tgt != r->n_tgt) {
-    snprintf(r->err, sizeof r->err, "projection has %u targets but the ring buffer %u",
-             c->n_tgt, r->n_tgt);
+/* Slot `slot` receives the n targets t[0..n): list them while it is sparse. */
+static inline void ring_note(RtRing *r, uint32_t slot, const uint32_t *t, uint64_t n) {
+  uint32_t have = r->nlist[slot];
+  if (have == RT_RING_DENSE) return;
+  if (n > r->list_cap - have) {
+    r->nlist[slot] = RT_RING_DENSE;
+    return;
+  }
+  memcpy(r->list + (size_t)slot * r->list_cap + have, t, (size_t)n * sizeof *t);
+  r->nlist[slot] = have + (uint32_t)n;
+}
+
+static int ring_check(RtRing *r, const RtConn *c, int64_t step, const uint32_t *src, size_t n,
+                      uint32_t lo, uint32_t hi) {
+  if (hi > c->n_tgt || lo > hi || hi - lo != r->n_tgt) {
+    snprintf(r->err, sizeof r->err, "projection targets [%u, %u) of %u do not match the ring buffer's %u",
+             lo, hi, c->n_tgt, r->n_tgt);
     return -1;
   }
   if (c->delay_max > r->max_delay) {
@@ -520,27 +551,83 @@ static int ring_check(RtRing *r, const RtConn *c, int64_t step, const uint32_t *
   return 0;
 }
 
+/* The synapses of row i whose targets lie in [lo, hi): rows are sorted by
+ * target, so a binary search finds the first. */
+static inline void row_range(const RtConn *c, uint32_t i, uint32_t lo, uint32_t hi, uint64_t *k0,
+                             uint64_t *k1) {
+  uint64_t a = c->row[i], b = c->row[i + 1];
+  if (lo == 0 && hi == c->n_tgt) {
+    *k0 = a;
+    *k1 = b;
+    return;
+  }
+  uint64_t x = a, y = b;
+  while (x < y) { /* first k with tgt[k] >= lo */
+    uint64_t m = x + (y - x) / 2;
+    if (c->tgt[m] < lo) x = m + 1;
+    else y = m;
+  }
+  *k0 = x;
+  for (y = b; x < y;) { /* first k with tgt[k] >= hi */
+    uint64_t m = x + (y - x) / 2;
+    if (c->tgt[m] < hi) x = m + 1;
+    else y = m;
+  }
+  *k1 = x;
+}
+
+/* Slot `slot` receives the targets tgt[k0..k1) - lo: list them while it
+ * is sparse. */
+static inline void ring_note_range(RtRing *r, uint32_t slot, const uint32_t *t, uint64_t n,
+                                   uint32_t lo) {
+  if (lo == 0) {
+    ring_note(r, slot, t, n);
+    return;
+  }
+  uint32_t have = r->nlist[slot];
+  if (have == RT_RING_DENSE) return;
+  if (n > r->list_cap - have) {
+    r->nlist[slot] = RT_RING_DENSE;
+    return;
+  }
+  uint32_t *l = r->list + (size_t)slot * r->list_cap + have;
+  for (uint64_t q = 0; q < n; q++) l[q] = t[q] - lo;
+  r->nlist[slot] = have + (uint32_t)n;
+}
+
 int rt_deliver(RtRing *r, const RtConn *c, int64_t step, const uint32_t *src, size_t n) {
-  if (ring_check(r, c, step, src, n)) return -1;
+  return rt_deliver_part(r, c, step, src, n, 0, c->n_tgt);
+}
+
+int rt_deliver_part(RtRing *r, const RtConn *c, int64_t step, const uint32_t *src, size_t n,
+                    uint32_t lo, uint32_t hi) {
+  if (ring_check(r, c, step, src, n, lo, hi)) return -1;
   const uint32_t base = (uint32_t)((uint64_t)step % r->nslots);
-  double *const buf = r->buf;
   const size_t stride = r->stride;
+  double *const buf = r->buf; /* holds targets [lo, hi) at index target - lo */
   for (size_t q = 0; q < n; q++) {
-    const uint32_t i = src[q];
-    const uint64_t k0 = c->row[i], k1 = c->row[i + 1];
+    uint64_t k0, k1;
+    row_range(c, src[q], lo, hi, &k0, &k1);
+    const uint32_t *restrict tg = c->tgt;
     if (c->delay_width == RT_DELAY_UNIFORM) {
       uint32_t slot = base + c->delay_uniform;
       if (slot >= r->nslots) slot -= r->nslots;
       double *restrict in = buf + (size_t)slot * stride;
-      if (c->weight_f32)
-        for (uint64_t k = k0; k < k1; k++) in[c->tgt[k]] += (double)c->w32[k];
-      else
-        for (uint64_t k = k0; k < k1; k++) in[c->tgt[k]] += c->w[k];
+      if (c->weight_shared) {
+        const double w = c->weight;
+        for (uint64_t k = k0; k < k1; k++) in[tg[k] - lo] += w;
+      } else if (c->weight_f32) {
+        for (uint64_t k = k0; k < k1; k++) in[tg[k] - lo] += (double)c->w32[k];
+      } else {
+        for (uint64_t k = k0; k < k1; k++) in[tg[k] - lo] += c->w[k];
+      }
+      ring_note_range(r, slot, tg + k0, k1 - k0, lo);
     } else {
       for (uint64_t k = k0; k < k1; k++) {
         uint32_t slot = base + rt_conn_delay(c, k);
         if (slot >= r->nslots) slot -= r->nslots;
-        buf[(size_t)slot * stride + c->tgt[k]] += rt_conn_weight(c, k);
+        buf[(size_t)slot * stride + (tg[k] - lo)] += rt_conn_weight(c, k);
+        ring_note_range(r, slot, tg + k, 1, lo);
       }
     }
   }
@@ -548,9 +635,32 @@ int rt_deliver(RtRing *r, const RtConn *c, int64_t step, const uint32_t *src, si
 }
 
 void rt_take(RtRing *r, int64_t step, double *out) {
-  double *in = r->buf + (size_t)((uint64_t)step % r->nslots) * r->stride;
+  uint32_t slot = (uint32_t)((uint64_t)step % r->nslots);
+  double *in = r->buf + (size_t)slot * r->stride;
   memcpy(out, in, (size_t)r->n_tgt * sizeof(double));
   memset(in, 0, (size_t)r->n_tgt * sizeof(double));
+  r->nlist[slot] = 0;
+}
+
+void rt_drain(RtRing *r, int64_t step, double *restrict x) {
+  uint32_t slot = (uint32_t)((uint64_t)step % r->nslots);
+  double *restrict in = r->buf + (size_t)slot * r->stride;
+  uint32_t nl = r->nlist[slot];
+  if (nl == RT_RING_DENSE) {
+    for (uint32_t j = 0; j < r->n_tgt; j++) {
+      x[j] += in[j];
+      in[j] = 0;
+    }
+  } else {
+    /* a repeated target finds its entry already cleared: x += 0 */
+    const uint32_t *l = r->list + (size_t)slot * r->list_cap;
+    for (uint32_t q = 0; q < nl; q++) {
+      uint32_t j = l[q];
+      x[j] += in[j];
+      in[j] = 0;
+    }
+  }
+  r->nlist[slot] = 0;
 }
 
 /* ---- Tsodyks–Markram ------------------------------------------------------- */
@@ -607,15 +717,21 @@ void rt_stp_free(RtStp *s) {
 
 int rt_deliver_stp(RtRing *r, const RtConn *c, RtStp *s, int64_t step, const uint32_t *src,
                    const double *t, size_t n) {
-  if (ring_check(r, c, step, src, n)) return -1;
+  return rt_deliver_stp_part(r, c, s, step, src, t, n, 0, c->n_tgt);
+}
+
+int rt_deliver_stp_part(RtRing *r, const RtConn *c, RtStp *s, int64_t step, const uint32_t *src,
+                        const double *t, size_t n, uint32_t lo, uint32_t hi) {
+  if (ring_check(r, c, step, src, n, lo, hi)) return -1;
   if (s->n_syn != c->n_syn) {
     snprintf(r->err, sizeof r->err, "plasticity state has %llu synapses, the projection %llu",
              (unsigned long long)s->n_syn, (unsigned long long)c->n_syn);
     return -1;
   }
   for (size_t q = 0; q < n; q++) {
-    uint64_t k0 = c->row[src[q]];
-    if (k0 < c->row[src[q] + 1] && !(isnan(s->t_last[k0]) || t[q] >= s->t_last[k0])) {
+    uint64_t k0, k1;
+    row_range(c, src[q], lo, hi, &k0, &k1);
+    if (k0 < k1 && !(isnan(s->t_last[k0]) || t[q] >= s->t_last[k0])) {
       snprintf(r->err, sizeof r->err,
                "spike of source %u at t = %g ms precedes its previous spike at %g ms",
                src[q], t[q] * 1e3, s->t_last[k0] * 1e3);
@@ -624,13 +740,42 @@ int rt_deliver_stp(RtRing *r, const RtConn *c, RtStp *s, int64_t step, const uin
   }
   const uint32_t base = (uint32_t)((uint64_t)step % r->nslots);
   for (size_t q = 0; q < n; q++) {
-    const uint32_t i = src[q];
-    for (uint64_t k = c->row[i]; k < c->row[i + 1]; k++) {
+    uint64_t k0, k1;
+    row_range(c, src[q], lo, hi, &k0, &k1);
+    for (uint64_t k = k0; k < k1; k++) {
       double rel = rt_tm_spike(&s->p, &s->u[k], &s->R[k], &s->t_last[k], t[q]);
       uint32_t slot = base + rt_conn_delay(c, k);
       if (slot >= r->nslots) slot -= r->nslots;
-      r->buf[(size_t)slot * r->stride + c->tgt[k]] += rt_conn_weight(c, k) * rel;
+      r->buf[(size_t)slot * r->stride + (c->tgt[k] - lo)] += rt_conn_weight(c, k) * rel;
+      ring_note_range(r, slot, c->tgt + k, 1, lo);
     }
   }
   return 0;
 }
+
+/* ---- Poisson input ----------------------------------------------------------- */
+
+int rt_poisson_table_init(RtPoissonTable *t, double lam) {
+  memset(t, 0, sizeof *t);
+  uint32_t cap = (uint32_t)(lam + 13 * sqrt(lam) + 40);
+  if (!(t->T = malloc((size_t)cap * sizeof *t->T))) return -1;
+  /* log-space terms: e^-lam underflows for lam > 745 */
+  const double two32 = 4294967296.0, ll = log(lam);
+  double F = 0;
+  uint32_t n = 0;
+  for (; n + 1 < cap; n++) {
+    F += lam > 0 ? exp(-lam + n * ll - lgamma(n + 1.0)) : (n == 0);
+    double v = floor(F * two32);
+    if (v >= two32 || (n > lam && (1 - F) * two32 < 0.5)) break;
+    t->T[n] = (uint64_t)v;
+  }
+  t->T[n] = (uint64_t)1 << 32;
+  t->len = n + 1;
+  uint32_t j = 0;
+  for (uint32_t b = 0; b <= 256; b++) {
+    while (j + 1 < t->len && t->T[j] <= ((uint64_t)b << 24)) j++;
+    t->guide[b] = j;
+  }
+  return 0;
+}
+

@@ -37,9 +37,11 @@ typedef struct RtConn {
   uint64_t n_syn;
   uint64_t *row;          /* n_src + 1 offsets */
   uint32_t *tgt;          /* n_syn target indices */
-  double *w;              /* n_syn weights, NULL when weight_f32 */
+  double *w;              /* n_syn weights, NULL when weight_f32 or shared */
   float *w32;             /* n_syn weights, NULL unless weight_f32 */
   int weight_f32;
+  int weight_shared;      /* one weight for every synapse: no per-synapse array */
+  double weight;          /* that weight when weight_shared */
   RtDelayWidth delay_width;
   uint8_t *d8;            /* n_syn delays when RT_DELAY_U8 */
   uint16_t *d16;          /* n_syn delays when RT_DELAY_U16 */
@@ -70,6 +72,7 @@ typedef struct RtConnSpec {
   uint64_t seed;
   double weight;
   int weight_f32;
+  int weight_shared;        /* store the constant weight once, not per synapse */
   uint32_t delay_lo, delay_hi; /* steps, 1 <= lo <= hi <= RT_DELAY_MAX */
 } RtConnSpec;
 
@@ -104,25 +107,35 @@ static inline uint32_t rt_conn_delay(const RtConn *c, uint64_t k) {
                                           : c->delay_uniform;
 }
 static inline double rt_conn_weight(const RtConn *c, uint64_t k) {
-  return c->weight_f32 ? (double)c->w32[k] : c->w[k];
+  return c->weight_shared ? c->weight : c->weight_f32 ? (double)c->w32[k] : c->w[k];
 }
 
 /* Memory: bytes of one synapse's own fields (index + weight + delay), and
  * all bytes of the projection including the row offsets. */
 size_t rt_conn_syn_bytes(const RtConn *c);
 size_t rt_conn_bytes(const RtConn *c);
+/* Bytes of the CSR arrays alone: row offsets, targets, weights, delays
+ * (rt_conn_bytes without the struct): what run.json reports. */
+size_t rt_conn_array_bytes(const RtConn *c);
 
 /* ---- spike delivery: per-delay ring buffers ----------------------------- */
 
 /* max_delay + 1 slots of n_tgt doubles: the input each target receives at
  * a future step s lives in slot s mod (max_delay + 1).  Slots are 64-byte
- * aligned. */
+ * aligned.  Each slot also lists the targets written to it (with repeats)
+ * while they are few, up to list_cap; past that the slot is marked dense
+ * (RT_RING_DENSE) and read in full.  Sparse activity then costs time in
+ * proportion to the synaptic events, not to the number of targets. */
+#define RT_RING_DENSE UINT32_MAX
 typedef struct RtRing {
   uint32_t n_tgt;
   uint32_t max_delay;
   uint32_t nslots;        /* max_delay + 1 */
   size_t stride;          /* doubles between two slots */
   double *buf;            /* nslots * stride doubles */
+  uint32_t list_cap;      /* targets listed per slot before it turns dense */
+  uint32_t *list;         /* nslots * list_cap target indices */
+  uint32_t *nlist;        /* per slot: listed targets, or RT_RING_DENSE */
   char err[256];          /* why the last rt_deliver* failed */
 } RtRing;
 
@@ -136,11 +149,23 @@ void rt_ring_free(RtRing *r);
  * nothing delivered.  Give the spikes of one step in ascending source order
  * for results that do not depend on the detection order. */
 int rt_deliver(RtRing *r, const RtConn *c, int64_t step, const uint32_t *src, size_t n);
+/* The same for the targets [lo, hi) of the projection only, into a ring of
+ * hi - lo targets (ring index = target - lo): one thread's share.  Every
+ * target's sum keeps the order of rt_deliver, so a split gives the same
+ * numbers bit for bit. */
+int rt_deliver_part(RtRing *r, const RtConn *c, int64_t step, const uint32_t *src, size_t n,
+                    uint32_t lo, uint32_t hi);
 
 /* The input of step `step`: out[j] = slot[j] for every target, then the
  * slot is cleared.  Call it once per step, before or after that step's
  * rt_deliver (delays are >= 1, so step's own slot is never written then). */
 void rt_take(RtRing *r, int64_t step, double *out);
+
+/* The input of step `step` added to x (x[j] += slot[j] for every target
+ * written to, in any order: each target's sum is the same), then the slot
+ * is cleared.  Costs the number of listed targets while the slot is
+ * sparse. */
+void rt_drain(RtRing *r, int64_t step, double *x);
 
 /* ---- Tsodyks–Markram short-term plasticity ------------------------------ */
 
@@ -172,6 +197,38 @@ void rt_stp_free(RtStp *s);
  * necessarily on the grid). */
 int rt_deliver_stp(RtRing *r, const RtConn *c, RtStp *s, int64_t step, const uint32_t *src,
                    const double *t, size_t n);
+/* rt_deliver_stp for the targets [lo, hi) only (see rt_deliver_part): each
+ * synapse's (u, R) is updated by the part that owns its target. */
+int rt_deliver_stp_part(RtRing *r, const RtConn *c, RtStp *s, int64_t step, const uint32_t *src,
+                        const double *t, size_t n, uint32_t lo, uint32_t hi);
+
+/* ---- Poisson input --------------------------------------------------------- */
+
+/* Inversion of Poisson(lam) for one constant lam on 32-bit uniforms u:
+ * the count is the least n with u < T[n], T[n] = floor(2^32 F(n)) with F
+ * the distribution function, and T[len - 1] = 2^32 (the tail beyond,
+ * of mass below 2^-32, is folded into the last count).  Every probability
+ * is exact to 2^-32.  guide[b] is the least n with T[n] > b 2^24, where the
+ * search for a u in bucket b starts: about one comparison per draw. */
+typedef struct RtPoissonTable {
+  uint64_t *T;
+  uint32_t len;
+  uint32_t guide[257];
+} RtPoissonTable;
+
+/* Largest mean that gets a table (about lam + 13 sqrt(lam) + 30 entries). */
+#define RT_POISSON_TABLE_MAX 1e5
+
+/* The table for mean lam (0 <= lam <= RT_POISSON_TABLE_MAX): 0, or -1 when
+ * out of memory.  Free t->T with free(). */
+int rt_poisson_table_init(RtPoissonTable *t, double lam);
+
+static inline uint32_t rt_poisson_table_draw(const RtPoissonTable *t, uint32_t u) {
+  uint32_t n = t->guide[u >> 24];
+  while (u >= t->T[n]) n++;
+  return n;
+}
+
 
 #ifdef __cplusplus
 }

@@ -6,10 +6,10 @@
  * t = 0 and after every rec_stride-th step.  Times are computed as k*dt,
  * never accumulated, so they do not drift.
  *
- * Every kernel takes an instance range [begin, end).  The loops below pass
- * [0, n) today; a threaded runtime will split that range into chunks, each
- * thread running the same loop on its own instances (--threads is accepted
- * for that reason).
+ * Every kernel takes an instance range [begin, end).  The loops below work
+ * on parts (RtPart): one part covering [0, n) for every model but
+ * networks, whose time loop (rt_network_run.c) runs one part per thread
+ * through rt_staggered_part.
  *
  * No allocation happens inside a time loop: scratch columns are allocated
  * before it.  The one exception is the spike list, which doubles its
@@ -77,8 +77,9 @@ bool rt_find_nonfinite(const RtRun *r, int32_t *state, int64_t *inst) {
 
 /* After a step ending at t (step number `step`): stop the run with a
  * message naming the first bad (state, instance) if anything went
- * non-finite. */
-static bool check_finite(RtRun *r, int64_t step, double t) {
+ * non-finite.  last_ok: the step of the previous check (the value went bad
+ * after it), or step - 1 when the guard runs every step. */
+static bool check_finite_since(RtRun *r, int64_t step, double t, int64_t last_ok) {
   if (states_finite(r)) return true;
   int32_t k = 0;
   int64_t i = 0;
@@ -86,17 +87,47 @@ static bool check_finite(RtRun *r, int64_t step, double t) {
   double v = r->cols[k][i];
   const char *what = isnan(v) ? "NaN" : v > 0 ? "+inf" : "-inf";
   const char *hint = r->opt.method == MSN_RK45 ? "try a smaller --rtol/--atol" : "try a smaller --dt";
-  char inst[48] = "";
-  if (r->n > 1) snprintf(inst, sizeof inst, " of instance %lld", (long long)i);
+  char inst[96] = "";
+  if (r->net) {
+    char who[80];
+    rt_network_neuron_name(r, i, who, sizeof who);
+    snprintf(inst, sizeof inst, " of neuron %s", who);
+  } else if (r->n > 1) {
+    snprintf(inst, sizeof inst, " of instance %lld", (long long)i);
+  }
   if (step == 0) { /* a bad initial value is no matter of step size */
     rt_fail(r, RT_EXIT_NUMERIC, "the initial value of state '%s'%s is %s; check the model's parameters and initial values",
             r->m->states[k].name, inst, what);
+    return false;
+  }
+  if (last_ok < step - 1) {
+    rt_fail(r, RT_EXIT_NUMERIC,
+            "state '%s'%s became %s between t = %.10g ms and t = %.10g ms (steps %lld to %lld); %s or check "
+            "the model's equations",
+            r->m->states[k].name, inst, what, (double)last_ok * r->opt.dt / RT_MS, t / RT_MS,
+            (long long)last_ok + 1, (long long)step, hint);
     return false;
   }
   rt_fail(r, RT_EXIT_NUMERIC,
           "state '%s'%s became %s at t = %.10g ms (step %lld); %s or check the model's equations",
           r->m->states[k].name, inst, what, t / RT_MS, (long long)step, hint);
   return false;
+}
+
+static bool check_finite(RtRun *r, int64_t step, double t) {
+  return check_finite_since(r, step, t, step - 1);
+}
+
+/* The guard costs about 0.1 ns per value, which is most of a step of a
+ * LIF network.  Models with more than GUARD_SMALL state values are checked
+ * every GUARD_EVERY steps and before every trace row (so a trace never
+ * holds a non-finite value), and the message gives the interval of steps
+ * in which the value went bad. */
+enum { GUARD_SMALL = 4096, GUARD_EVERY = 16 };
+
+static bool guard_due(const RtRun *r, int64_t step) {
+  return (int64_t)r->m->nstates * r->n <= GUARD_SMALL || step % GUARD_EVERY == 0 ||
+         (r->m->nrecords > 0 && step % r->rec_stride == 0) || step == r->nsteps;
 }
 
 /* ---- spike detection --------------------------------------------------------- */
@@ -148,19 +179,35 @@ static bool push_spike(RtRun *r, double t, int64_t id) {
   return false;
 }
 
-static void save_spike_state(RtRun *r) {
-  if (spikes_on(r))
-    memcpy(r->spike_old, r->cols[r->m->spike_state], (size_t)r->n * sizeof(double));
+/* A spike into out: the run's list (one part) or a part's own list (a
+ * network's threads, which must not call rt_fail). */
+static bool spike_to(RtRun *r, RtPart *p, RtSpikes *out, double t, int64_t id) {
+  if (out == &r->spikes) return push_spike(r, t, id);
+  if (rt_spikes_push(out, t, id)) return true;
+  p->oom = true;
+  return false;
 }
 
+static void save_spike_state_part(RtRun *r, const RtPart *p) {
+  if (spikes_on(r))
+    memcpy(r->spike_old + p->begin, r->cols[r->m->spike_state] + p->begin,
+           (size_t)(p->end - p->begin) * sizeof(double));
+}
+
+static void save_spike_state(RtRun *r) { save_spike_state_part(r, &r->parts[0]); }
+
 /* Staggered: the spike state is a CN/Euler state living on whole steps. */
-static void detect_linear(RtRun *r, double t0, double h) {
+static void detect_linear_part(RtRun *r, RtPart *p, RtSpikes *out, double t0, double h) {
   if (!spikes_on(r)) return;
   const double thr = r->m->spike_threshold;
   const double *v0 = r->spike_old, *v1 = r->cols[r->m->spike_state];
-  for (int64_t i = 0; i < r->n; i++)
+  for (int64_t i = p->begin; i < p->end; i++)
     if (v0[i] < thr && v1[i] >= thr)
-      if (!push_spike(r, t0 + rt_linear_crossing(v0[i], v1[i], h, thr), i)) return;
+      if (!spike_to(r, p, out, t0 + rt_linear_crossing(v0[i], v1[i], h, thr), i)) return;
+}
+
+static void detect_linear(RtRun *r, double t0, double h) {
+  detect_linear_part(r, &r->parts[0], &r->spikes, t0, h);
 }
 
 /* ---- integrate-and-fire: reset and refractory period -------------------------------- */
@@ -179,8 +226,12 @@ static void detect_linear(RtRun *r, double t0, double h) {
  *   the other states integrate normally, seeing x = reset. */
 static bool resets_on(const RtRun *r) { return r->m->has_reset && r->m->spike_state >= 0 && r->ref_until; }
 
+static void reset_coeffs_part(RtRun *r, const RtPart *p, const double *const *y, double t, double h) {
+  if (resets_on(r)) r->m->vlin(y, r->lin_ab, r->cols, r->P, p->begin, p->end, t, h);
+}
+
 static void reset_coeffs(RtRun *r, const double *const *y, double t, double h) {
-  if (resets_on(r)) r->m->vlin(y, r->lin_ab, r->cols, r->P, 0, r->n, t, h);
+  reset_coeffs_part(r, &r->parts[0], y, t, h);
 }
 
 /* x(h) of x' = a + b x from x(0) = x0: x0 + h (a + b x0) (e^{bh} - 1)/(bh) */
@@ -209,60 +260,120 @@ double rt_lif_crossing(double x0, double x1, double a, double b, double h, doubl
   return rt_linear_crossing(x0, x1, h, thr);
 }
 
+size_t rt_above(const double *x, int64_t begin, int64_t end, double thr, int64_t *out) {
+  /* 16-byte vectors: native on every x86-64 (SSE2) and aarch64 */
+  typedef double v2d __attribute__((vector_size(16)));
+  typedef int64_t v2l __attribute__((vector_size(16)));
+  const v2d vt = {thr, thr};
+  size_t n = 0;
+  int64_t i = begin;
+  /* blocks of 8: one test of the OR of the comparisons, then a look at
+   * the (rare) block that has a neuron at or above threshold */
+  for (; i + 8 <= end; i += 8) {
+    v2d a, b, c, d;
+    memcpy(&a, x + i, sizeof a);
+    memcpy(&b, x + i + 2, sizeof b);
+    memcpy(&c, x + i + 4, sizeof c);
+    memcpy(&d, x + i + 6, sizeof d);
+    v2l m = (a >= vt) | (b >= vt) | (c >= vt) | (d >= vt);
+    if (!(m[0] | m[1])) continue;
+    for (int64_t j = i; j < i + 8; j++)
+      if (x[j] >= thr) out[n++] = j;
+  }
+  for (; i < end; i++)
+    if (x[i] >= thr) out[n++] = i;
+  return n;
+}
+
+/* The crossings of instance i from v at tc to v1 at t1 = t0 + h (at most
+ * 1000 in one step): a spike at each, then the reset value until the end
+ * of the refractory period, then exact advance from the reset value.
+ * *x1 receives the value at t1; false on failure. */
+static bool fire(RtRun *r, RtPart *p, RtSpikes *out, int64_t i, double tc, double v, double v1,
+                 double t1, double *x1, bool *changed) {
+  const MsnModel *m = r->m;
+  const double thr = m->spike_threshold, vr = m->reset_value;
+  const double a = r->lin_ab[0][i], b = r->lin_ab[1][i];
+  for (int guard = 0; v < thr && v1 >= thr && guard < 1000; guard++) {
+    double ts = tc + rt_lif_crossing(v, v1, a, b, t1 - tc, thr, m->reset_exact);
+    if (!spike_to(r, p, out, ts, i)) return false;
+    *changed = true;
+    double until = r->ref_until[i] = ts + m->refractory;
+    if (until >= t1) {
+      v1 = vr;
+      break;
+    }
+    tc = until;
+    v = vr;
+    v1 = lin_advance(vr, a, b, t1 - tc);
+  }
+  *x1 = v1;
+  return true;
+}
+
 /* After every instance's step from t0 to t0 + h; true when some state
  * was changed (a reset or a refractory clamp), false also on failure
- * (then r->status says so). */
-static bool apply_resets(RtRun *r, double t0, double h) {
+ * (then r->status says so).  Only two kinds of instance need work: those
+ * refractory at t0 (the list p->refr) and those at or above threshold
+ * after the step (rt_above); every other one has not crossed.  The result
+ * is the same as looking at every instance. */
+static bool apply_resets_part(RtRun *r, RtPart *p, RtSpikes *out, double t0, double h) {
   const MsnModel *m = r->m;
-  const double thr = m->spike_threshold, vr = m->reset_value, tref = m->refractory, t1 = t0 + h;
+  const double thr = m->spike_threshold, vr = m->reset_value, t1 = t0 + h;
   double *x = r->cols[m->spike_state];
-  const double *x0 = r->spike_old, *A = r->lin_ab[0], *B = r->lin_ab[1];
+  const double *x0 = r->spike_old;
   bool changed = false;
-  for (int64_t i = 0; i < r->n; i++) {
-    double tc = t0, v = x0[i], v1 = x[i], until = r->ref_until[i];
-    if (until > t0) { /* refractory at the start of the step */
-      changed = true;
-      if (until >= t1) {
-        x[i] = vr;
-        continue;
-      }
-      tc = until;
-      v = vr;
-      v1 = lin_advance(vr, A[i], B[i], t1 - tc);
+  size_t keep = 0, nrefr = p->nrefr;
+  for (size_t q = 0; q < nrefr; q++) { /* refractory at the start of the step */
+    int64_t i = p->refr[q];
+    double until = r->ref_until[i];
+    changed = true;
+    if (until >= t1) {
+      x[i] = vr;
+      p->refr[keep++] = i;
+      continue;
     }
-    for (int guard = 0; v < thr && v1 >= thr && guard < 1000; guard++) {
-      double ts = tc + rt_lif_crossing(v, v1, A[i], B[i], t1 - tc, thr, m->reset_exact);
-      if (!push_spike(r, ts, i)) return false;
-      changed = true;
-      until = r->ref_until[i] = ts + tref;
-      if (until >= t1) {
-        v1 = vr;
-        break;
-      }
-      tc = until;
-      v = vr;
-      v1 = lin_advance(vr, A[i], B[i], t1 - tc);
-    }
-    x[i] = v1;
+    double v1 = lin_advance(vr, r->lin_ab[0][i], r->lin_ab[1][i], t1 - until);
+    if (!fire(r, p, out, i, until, vr, v1, t1, &x[i], &changed)) return false;
+    if (r->ref_until[i] > t1) p->refr[keep++] = i;
   }
+  p->nrefr = keep;
+  /* the others: refractory ones are at the reset value now, and skipped */
+  int64_t *cand = p->refr + keep; /* scratch after the list */
+  size_t nc = rt_above(x, p->begin, p->end, thr, cand);
+  size_t nnew = 0;
+  for (size_t q = 0; q < nc; q++) {
+    int64_t i = cand[q];
+    if (r->ref_until[i] > t0 || !(x0[i] < thr)) continue;
+    if (!fire(r, p, out, i, t0, x0[i], x[i], t1, &x[i], &changed)) return false;
+    if (r->ref_until[i] > t1) cand[nnew++] = i; /* joins the list, in place */
+  }
+  p->nrefr = keep + nnew;
   return changed;
+}
+
+static bool apply_resets(RtRun *r, double t0, double h) {
+  return apply_resets_part(r, &r->parts[0], &r->spikes, t0, h);
 }
 
 /* ---- common end of a step ------------------------------------------------------ */
 
 /* Step k (0-based) has ended at t_next: NaN guard, trace row, progress.
  * False when the run must stop. */
-static bool end_step(RtRun *r, int64_t k, double t_next) {
+bool rt_end_step(RtRun *r, int64_t k, double t_next) {
   r->steps_done = k + 1;
   r->t_done = t_next;
-  if (!check_finite(r, k + 1, t_next)) return false;
+  if (guard_due(r, k + 1)) {
+    if (!check_finite_since(r, k + 1, t_next, r->guard_ok)) return false;
+    r->guard_ok = k + 1;
+  }
   if ((k + 1) % r->rec_stride == 0) rt_trace_record(r, t_next);
   rt_progress_tick(r, (uint64_t)r->n);
   return r->status == RT_EXIT_OK;
 }
 
 /* Initial values at t = 0; the first trace row shows them. */
-static bool start(RtRun *r) {
+bool rt_start(RtRun *r) {
   r->m->init(r->cols, r->P, 0, r->n);
   if (r->m->network && !rt_network_start(r)) return false; /* runtime/rt_network_run.c */
   if (!check_finite(r, 0, 0.0)) return false;
@@ -276,20 +387,29 @@ static bool start(RtRun *r) {
  * half steps t + dt/2 while every other state lives at whole steps; each
  * step then advances the CN/Euler states with gates at the midpoint and the
  * gates by a full dt with the new values (second order overall). */
+bool rt_staggered_part(RtRun *r, RtPart *p, int64_t k) {
+  const double dt = r->opt.dt, t = (double)k * dt;
+  RtSpikes *out = r->net ? &p->spikes : &r->spikes;
+  save_spike_state_part(r, p);
+  reset_coeffs_part(r, p, (const double *const *)r->cols, t, dt);
+  r->m->step(r->cols, r->P, p->begin, p->end, t, dt);
+  if (resets_on(r)) apply_resets_part(r, p, out, t, dt);
+  else detect_linear_part(r, p, out, t, dt);
+  return !p->oom && r->status == RT_EXIT_OK;
+}
+
 static void run_staggered(RtRun *r) {
   const MsnModel *m = r->m;
   const double dt = r->opt.dt;
-  if (!start(r)) return;
+  if (r->m->network) { /* parts on threads: runtime/rt_network_run.c */
+    rt_network_run(r);
+    return;
+  }
+  if (!rt_start(r)) return;
   if (m->gates) m->gates(r->cols, r->P, 0, r->n, 0.0, 0.5 * dt);
   for (int64_t k = 0; k < r->nsteps; k++) {
-    double t = (double)k * dt;
-    save_spike_state(r);
-    reset_coeffs(r, (const double *const *)r->cols, t, dt);
-    m->step(r->cols, r->P, 0, r->n, t, dt);
-    if (resets_on(r)) apply_resets(r, t, dt);
-    else detect_linear(r, t, dt);
-    if (r->net && !rt_network_step(r, k)) return;
-    if (!end_step(r, k, (double)(k + 1) * dt)) return;
+    if (!rt_staggered_part(r, &r->parts[0], k)) return;
+    if (!rt_end_step(r, k, (double)(k + 1) * dt)) return;
   }
 }
 
@@ -406,7 +526,7 @@ static void rk4_loop(RtRun *r, Rk4 *g) {
     if (resets_on(r)) apply_resets(r, t, dt); /* before K1: it must see the reset */
     m->rhs(yc, K1, r->cols, r->P, 0, n, t1 + eps);
     if (!resets_on(r)) detect_hermite(r, NULL, r->deriv_old, NULL, spikes_on(r) ? K1[sp] : NULL, t, t1);
-    if (!end_step(r, k, t1)) return;
+    if (!rt_end_step(r, k, t1)) return;
   }
 }
 
@@ -420,7 +540,7 @@ static void run_rk4(RtRun *r) {
       for (int32_t j = 0; j < ns; j++)
         g.K[b][j] = g.s.block + ((size_t)b * ns + j) * (size_t)r->stride;
     }
-    if (start(r)) rk4_loop(r, &g);
+    if (rt_start(r)) rk4_loop(r, &g);
   } else {
     rt_fail(r, RT_EXIT_IO, "out of memory for the rk4 stages");
   }
@@ -519,7 +639,7 @@ static void heun_loop(RtRun *r, Heun *g, bool heun) {
     }
     if (resets_on(r)) apply_resets(r, t, dt);
     else detect_linear(r, t, dt);
-    if (!end_step(r, k, t1)) return;
+    if (!rt_end_step(r, k, t1)) return;
   }
 }
 
@@ -536,7 +656,7 @@ static void run_heun(RtRun *r, bool heun) {
     g.G1 = g.tmp + ns;
     g.G2 = g.G1 + nn;
     g.dW = g.G2 + nn;
-    if (start(r)) heun_loop(r, &g, heun);
+    if (rt_start(r)) heun_loop(r, &g, heun);
   } else {
     rt_fail(r, RT_EXIT_IO, "out of memory for the %s stages", heun ? "heun" : "euler");
   }
@@ -652,16 +772,16 @@ static bool rk45_interval(RtRun *r, Rk45 *g, gsl_odeiv2_system *sys, int64_t k, 
 static void run_rk45(RtRun *r) {
   size_t dim = (size_t)r->m->nstates * (size_t)r->n;
   if (dim == 0) { /* nothing to integrate; keep the time grid and the trace */
-    if (!start(r)) return;
+    if (!rt_start(r)) return;
     for (int64_t k = 0; k < r->nsteps; k++)
-      if (!end_step(r, k, (double)(k + 1) * r->opt.dt)) return;
+      if (!rt_end_step(r, k, (double)(k + 1) * r->opt.dt)) return;
     return;
   }
   Rk45 g = {0};
   /* GSL's default handler calls abort(); a library must report instead.
    * The handler is process-wide, so the caller's one is restored. */
   gsl_error_handler_t *old = gsl_set_error_handler_off();
-  if (rk45_alloc(r, &g, dim) && start(r)) {
+  if (rk45_alloc(r, &g, dim) && rt_start(r)) {
     gsl_odeiv2_system sys = {gsl_rhs, NULL, dim, &g.ctx};
     double t = 0, h = r->opt.dt;
     for (int64_t k = 0; k < r->nsteps; k++) {
@@ -677,11 +797,50 @@ static void run_rk45(RtRun *r) {
   gsl_set_error_handler(old);
 }
 
+bool rt_parts_init(RtRun *r, int nparts, int64_t align) {
+  rt_parts_free(r);
+  if (nparts < 1) nparts = 1;
+  r->parts = calloc((size_t)nparts, sizeof *r->parts);
+  if (!r->parts) return false;
+  r->nparts = nparts;
+  int64_t b = 0;
+  for (int t = 0; t < nparts; t++) {
+    RtPart *p = &r->parts[t];
+    /* boundaries on multiples of align, so a vectorised kernel runs the
+     * same vector and remainder code on every instance whatever the split */
+    int64_t e = t + 1 == nparts ? r->n : (r->n * (t + 1) / nparts) / align * align;
+    if (e < b) e = b;
+    p->begin = b;
+    p->end = e;
+    p->refr = malloc((2 * (size_t)(e - b) + 1) * sizeof *p->refr);
+    if (!p->refr) return false;
+    b = e;
+  }
+  return true;
+}
+
+void rt_parts_free(RtRun *r) {
+  for (int t = 0; r->parts && t < r->nparts; t++) {
+    free(r->parts[t].refr);
+    free(r->parts[t].spikes.v);
+    free(r->parts[t].pend.v);
+  }
+  free(r->parts);
+  r->parts = NULL;
+  r->nparts = 0;
+}
+
 void rt_integrate(RtRun *r) {
   const MsnModel *m = r->m;
+  if (!rt_parts_init(r, 1, 1)) {
+    rt_fail(r, RT_EXIT_IO, "out of memory for %lld instances", (long long)r->n);
+    rt_parts_free(r);
+    return;
+  }
   if (m->has_reset && m->spike_state >= 0) {
     if (!m->vlin) {
       rt_fail(r, RT_EXIT_USAGE, "model %s has a reset but no vlin kernel; rebuild it with a matching msnc", m->name);
+      rt_parts_free(r);
       return;
     }
     size_t n = (size_t)(r->n ? r->n : 1);
@@ -698,9 +857,11 @@ void rt_integrate(RtRun *r) {
     rt_aligned_free(r->lin_ab[0]);
     rt_aligned_free(r->lin_ab[1]);
     r->ref_until = r->lin_ab[0] = r->lin_ab[1] = NULL;
+    rt_parts_free(r);
     return;
   }
   rt_integrate_method(r);
+  rt_parts_free(r);
 }
 
 static void rt_integrate_method(RtRun *r) {

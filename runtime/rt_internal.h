@@ -68,6 +68,18 @@ typedef struct RtSpikes {
   size_t n, cap;
 } RtSpikes;
 
+/* One thread's share of the instances, [begin, end): its refractory list
+ * and the spikes it finds (networks split a run into parts; every other
+ * model has one part covering all instances). */
+typedef struct RtPart {
+  int64_t begin, end;
+  int64_t *refr;      /* instances with ref_until > the current step's start */
+  size_t nrefr;       /* (room for 2 (end - begin) + 1: the list, then scratch) */
+  RtSpikes spikes;    /* networks: this part's spikes of the current step */
+  RtSpikes pend;      /* networks: spikes of voltage jumps, for the next step */
+  bool oom;           /* a spike could not be stored */
+} RtPart;
+
 /* The trace writer: CSV text or a .npy file whose header is patched with
  * the final row count when the file is closed. */
 typedef struct RtTrace {
@@ -104,6 +116,7 @@ typedef struct RtRun {
   int64_t rec_stride; /* record every rec_stride steps */
   /* progress of the loop */
   int64_t steps_done;
+  int64_t guard_ok;   /* last step at which the NaN guard found all states finite */
   double t_done;      /* SI */
   uint64_t solver_steps, solver_rejected; /* rk45 */
   double wall_start, wall;
@@ -112,6 +125,8 @@ typedef struct RtRun {
   double *deriv_old;  /* its derivative there (rk4/rk45), n values */
   /* integrate-and-fire (m->has_reset), allocated by rt_integrate */
   double *ref_until;  /* end of each instance's refractory period (-inf: none) */
+  RtPart *parts;      /* nparts parts of [0, n) (allocated by rt_integrate) */
+  int nparts;
   double *lin_ab[2];  /* the spike state's a and b (MsnVlinFn) for the step */
   RtSpikes spikes;
   char **colnames;    /* trace column names, trace.ncols entries */
@@ -168,6 +183,19 @@ double rt_hermite_crossing(double v0, double v1, double f0, double f1,
  * as an offset in [0, h]: exact from the exponential solution when exact,
  * else (or when that fails) by linear interpolation.  Requires x0 < thr <= x1. */
 double rt_lif_crossing(double x0, double x1, double a, double b, double h, double thr, int exact);
+/* The time loop of networks (rt_network_run.c) uses these pieces: */
+bool rt_start(RtRun *r);                         /* init, network, guard, row 0 */
+/* One staggered step of part p's instances from t_k: spike state saved,
+ * vlin, the step kernel, then resets or detection.  Spikes go to
+ * p->spikes (false and p->oom when one could not be stored). */
+bool rt_staggered_part(RtRun *r, RtPart *p, int64_t k);
+bool rt_end_step(RtRun *r, int64_t k, double t_next); /* guard, trace, progress */
+bool rt_parts_init(RtRun *r, int nparts, int64_t align); /* split [0, n) */
+void rt_parts_free(RtRun *r);
+/* Indices i in [begin, end) with x[i] >= thr, ascending, into out (room
+ * for end - begin); returns their number.  Vectorised: most neurons are
+ * below threshold in most steps. */
+size_t rt_above(const double *x, int64_t begin, int64_t end, double thr, int64_t *out);
 /* First non-finite state value as (state, instance); false when all finite. */
 bool rt_find_nonfinite(const RtRun *r, int32_t *state, int64_t *inst);
 
@@ -175,6 +203,12 @@ bool rt_find_nonfinite(const RtRun *r, int32_t *state, int64_t *inst);
 /* Philox4x32-10 (Random123's reference algorithm): 4 random words from a
  * counter and a key. */
 void rt_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
+/* RT_PHILOX_LANES consecutive blocks at once, vectorised: lane q is
+ * rt_philox4x32_10 of the counter (c0 + q, c1, c2, c3), word w in
+ * out[w][q]. */
+#define RT_PHILOX_LANES 8
+void rt_philox4x32_10_batch(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3,
+                            const uint32_t key[2], uint32_t out[4][RT_PHILOX_LANES]);
 /* Two independent N(0,1) numbers that depend on (seed, step, instance,
  * pair) only: the pair-th pair of noise terms of instance inst at time step
  * step.  Box–Muller on 53-bit uniforms. */
@@ -187,6 +221,11 @@ bool rt_trace_open(RtRun *r);                    /* column names + file */
 void rt_trace_record(RtRun *r, double t);        /* one row at time t (SI) */
 bool rt_trace_close(RtRun *r);                   /* flush, patch npy header */
 bool rt_write_spikes(RtRun *r);
+/* v as printf's "%.17g" would print it (which round-trips), into buf (32
+ * bytes), several times faster for values in [1e-4, 1e15); returns the
+ * length.  rt_format_i64 likewise for "%lld". */
+int rt_format_g17(double v, char *buf);
+int rt_format_i64(int64_t v, char *buf);
 bool rt_write_run_json(RtRun *r);
 void rt_output_free(RtRun *r);
 /* Write the NumPy v1.0 header for a (rows, cols) float64 array: always

@@ -143,9 +143,16 @@ static void report(const RtRun *r, bool have_dir) {
     return;
   }
   if (o->quiet) return;
-  char extra[64] = "";
+  char extra[160] = "";
   if (o->method == MSN_RK45)
     snprintf(extra, sizeof extra, ", %llu rk45 steps", (unsigned long long)r->solver_steps);
+  if (r->net) { /* runtime/rt_network_run.c */
+    uint64_t nsyn, bytes;
+    rt_network_synapses(r, &nsyn, &bytes);
+    size_t len = strlen(extra);
+    snprintf(extra + len, sizeof extra - len, ", %llu synapses in %.1f MB, %.2f B each",
+             (unsigned long long)nsyn, (double)bytes / 1e6, nsyn ? (double)bytes / (double)nsyn : 0.0);
+  }
   fprintf(stderr, "%s: %g ms simulated in %.3g s (%lld steps%s, %zu spike%s); output in %s/\n",
           r->m->name, r->t_done / RT_MS, r->wall, (long long)r->steps_done, extra,
           r->spikes.n, r->spikes.n == 1 ? "" : "s", o->out_dir);

@@ -13,10 +13,16 @@
  * to whole steps (d >= 1); a delay shorter than dt is an error.  TM
  * synapses are updated at the exact (interpolated) spike times.
  *
- * Only the staggered method runs networks for now. */
-#define _POSIX_C_SOURCE 200809L
+ * Only the staggered method runs networks for now.  With --threads N the
+ * neurons are split into N parts, one per thread, that exchange their
+ * spikes once per step; results do not depend on N (docs/events.md). */
+#define _GNU_SOURCE /* sched_yield, sysconf(_SC_NPROCESSORS_ONLN) */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
+#include <unistd.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,28 +32,139 @@
 
 typedef struct RtNetProj {
   const MsnProjection *d;
+  const MsnNetwork *net;
   RtConn conn;
-  RtRing ring;
+  RtRing *ring;     /* one per part: the targets of that part's instances */
+  uint32_t *lo, *hi; /* per part: its targets [lo, hi) within the population */
   RtStp stp;
   int has_stp;
   uint32_t delay_steps;
-  double *in;       /* n_tgt: the input taken at a step */
   /* from a Poisson source: no ring; each step target j gets weight *
    * Poisson(lam_j), lam_j = in-degree * rate * dt (lam: NULL when all equal
    * lam0), drawn from Philox keyed by (key, step, j) */
   int poisson;
   double lam0, *lam;
   uint32_t key[2];
+  RtPoissonTable tab; /* inversion table for lam0 (tab.T NULL: none) */
 } RtNetProj;
+
+/* ---- thread pool ------------------------------------------------------------ */
+
+/* nthreads - 1 worker threads plus the calling thread, which is thread 0.
+ * rt_pool_run hands fn(arg, t) to every thread t and returns when all are
+ * done; inside fn, pool_barrier synchronises them.  The barrier spins a
+ * little, then yields: the machine may run more threads than cores. */
+typedef struct RtBarrier {
+  atomic_uint count, gen;
+  unsigned n;
+} RtBarrier;
+
+typedef struct RtPool RtPool;
+struct RtPool {
+  int n;
+  pthread_t *th;
+  int nstarted;
+  RtBarrier start, done, mid;
+  void (*fn)(void *, int);
+  void *arg;
+  atomic_int stop;
+};
+
+typedef struct RtWorkerArg {
+  RtPool *pool;
+  int t;
+} RtWorkerArg;
+
+static void barrier_wait(RtBarrier *b) {
+  unsigned g = atomic_load_explicit(&b->gen, memory_order_acquire);
+  if (atomic_fetch_add_explicit(&b->count, 1, memory_order_acq_rel) + 1 == b->n) {
+    atomic_store_explicit(&b->count, 0, memory_order_relaxed);
+    atomic_fetch_add_explicit(&b->gen, 1, memory_order_acq_rel);
+    return;
+  }
+  for (unsigned spin = 0; atomic_load_explicit(&b->gen, memory_order_acquire) == g; spin++)
+    if (spin > 4000) sched_yield();
+}
+
+static void *pool_worker(void *p) {
+  RtWorkerArg *a = p;
+  RtPool *pool = a->pool;
+  for (;;) {
+    barrier_wait(&pool->start);
+    if (atomic_load(&pool->stop)) return NULL;
+    pool->fn(pool->arg, a->t);
+    barrier_wait(&pool->done);
+  }
+}
+
+static void pool_run(RtPool *pool, void (*fn)(void *, int), void *arg) {
+  pool->fn = fn;
+  pool->arg = arg;
+  barrier_wait(&pool->start);
+  fn(arg, 0);
+  barrier_wait(&pool->done);
+}
+
+static void pool_barrier(RtPool *pool) { barrier_wait(&pool->mid); }
+
+static void pool_free(RtPool *pool) {
+  if (!pool) return;
+  if (pool->nstarted) {
+    atomic_store(&pool->stop, 1);
+    barrier_wait(&pool->start);
+    for (int t = 0; t < pool->nstarted; t++) pthread_join(pool->th[t], NULL);
+  }
+  free(pool->th);
+  free(pool);
+}
+
+static RtWorkerArg *pool_args(RtPool *pool) { return (RtWorkerArg *)(pool->th + pool->n); }
+
+/* NULL when out of memory or a thread cannot be started. */
+static RtPool *pool_new(int n) {
+  RtPool *pool = calloc(1, sizeof *pool);
+  if (!pool) return NULL;
+  pool->n = n;
+  /* the thread handles, then their arguments */
+  pool->th = calloc((size_t)n, sizeof(pthread_t) + sizeof(RtWorkerArg));
+  if (!pool->th) {
+    free(pool);
+    return NULL;
+  }
+  pool->start.n = pool->done.n = pool->mid.n = (unsigned)n;
+  for (int t = 1; t < n; t++) {
+    RtWorkerArg *a = &pool_args(pool)[t];
+    a->pool = pool;
+    a->t = t;
+    if (pthread_create(&pool->th[t - 1], NULL, pool_worker, a) != 0) {
+      /* the barriers count n threads: let the started ones finish */
+      pool->start.n = pool->done.n = pool->mid.n = (unsigned)t;
+      pool_free(pool);
+      return NULL;
+    }
+    pool->nstarted = t;
+  }
+  return pool;
+}
+
+/* A thread's scratch: the sources (and spike times) of one step's spikes
+ * in one projection's source population. */
+typedef struct RtNetScratch {
+  uint32_t *src;
+  double *ts;
+  size_t cap;
+  char err[300];    /* why this part's delivery failed */
+} RtNetScratch;
 
 typedef struct RtNet {
   const MsnNetwork *d;
   int jumps;        /* some projection adds to the spike state (voltage jumps) */
   RtNetProj *proj;
-  size_t mark;      /* spikes before this index are delivered */
-  uint32_t *src;    /* scratch: sources of one step */
-  double *ts;       /* their spike times */
-  size_t cap;
+  uint64_t nsyn, syn_bytes; /* stored synapses, bytes of their CSR arrays */
+  RtNetScratch *scr; /* one per part */
+  RtPool *pool;     /* NULL with one thread */
+  int nparts;       /* r->nparts when the network was built */
+  int64_t k;        /* the step the threads are working on */
 } RtNet;
 
 static uint64_t mix64(uint64_t x) { /* splitmix64 finaliser */
@@ -104,6 +221,44 @@ static uint32_t poisson_count(const uint32_t key[2], int64_t step, uint32_t j, d
   }
 }
 
+/* Counter of the Philox block that gives the uniforms of targets 4b ..
+ * 4b + 3 at a step (one word each). */
+#define POISSON_PURPOSE 0x504f4953u /* "POIS" */
+
+/* The Poisson input of step k to targets [begin, end) of projection P
+ * (docs/language.md 5.9): target j gets weight * n_j, n_j ~ Poisson(lam_j),
+ * from Philox keyed by the projection with counter (j / 4, k, purpose),
+ * word j mod 4, through the inversion table of the constant mean; or,
+ * when the means differ per target, from poisson_count.  Either way n_j
+ * depends on (seed, projection, step, target) only. */
+static void poisson_input(RtRun *r, RtNetProj *P, int64_t k, int64_t begin, int64_t end) {
+  const MsnPopulation *tgt = &P->net->pops[P->d->tgt];
+  double *x = r->cols[P->d->target_state] + tgt->first;
+  const double wt = P->d->weight;
+  if (!P->tab.T) {
+    for (int64_t i = begin; i < end; i++) {
+      double lam = P->lam ? P->lam[i] : P->lam0;
+      uint32_t c = poisson_count(P->key, k, (uint32_t)i, lam, lam < 10 ? exp(-lam) : 0);
+      if (c) x[i] += wt * (double)c;
+    }
+    return;
+  }
+  const RtPoissonTable *t = &P->tab;
+  const int64_t b1 = (end + 3) / 4;
+  for (int64_t b = begin / 4; b < b1; b += RT_PHILOX_LANES) { /* 8 blocks, 32 targets at once */
+    uint32_t o[4][RT_PHILOX_LANES];
+    rt_philox4x32_10_batch((uint32_t)b, (uint32_t)k, (uint32_t)((uint64_t)k >> 32), POISSON_PURPOSE,
+                           P->key, o);
+    for (int64_t q = 0; q < RT_PHILOX_LANES && b + q < b1; q++)
+      for (int64_t w = 0; w < 4; w++) {
+        int64_t i = (b + q) * 4 + w;
+        if (i < begin || i >= end) continue;
+        uint32_t c = rt_poisson_table_draw(t, o[w][q]);
+        if (c) x[i] += wt * (double)c;
+      }
+  }
+}
+
 static void apply_inits(RtRun *r, const MsnNetwork *d) {
   for (int64_t p = 0; p < d->npops; p++) {
     const MsnPopulation *P = &d->pops[p];
@@ -123,6 +278,46 @@ static void apply_inits(RtRun *r, const MsnNetwork *d) {
       }
     }
   }
+}
+
+/* Threads for this run: --threads N, or by default one per online core
+ * but no more than one per 4096 neurons (a thread costs three barriers
+ * per step, about as much as stepping a few thousand LIF neurons); never
+ * more than one per 64 neurons (the split is on multiples of 64). */
+static int network_threads(const RtRun *r) {
+  int64_t most = r->n / 64 > 0 ? r->n / 64 : 1;
+  int64_t t = r->opt.threads;
+  if (t <= 0) {
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    t = cores > 0 ? cores : 1;
+    if (t > r->n / 4096) t = r->n / 4096 > 0 ? r->n / 4096 : 1;
+  }
+  if (t > most) t = most;
+  return (int)t;
+}
+
+/* Projection P's targets per part (the part's instances within the
+ * target population) and one ring for each. */
+static int proj_parts(RtRun *r, RtNetProj *P, char *err, size_t errlen) {
+  const MsnPopulation *tgt = &P->net->pops[P->d->tgt];
+  int T = r->nparts;
+  P->ring = calloc((size_t)T, sizeof *P->ring);
+  P->lo = calloc((size_t)T, sizeof *P->lo);
+  P->hi = calloc((size_t)T, sizeof *P->hi);
+  if (!P->ring || !P->lo || !P->hi) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  for (int t = 0; t < T; t++) {
+    int64_t lo = r->parts[t].begin - tgt->first, hi = r->parts[t].end - tgt->first;
+    if (lo < 0) lo = 0;
+    if (hi > tgt->n) hi = tgt->n;
+    if (hi < lo) hi = lo;
+    P->lo[t] = (uint32_t)lo;
+    P->hi[t] = (uint32_t)hi;
+    if (rt_ring_init(&P->ring[t], (uint32_t)(hi - lo), P->delay_steps, err, errlen)) return -1;
+  }
+  return 0;
 }
 
 bool rt_network_start(RtRun *r) {
@@ -149,6 +344,12 @@ bool rt_network_start(RtRun *r) {
   N->d = d;
   r->net = N;
   apply_inits(r, d);
+  int nthreads = network_threads(r);
+  N->nparts = nthreads;
+  if (!rt_parts_init(r, nthreads, 64) || !(N->scr = calloc((size_t)nthreads, sizeof *N->scr))) {
+    rt_fail(r, RT_EXIT_IO, "out of memory for the network");
+    return false;
+  }
   const double dt = r->opt.dt;
   uint64_t nsyn = 0;
   size_t bytes = 0;
@@ -158,6 +359,7 @@ bool rt_network_start(RtRun *r) {
     const MsnProjection *j = &d->projs[q];
     const MsnPopulation *src = &d->pops[j->src], *tgt = &d->pops[j->tgt];
     P->d = j;
+    P->net = d;
     char err[256];
     double rel = 0;
     if (rt_delays_to_steps(1, &j->delay, dt, &P->delay_steps, &rel, err, sizeof err) || P->delay_steps > RT_DELAY_MAX) {
@@ -174,7 +376,7 @@ bool rt_network_start(RtRun *r) {
     RtConnSpec s = {.rule = (RtConnRule)j->rule, .n_src = (uint32_t)src->n, .n_tgt = (uint32_t)tgt->n,
                     .p = j->p, .k = (uint32_t)j->k, .autapses = (int)j->autapses, .multapses = (int)j->multapses,
                     .seed = mix64(r->opt.seed * 0x100000001b3ULL + (uint64_t)q + 1), .weight = j->weight,
-                    .delay_lo = P->delay_steps, .delay_hi = P->delay_steps};
+                    .weight_shared = 1, .delay_lo = P->delay_steps, .delay_hi = P->delay_steps};
     if (src->kind == 1) { /* Poisson source: independent trains per synapse, not stored (nor counted) */
       uint64_t ks = mix64(s.seed ^ 0x706f6973736f6eULL); /* "poisson" */
       P->key[0] = (uint32_t)ks;
@@ -183,6 +385,10 @@ bool rt_network_start(RtRun *r) {
       double per = src->rate * dt;
       if (j->rule == RT_CONN_FIXED_INDEGREE || j->rule == RT_CONN_ALL_TO_ALL) {
         P->lam0 = per * (double)(j->rule == RT_CONN_ALL_TO_ALL ? src->n : j->k);
+        if (P->lam0 <= RT_POISSON_TABLE_MAX && rt_poisson_table_init(&P->tab, P->lam0)) {
+          rt_fail(r, RT_EXIT_IO, "out of memory for the Poisson input %s -> %s", src->name, tgt->name);
+          return false;
+        }
         continue;
       }
       if (rt_conn_build(&P->conn, &s, err, sizeof err) || !(P->lam = calloc((size_t)tgt->n + 1, sizeof *P->lam))) {
@@ -194,26 +400,19 @@ bool rt_network_start(RtRun *r) {
       memset(&P->conn, 0, sizeof P->conn);
       continue;
     }
-    if (rt_conn_build(&P->conn, &s, err, sizeof err) ||
-        rt_ring_init(&P->ring, (uint32_t)tgt->n, P->delay_steps, err, sizeof err) ||
+    if (rt_conn_build(&P->conn, &s, err, sizeof err) || proj_parts(r, P, err, sizeof err) ||
         (j->tm && rt_stp_init(&P->stp, &P->conn, (RtTmParams){j->U, j->tau_rec, j->tau_fac}, err, sizeof err))) {
       rt_fail(r, RT_EXIT_IO, "projection %s -> %s: %s", src->name, tgt->name, err);
       return false;
     }
     P->has_stp = (int)j->tm;
-    P->in = malloc(((size_t)tgt->n + 1) * sizeof *P->in);
-    if (!P->in) {
-      rt_fail(r, RT_EXIT_IO, "out of memory for the network");
-      return false;
-    }
     nsyn += P->conn.n_syn;
-    bytes += rt_conn_bytes(&P->conn);
+    bytes += rt_conn_array_bytes(&P->conn);
   }
-  N->cap = (size_t)r->n + 1;
-  N->src = malloc(N->cap * sizeof *N->src);
-  N->ts = malloc(N->cap * sizeof *N->ts);
-  if (!N->src || !N->ts) {
-    rt_fail(r, RT_EXIT_IO, "out of memory for the network");
+  N->nsyn = nsyn;
+  N->syn_bytes = bytes;
+  if (nthreads > 1 && !(N->pool = pool_new(nthreads))) {
+    rt_fail(r, RT_EXIT_IO, "cannot start %d threads", nthreads);
     return false;
   }
   if (!r->opt.quiet)
@@ -224,80 +423,211 @@ bool rt_network_start(RtRun *r) {
   return true;
 }
 
-bool rt_network_step(RtRun *r, int64_t k) {
+/* The input that projection P's ring holds for step `step` goes into the
+ * target population's state: one state, coefficient 1.  (Synapse models
+ * that increment several states per event would add their (state,
+ * coefficient) pairs here.) */
+static void deliver_to_states(RtRun *r, RtNetProj *P, int t, int64_t step) {
+  const MsnPopulation *tgt = &P->net->pops[P->d->tgt];
+  rt_drain(&P->ring[t], step, r->cols[P->d->target_state] + tgt->first + P->lo[t]);
+}
+
+static int by_id(const void *a, const void *b) {
+  const RtSpike *x = a, *y = b;
+  if (x->id != y->id) return (x->id > y->id) - (x->id < y->id);
+  return (x->t > y->t) - (x->t < y->t);
+}
+
+/* The spikes of one step in ascending neuron order (docs/events.md,
+ * summation order): the reset pass finds the refractory neurons first. */
+static void order_step_spikes(RtSpike *v, size_t n) {
+  for (size_t s = 1; s < n; s++)
+    if (by_id(&v[s - 1], &v[s]) > 0) {
+      qsort(v, n, sizeof *v, by_id);
+      return;
+    }
+}
+
+/* The sources of projection P among the spikes of step k of all parts, in
+ * part order (ascending neuron order: each part's list is sorted and the
+ * parts are ascending ranges), into the thread's scratch. */
+static bool gather_sources(RtRun *r, RtNetProj *P, RtNetScratch *sc, size_t *ns) {
+  const MsnPopulation *src = &P->net->pops[P->d->src];
+  size_t n = 0;
+  for (int u = 0; u < r->nparts; u++) {
+    const RtSpikes *sp = &r->parts[u].spikes;
+    const RtPart *pu = &r->parts[u];
+    if (pu->end <= src->first || pu->begin >= src->first + src->n) continue;
+    for (size_t s = 0; s < sp->n; s++) {
+      int64_t id = sp->v[s].id;
+      if (id < src->first || id >= src->first + src->n) continue;
+      if (n == sc->cap) { /* several spikes of a neuron in one step */
+        size_t cap = sc->cap ? 2 * sc->cap : 1024;
+        uint32_t *a = realloc(sc->src, cap * sizeof *a);
+        if (a) sc->src = a;
+        double *b = realloc(sc->ts, cap * sizeof *b);
+        if (b) sc->ts = b;
+        if (!a || !b) return false;
+        sc->cap = cap;
+      }
+      sc->src[n] = (uint32_t)(id - src->first);
+      sc->ts[n++] = sp->v[s].t;
+    }
+  }
+  *ns = n;
+  return true;
+}
+
+/* Voltage jumps (target V of an integrate-and-fire cell): a jump at
+ * t_{k+1} that lifts V to the threshold or above is a spike at t_{k+1}
+ * (reset, refractory period; delivered with the next step's spikes, so
+ * kept in part->pend).  Jumps into a refractory neuron are lost: it is
+ * held at the reset. */
+static bool jump_spikes(RtRun *r, RtPart *part, int64_t k) {
+  if (!r->m->has_reset || !r->ref_until) return true;
+  const double thr = r->m->spike_threshold, vr = r->m->reset_value, t1 = (double)(k + 1) * r->opt.dt;
+  double *x = r->cols[r->m->spike_state];
+  int64_t *cand = part->refr + part->nrefr; /* scratch after the refractory list */
+  size_t nc = rt_above(x, part->begin, part->end, thr, cand), nnew = 0;
+  for (size_t q = 0; q < nc; q++) {
+    int64_t i = cand[q];
+    if (r->ref_until[i] > t1) continue;
+    if (!rt_spikes_push(&part->pend, t1, i)) {
+      part->oom = true;
+      return false;
+    }
+    x[i] = vr;
+    r->ref_until[i] = t1 + r->m->refractory;
+    if (r->ref_until[i] > t1) cand[nnew++] = i;
+  }
+  part->nrefr += nnew;
+  return true;
+}
+
+/* Part t's share of step k's network work, after every part's spikes of
+ * the step are known: deliver them (stamped k + 1) to the targets of the
+ * part, add the input arriving at t_{k+1} and the Poisson input, in
+ * projection order, then find the part's voltage-jump spikes. */
+static bool net_step_part(RtRun *r, int t, int64_t k) {
   RtNet *N = r->net;
   const MsnNetwork *d = N->d;
-  size_t from = N->mark, to = r->spikes.n;
-  N->mark = to;
+  RtPart *part = &r->parts[t];
+  RtNetScratch *sc = &N->scr[t];
   for (int64_t q = 0; q < d->nprojs; q++) {
     RtNetProj *P = &N->proj[q];
-    const MsnPopulation *src = &d->pops[P->d->src], *tgt = &d->pops[P->d->tgt];
     if (P->poisson) {
-      double *x = r->cols[P->d->target_state] + tgt->first, w = P->d->weight;
-      double em0 = P->lam0 < 10 ? exp(-P->lam0) : 0;
-      for (int64_t i = 0; i < tgt->n; i++) {
-        double lam = P->lam ? P->lam[i] : P->lam0;
-        uint32_t c = poisson_count(P->key, k, (uint32_t)i, lam, P->lam ? (lam < 10 ? exp(-lam) : 0) : em0);
-        if (c) x[i] += w * (double)c;
-      }
+      const MsnPopulation *tgt = &d->pops[P->d->tgt];
+      int64_t lo = part->begin - tgt->first, hi = part->end - tgt->first;
+      if (lo < 0) lo = 0;
+      if (hi > tgt->n) hi = tgt->n;
+      if (lo < hi) poisson_input(r, P, k, lo, hi);
       continue;
     }
+    if (P->lo[t] == P->hi[t]) continue;
     size_t ns = 0;
-    for (size_t s = from; s < to; s++) {
-      int64_t id = r->spikes.v[s].id;
-      if (id < src->first || id >= src->first + src->n) continue;
-      if (ns == N->cap) { /* several spikes of a neuron in one step */
-        size_t cap = 2 * N->cap;
-        uint32_t *a = realloc(N->src, cap * sizeof *a);
-        if (a) N->src = a;
-        double *b = realloc(N->ts, cap * sizeof *b);
-        if (b) N->ts = b;
-        if (!a || !b) {
-          rt_fail(r, RT_EXIT_IO, "out of memory for the spikes of one step");
-          return false;
-        }
-        N->cap = cap;
-      }
-      N->src[ns] = (uint32_t)(id - src->first);
-      N->ts[ns++] = r->spikes.v[s].t;
+    if (!gather_sources(r, P, sc, &ns)) {
+      snprintf(sc->err, sizeof sc->err, "out of memory for the spikes of one step");
+      return false;
     }
     if (ns) {
-      int rc = P->has_stp ? rt_deliver_stp(&P->ring, &P->conn, &P->stp, k + 1, N->src, N->ts, ns)
-                          : rt_deliver(&P->ring, &P->conn, k + 1, N->src, ns);
+      int rc = P->has_stp ? rt_deliver_stp_part(&P->ring[t], &P->conn, &P->stp, k + 1, sc->src, sc->ts, ns,
+                                                P->lo[t], P->hi[t])
+                          : rt_deliver_part(&P->ring[t], &P->conn, k + 1, sc->src, ns, P->lo[t], P->hi[t]);
       if (rc) {
-        rt_fail(r, RT_EXIT_IO, "spike delivery: %s", P->ring.err);
+        snprintf(sc->err, sizeof sc->err, "spike delivery: %s", P->ring[t].err);
         return false;
       }
     }
-    rt_take(&P->ring, k + 1, P->in);
-    double *x = r->cols[P->d->target_state] + tgt->first;
-    const double *in = P->in;
-    for (int64_t i = 0; i < tgt->n; i++) x[i] += in[i];
+    deliver_to_states(r, P, t, k + 1);
   }
-  /* Voltage jumps (target V of an integrate-and-fire cell): a jump at
-   * t_{k+1} that lifts V to the threshold or above is a spike at t_{k+1}
-   * (reset, refractory period; delivered with the next step's spikes).
-   * Jumps into a refractory neuron are lost: it is held at the reset. */
-  if (N->jumps && r->m->has_reset && r->ref_until) {
-    const double thr = r->m->spike_threshold, vr = r->m->reset_value, t1 = (double)(k + 1) * r->opt.dt;
-    double *x = r->cols[r->m->spike_state];
-    for (int64_t i = 0; i < r->n; i++) {
-      if (x[i] < thr || r->ref_until[i] > t1) continue;
-      if (!rt_spikes_push(&r->spikes, t1, i)) {
+  return N->jumps ? jump_spikes(r, part, k) : true;
+}
+
+/* One whole step of part t: the neurons (kernel, resets), then, once every
+ * part has its spikes, the network.  A failure is kept in the part (oom)
+ * or its scratch (err) for the calling thread to report. */
+static void step_part(void *arg, int t) {
+  RtRun *r = arg;
+  RtNet *N = r->net;
+  RtPart *part = &r->parts[t];
+  int64_t k = N->k;
+  /* this step's spike list starts with the jump spikes of the last one */
+  RtSpikes tmp = part->spikes;
+  part->spikes = part->pend;
+  part->pend = tmp;
+  part->pend.n = 0;
+  bool ok = rt_staggered_part(r, part, k);
+  order_step_spikes(part->spikes.v, part->spikes.n);
+  if (N->pool) pool_barrier(N->pool); /* every part's spikes are known */
+  if (ok) ok = net_step_part(r, t, k);
+  if (!ok && !part->oom && !N->scr[t].err[0]) snprintf(N->scr[t].err, sizeof N->scr[t].err, "step failed");
+}
+
+/* After all parts finished step k: their spikes into the run's list (the
+ * output), and any part's failure into r->status. */
+static bool collect(RtRun *r) {
+  RtNet *N = r->net;
+  for (int t = 0; t < r->nparts; t++) {
+    RtPart *p = &r->parts[t];
+    if (p->oom) {
+      rt_fail(r, RT_EXIT_IO, "out of memory after %zu spikes", r->spikes.n);
+      return false;
+    }
+    if (N->scr[t].err[0]) {
+      if (r->status == RT_EXIT_OK) rt_fail(r, RT_EXIT_IO, "%s", N->scr[t].err);
+      return false;
+    }
+    for (size_t s = 0; s < p->spikes.n; s++)
+      if (!rt_spikes_push(&r->spikes, p->spikes.v[s].t, p->spikes.v[s].id)) {
         rt_fail(r, RT_EXIT_IO, "out of memory after %zu spikes", r->spikes.n);
         return false;
       }
-      x[i] = vr;
-      r->ref_until[i] = t1 + r->m->refractory;
-    }
   }
   return true;
+}
+
+void rt_network_run(RtRun *r) {
+  const MsnModel *m = r->m;
+  const double dt = r->opt.dt;
+  if (!rt_start(r)) return; /* builds the network: rt_network_start */
+  RtNet *N = r->net;
+  if (m->gates) m->gates(r->cols, r->P, 0, r->n, 0.0, 0.5 * dt);
+  for (int64_t k = 0; k < r->nsteps; k++) {
+    N->k = k;
+    if (N->pool) pool_run(N->pool, step_part, r);
+    else step_part(r, 0);
+    if (!collect(r) || !rt_end_step(r, k, (double)(k + 1) * dt)) break;
+  }
+  pool_free(N->pool); /* waiting threads would spin while the output is written */
+  N->pool = NULL;
+  if (r->status != RT_EXIT_OK) return;
+  /* the jump spikes of the last step belong to the output too */
+  for (int t = 0; t < r->nparts; t++)
+    for (size_t s = 0; s < r->parts[t].pend.n; s++)
+      if (!rt_spikes_push(&r->spikes, r->parts[t].pend.v[s].t, r->parts[t].pend.v[s].id)) {
+        rt_fail(r, RT_EXIT_IO, "out of memory after %zu spikes", r->spikes.n);
+        return;
+      }
 }
 
 static int pop_of(const MsnNetwork *d, int64_t id) {
   for (int64_t p = 0; p < d->npops; p++)
     if (d->pops[p].kind == 0 && id >= d->pops[p].first && id < d->pops[p].first + d->pops[p].n) return (int)p;
   return 0;
+}
+
+int rt_network_threads_used(const RtRun *r) { return r->net ? ((const RtNet *)r->net)->nparts : 1; }
+
+void rt_network_synapses(const RtRun *r, uint64_t *n, uint64_t *bytes) {
+  const RtNet *N = r->net;
+  *n = N ? N->nsyn : 0;
+  *bytes = N ? N->syn_bytes : 0;
+}
+
+void rt_network_neuron_name(const RtRun *r, int64_t i, char *buf, size_t len) {
+  const MsnNetwork *d = r->m->network;
+  int p = pop_of(d, i);
+  snprintf(buf, len, "%s[%lld]", d->pops[p].name, (long long)(i - d->pops[p].first));
 }
 
 bool rt_network_write_spikes(RtRun *r) {
@@ -325,8 +655,23 @@ bool rt_network_write_spikes(RtRun *r) {
     if (npy) {
       double row[3] = {s->v[k].t / RT_MS, (double)p, (double)id};
       fwrite(row, sizeof row, 1, f); /* little-endian hosts (x86-64, aarch64) */
-    } else {
-      fprintf(f, "%.17g,%s,%lld\n", s->v[k].t / RT_MS, d->pops[p].name, (long long)id);
+    } else { /* "%.17g,%s,%lld\n", hand-formatted: printf was most of the writing */
+      char line[128], *o = line;
+      o += rt_format_g17(s->v[k].t / RT_MS, o);
+      *o++ = ',';
+      size_t nl = strlen(d->pops[p].name);
+      if (nl > 64) {
+        fwrite(line, 1, (size_t)(o - line), f);
+        fputs(d->pops[p].name, f);
+        o = line;
+      } else {
+        memcpy(o, d->pops[p].name, nl);
+        o += nl;
+      }
+      *o++ = ',';
+      o += rt_format_i64(id, o);
+      *o++ = '\n';
+      fwrite(line, 1, (size_t)(o - line), f);
     }
   }
   bool ok = !ferror(f);
@@ -343,14 +688,21 @@ void rt_network_free(RtRun *r) {
   for (int64_t q = 0; N->proj && q < N->d->nprojs; q++) {
     RtNetProj *P = &N->proj[q];
     rt_conn_free(&P->conn);
-    rt_ring_free(&P->ring);
+    for (int t = 0; P->ring && t < N->nparts; t++) rt_ring_free(&P->ring[t]);
+    free(P->ring);
+    free(P->lo);
+    free(P->hi);
     free(P->lam);
+    free(P->tab.T);
     if (P->has_stp) rt_stp_free(&P->stp);
-    free(P->in);
   }
   free(N->proj);
-  free(N->src);
-  free(N->ts);
+  pool_free(N->pool);
+  for (int t = 0; N->scr && t < N->nparts; t++) {
+    free(N->scr[t].src);
+    free(N->scr[t].ts);
+  }
+  free(N->scr);
   free(N);
   r->net = NULL;
 }

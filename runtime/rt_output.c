@@ -207,6 +207,79 @@ bool rt_trace_close(RtRun *r) {
   return true;
 }
 
+/* ---- numbers as text ------------------------------------------------------- */
+
+/* N = round-half-even(v * 10^P) for v = m 2^e (m < 2^53, -127 < e < 0,
+ * 0 <= P <= 22), exactly, in 128-bit integers. */
+static uint64_t scaled_round(uint64_t m, int e, int P) {
+  unsigned __int128 x = m;
+  for (int q = P; q > 0; q -= 11) {
+    static const uint64_t pow10[12] = {1,        10,        100,        1000,
+                                       10000,    100000,    1000000,    10000000,
+                                       100000000, 1000000000, 10000000000ULL, 100000000000ULL};
+    x *= pow10[q < 11 ? q : 11];
+  }
+  int sh = -e;
+  unsigned __int128 qt = x >> sh, rem = x - (qt << sh), half = (unsigned __int128)1 << (sh - 1);
+  if (rem > half || (rem == half && (qt & 1))) qt++;
+  return (uint64_t)qt;
+}
+
+int rt_format_g17(double v, char *buf) {
+  /* the fast path covers positive values in [1e-4, 1e15), where %.17g
+   * prints fixed notation: spike times in ms, ids, most state values */
+  if (!(v >= 1e-4 && v < 1e15)) return sprintf(buf, "%.17g", v);
+  int E;
+  double f = frexp(v, &E);
+  uint64_t m = (uint64_t)ldexp(f, 53);
+  int e = E - 53;
+  int d = (int)floor(log10(v)); /* decimal exponent, corrected below */
+  uint64_t N = 0;
+  for (int tries = 0; tries < 3; tries++) {
+    N = scaled_round(m, e, 16 - d);
+    if (N >= 100000000000000000ULL) d++;    /* rounded up to 10^17 */
+    else if (N < 10000000000000000ULL) d--; /* log10 rounded up */
+    else break;
+  }
+  char dig[17];
+  for (int q = 16; q >= 0; q--) {
+    dig[q] = (char)('0' + N % 10);
+    N /= 10;
+  }
+  int nd = 17;
+  while (nd > 1 && dig[nd - 1] == '0') nd--; /* %g drops trailing zeros */
+  char *o = buf;
+  if (d >= 0) {
+    for (int q = 0; q <= d; q++) *o++ = q < nd ? dig[q] : '0';
+    if (nd > d + 1) {
+      *o++ = '.';
+      for (int q = d + 1; q < nd; q++) *o++ = dig[q];
+    }
+  } else {
+    *o++ = '0';
+    *o++ = '.';
+    for (int q = 0; q < -d - 1; q++) *o++ = '0';
+    for (int q = 0; q < nd; q++) *o++ = dig[q];
+  }
+  *o = '\0';
+  return (int)(o - buf);
+}
+
+int rt_format_i64(int64_t v, char *buf) {
+  char tmp[24];
+  int n = 0;
+  uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+  do {
+    tmp[n++] = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  char *o = buf;
+  if (v < 0) *o++ = '-';
+  while (n) *o++ = tmp[--n];
+  *o = '\0';
+  return (int)(o - buf);
+}
+
 /* ---- spikes ----------------------------------------------------------------- */
 
 /* Close f and turn any error of the file into a message naming path. */
@@ -245,9 +318,16 @@ bool rt_write_spikes(RtRun *r) {
     }
   } else {
     fputs("t [ms],id\n", f);
-    for (size_t k = 0; k < s->n; k++)
-      /* full precision: spike times are compared across runs and tools */
-      fprintf(f, "%.17g,%lld\n", s->v[k].t / RT_MS, (long long)s->v[k].id);
+    for (size_t k = 0; k < s->n; k++) {
+      /* full precision: spike times are compared across runs and tools;
+       * "%.17g,%lld\n" formatted by hand (printf was most of the writing) */
+      char line[64], *o = line;
+      o += rt_format_g17(s->v[k].t / RT_MS, o);
+      *o++ = ',';
+      o += rt_format_i64(s->v[k].id, o);
+      *o++ = '\n';
+      fwrite(line, 1, (size_t)(o - line), f);
+    }
   }
   bool ok = close_checked(r, f, path);
   free(buf);
@@ -362,9 +442,10 @@ bool rt_write_run_json(RtRun *r) {
   rt_json_number(f, o->rtol);
   fputs(",\n  \"atol\": ", f);
   rt_json_number(f, o->atol);
-  /* this version runs single-threaded whatever --threads asked for */
-  fprintf(f, ",\n  \"seed\": %llu,\n  \"threads\": 1,\n  \"threads_requested\": %d,\n",
-          o->seed, o->threads);
+  /* networks run on threads (runtime/rt_network_run.c); threads_requested
+   * is 0 when --threads was not given */
+  fprintf(f, ",\n  \"seed\": %llu,\n  \"threads\": %d,\n  \"threads_requested\": %d,\n",
+          o->seed, r->net ? rt_network_threads_used(r) : 1, o->threads);
   fprintf(f, "  \"n_instances\": %lld,\n", (long long)r->n);
   /* states driven by white noise (their paths depend on the seed) */
   fputs("  \"noise\": [", f);
@@ -385,6 +466,12 @@ bool rt_write_run_json(RtRun *r) {
   json_time(f, "t_reached", r->t_done);
   fprintf(f, "  \"rows\": %lld,\n", (long long)r->trace.rows);
   fprintf(f, "  \"spikes\": %llu,\n", (unsigned long long)r->spikes.n);
+  if (r->net) { /* memory of the connectivity (docs/events.md) */
+    uint64_t nsyn, bytes;
+    rt_network_synapses(r, &nsyn, &bytes);
+    fprintf(f, "  \"synapses\": %llu,\n  \"synapse_bytes\": %llu,\n", (unsigned long long)nsyn,
+            (unsigned long long)bytes);
+  }
   fprintf(f, "  \"files\": {\"trace\": \"%s\", \"spikes\": \"%s\"},\n",
           npy ? "trace.npy" : "trace.csv", npy ? "spikes.npy" : "spikes.csv");
   json_columns(f, r);

@@ -43,6 +43,66 @@ void rt_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out
   out[3] = c3;
 }
 
+/* RT_PHILOX_LANES blocks at once: lane q has the counter (c0 + q, c1, c2,
+ * c3), its words go to out[w][q].  The lanes are independent, so the
+ * loops over them vectorise (8 lanes of 32-bit multiplies); an AVX2 clone
+ * is chosen at run time where the CPU has it.  Same numbers as
+ * rt_philox4x32_10 lane by lane. */
+#define PHILOX_BATCH_BODY                                                                  \
+  uint32_t x0[RT_PHILOX_LANES], x1[RT_PHILOX_LANES], x2[RT_PHILOX_LANES], x3[RT_PHILOX_LANES]; \
+  for (int q = 0; q < RT_PHILOX_LANES; q++) {                                               \
+    x0[q] = c0 + (uint32_t)q;                                                               \
+    x1[q] = c1;                                                                             \
+    x2[q] = c2;                                                                             \
+    x3[q] = c3;                                                                             \
+  }                                                                                         \
+  uint32_t k0 = key[0], k1 = key[1];                                                        \
+  for (int round = 0; round < 10; round++) {                                                \
+    if (round) {                                                                            \
+      k0 += 0x9E3779B9u;                                                                    \
+      k1 += 0xBB67AE85u;                                                                    \
+    }                                                                                       \
+    for (int q = 0; q < RT_PHILOX_LANES; q++) {                                             \
+      uint64_t p0 = (uint64_t)0xD2511F53u * x0[q], p1 = (uint64_t)0xCD9E8D57u * x2[q];     \
+      uint32_t n0 = (uint32_t)(p1 >> 32) ^ x1[q] ^ k0, n2 = (uint32_t)(p0 >> 32) ^ x3[q] ^ k1; \
+      x0[q] = n0;                                                                           \
+      x1[q] = (uint32_t)p1;                                                                 \
+      x2[q] = n2;                                                                           \
+      x3[q] = (uint32_t)p0;                                                                 \
+    }                                                                                       \
+  }                                                                                         \
+  for (int q = 0; q < RT_PHILOX_LANES; q++) {                                               \
+    out[0][q] = x0[q];                                                                      \
+    out[1][q] = x1[q];                                                                      \
+    out[2][q] = x2[q];                                                                      \
+    out[3][q] = x3[q];                                                                      \
+  }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2"), optimize("tree-vectorize"))) static void
+philox_batch_avx2(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3, const uint32_t key[2],
+                  uint32_t out[4][RT_PHILOX_LANES]) {
+  PHILOX_BATCH_BODY
+}
+#endif
+
+__attribute__((optimize("tree-vectorize"))) static void
+philox_batch_generic(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3, const uint32_t key[2],
+                     uint32_t out[4][RT_PHILOX_LANES]) {
+  PHILOX_BATCH_BODY
+}
+
+void rt_philox4x32_10_batch(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3,
+                            const uint32_t key[2], uint32_t out[4][RT_PHILOX_LANES]) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (__builtin_cpu_supports("avx2")) {
+    philox_batch_avx2(c0, c1, c2, c3, key, out);
+    return;
+  }
+#endif
+  philox_batch_generic(c0, c1, c2, c3, key, out);
+}
+
 void rt_normal_pair(uint64_t seed, uint64_t step, uint64_t inst, uint32_t pair, double *z0,
                     double *z1) {
   const uint32_t ctr[4] = {(uint32_t)step, (uint32_t)(step >> 32), (uint32_t)inst,

@@ -393,6 +393,7 @@ static void test_delays_and_memory(void) {
     CU_ASSERT(c.delay_width == cases[q].wd);
     CU_ASSERT(rt_conn_syn_bytes(&c) == cases[q].syn);
     CU_ASSERT(rt_conn_bytes(&c) == rows + 10000 * cases[q].syn);
+    CU_ASSERT(rt_conn_array_bytes(&c) == 101 * sizeof(uint64_t) + 10000 * cases[q].syn);
     /* the drawn delays cover their range and no more */
     uint32_t dmin = UINT32_MAX, dmax = 0;
     for (uint64_t k = 0; k < c.n_syn; k++) {
@@ -518,7 +519,8 @@ static void test_ring_small(void) {
  * the ring must give, bit for bit, the direct sum in the documented order
  * (step, then spike order, then row order) kept in a table indexed by
  * absolute step.  Both call orders (take before / after deliver). */
-static void ring_vs_direct(uint32_t lo, uint32_t hi, int f32, int take_first) {
+static void ring_vs_direct_mode(uint32_t lo, uint32_t hi, int f32, int take_first, int drain,
+                                uint32_t spike_below) {
   char err[256];
   const uint32_t N = 60;
   const int64_t NSTEPS = 2000;
@@ -539,11 +541,19 @@ static void ring_vs_direct(uint32_t lo, uint32_t hi, int f32, int take_first) {
   CU_ASSERT_FATAL(rt_ring_init(&r, N, c.delay_max, err, sizeof err) == 0);
   double *direct = calloc((size_t)(NSTEPS + hi + 1) * N, sizeof(double));
   uint32_t spikes[60];
-  double in[60];
+  double in[60], x[60] = {0}, xd[60] = {0};
   int ok = 1;
-  uint64_t delivered = 0;
+  uint64_t delivered = 0, sparse = 0, dense = 0;
   for (int64_t st = 0; st < NSTEPS; st++) {
-    if (take_first) {
+    if (take_first && drain) {
+      /* rt_drain adds only the listed targets; the direct way adds every
+       * slot entry (zeros included): the same sums bit for bit */
+      uint32_t nl = r.nlist[st % r.nslots];
+      if (nl == RT_RING_DENSE) dense++;
+      else if (nl) sparse++;
+      rt_drain(&r, st, x);
+      for (uint32_t j = 0; j < N; j++) ok &= x[j] == (xd[j] += direct[st * N + j]);
+    } else if (take_first) {
       rt_take(&r, st, in);
       for (uint32_t j = 0; j < N; j++) ok &= in[j] == direct[st * N + j];
     }
@@ -552,7 +562,7 @@ static void ring_vs_direct(uint32_t lo, uint32_t hi, int f32, int take_first) {
       uint32_t w[4];
       const uint32_t ctr[4] = {(uint32_t)st, i, 7, 7}, key[2] = {1, 2};
       rt_philox4x32_10(ctr, key, w);
-      if (w[0] < 0x20000000u) spikes[n++] = i; /* p = 1/8 per step */
+      if (w[0] < spike_below) spikes[n++] = i;
     }
     for (size_t q = 0; q < n; q++)
       for (uint64_t k = c.row[spikes[q]]; k < c.row[spikes[q] + 1]; k++) {
@@ -567,9 +577,19 @@ static void ring_vs_direct(uint32_t lo, uint32_t hi, int f32, int take_first) {
   }
   CU_ASSERT(ok);
   CU_ASSERT(delivered > 1000);
+  if (drain && verbose)
+    printf("  drain (delays %u-%u, %s): %llu sparse and %llu dense slots\n", lo, hi,
+           spike_below < 0x08000000u ? "sparse activity" : "dense activity",
+           (unsigned long long)sparse, (unsigned long long)dense);
+  if (drain && spike_below < 0x08000000u) CU_ASSERT(sparse > 100); /* both paths are taken */
+  if (drain && spike_below >= 0x20000000u) CU_ASSERT(dense > 100);
   free(direct);
   rt_ring_free(&r);
   rt_conn_free(&c);
+}
+
+static void ring_vs_direct(uint32_t lo, uint32_t hi, int f32, int take_first) {
+  ring_vs_direct_mode(lo, hi, f32, take_first, 0, 0x20000000u); /* p = 1/8 per step */
 }
 
 static void test_ring_wraparound(void) {
@@ -580,6 +600,154 @@ static void test_ring_wraparound(void) {
     ring_vs_direct(1, 7, 1, tf);     /* u8, f32 weights */
     ring_vs_direct(200, 300, 0, tf); /* u16, the ring wraps ~7 times */
   }
+}
+
+/* rt_drain against the direct sum, with sparse (p = 1/128 per step) and
+ * dense (1/8) activity, so that both the listed and the full pass run. */
+static void test_ring_drain(void) {
+  const uint32_t rates[2] = {0x02000000u, 0x20000000u};
+  for (int q = 0; q < 2; q++) {
+    uint32_t below = rates[q];
+    ring_vs_direct_mode(1, 1, 0, 1, 1, below);
+    ring_vs_direct_mode(1, 7, 0, 1, 1, below);
+    ring_vs_direct_mode(1, 7, 1, 1, 1, below);
+    ring_vs_direct_mode(200, 300, 0, 1, 1, below);
+  }
+}
+
+/* A projection whose synapses share one weight stores none: 4 bytes per
+ * synapse with a uniform delay, and delivers that weight. */
+static void test_shared_weight(void) {
+  char err[256];
+  RtConn c;
+  RtConnSpec s = spec(RT_CONN_ALL_TO_ALL, 100, 100);
+  s.weight_shared = 1;
+  s.delay_lo = s.delay_hi = 2;
+  CU_ASSERT_FATAL(rt_conn_build(&c, &s, err, sizeof err) == 0);
+  CU_ASSERT(c.w == NULL && c.w32 == NULL);
+  CU_ASSERT(rt_conn_syn_bytes(&c) == 4);
+  CU_ASSERT(rt_conn_bytes(&c) == sizeof(RtConn) + 101 * sizeof(uint64_t) + 10000 * 4);
+  /* run.json's synapse_bytes: the CSR arrays, row offsets + 4-byte targets */
+  CU_ASSERT(rt_conn_array_bytes(&c) == 101 * sizeof(uint64_t) + 10000 * sizeof(uint32_t));
+  CU_ASSERT(rt_conn_weight(&c, 17) == 0.5);
+  RtRing r;
+  CU_ASSERT_FATAL(rt_ring_init(&r, 100, 2, err, sizeof err) == 0);
+  uint32_t src[2] = {3, 40};
+  double x[100] = {0};
+  CU_ASSERT(rt_deliver(&r, &c, 0, src, 2) == 0);
+  rt_drain(&r, 2, x);
+  int ok = 1;
+  for (uint32_t j = 0; j < 100; j++) ok &= x[j] == 1.0; /* 0.5 from each source */
+  CU_ASSERT(ok);
+  s.delay_hi = 9; /* u8 delays: 5 bytes */
+  rt_conn_free(&c);
+  CU_ASSERT_FATAL(rt_conn_build(&c, &s, err, sizeof err) == 0);
+  CU_ASSERT(rt_conn_syn_bytes(&c) == 5);
+  rt_ring_free(&r);
+  rt_conn_free(&c);
+}
+
+/* The Poisson inversion table: each count's probability (T[n] - T[n-1]) /
+ * 2^32 equals the Poisson pmf to 2^-32 (the last count also holds the
+ * tail, below 2^-32), the mean is lam to 1e-8 relative, and the guided
+ * search gives the least n with u < T[n] at every boundary and on a grid
+ * of u. */
+static void test_poisson_table(void) {
+  const double lams[] = {0, 0.3, 2, 37.5, 800, 20000};
+  for (size_t q = 0; q < sizeof lams / sizeof lams[0]; q++) {
+    double lam = lams[q], worst = 0, mean = 0;
+    RtPoissonTable t;
+    CU_ASSERT_FATAL(rt_poisson_table_init(&t, lam) == 0);
+    CU_ASSERT(t.T[t.len - 1] == (uint64_t)1 << 32);
+    for (uint32_t n = 0; n < t.len; n++) {
+      double pt = (double)(t.T[n] - (n ? t.T[n - 1] : 0)) * 0x1p-32;
+      double pmf = lam > 0 ? exp(-lam + n * log(lam) - lgamma(n + 1.0)) : (n == 0);
+      if (n + 1 < t.len && fabs(pt - pmf) > worst) worst = fabs(pt - pmf);
+      mean += n * pt;
+      if (t.T[n] > (n ? t.T[n - 1] : 0)) /* counts of zero width are never drawn */
+        CU_ASSERT(rt_poisson_table_draw(&t, (uint32_t)(t.T[n] - 1)) == n);
+      if (n + 1 < t.len) CU_ASSERT(rt_poisson_table_draw(&t, (uint32_t)t.T[n]) > n);
+    }
+    CU_ASSERT(worst <= 0x1p-32 * 1.0001);
+    CU_ASSERT(lam == 0 ? mean == 0 : fabs(mean - lam) <= 1e-8 * lam);
+    int ok = 1;
+    for (uint64_t u = 0; u < ((uint64_t)1 << 32); u += 0x10001) {
+      uint32_t n = 0;
+      while (u >= t.T[n]) n++;
+      ok &= rt_poisson_table_draw(&t, (uint32_t)u) == n;
+    }
+    CU_ASSERT(ok);
+    if (verbose)
+      printf("  Poisson table lam %g: %u entries, largest probability error %.3g (2^-32 = %.3g), mean %.12g\n",
+             lam, t.len, worst, 0x1p-32, mean);
+    free(t.T);
+  }
+}
+
+/* rt_format_g17 prints exactly what "%.17g" prints: on a million random
+ * doubles spread over [1e-5, 1e16) (both sides of the fast path's range),
+ * on grid times k * dt / 1e-3 as spike times are, and on powers of ten and
+ * their neighbours; rt_format_i64 likewise "%lld". */
+static void test_format(void) {
+  char a[64], b[64];
+  long bad = 0, n = 0;
+  for (uint32_t q = 0; q < 1000000; q++) {
+    uint32_t w[4];
+    const uint32_t ctr[4] = {q, 0, 0, 0xF0F0}, key[2] = {3, 4};
+    rt_philox4x32_10(ctr, key, w);
+    double u = (double)(((uint64_t)w[0] << 21) ^ w[1]) * 0x1p-53;
+    double v = pow(10.0, -5 + 21 * u) * (1 + (double)w[2] * 0x1p-32);
+    int la = rt_format_g17(v, a), lb = snprintf(b, sizeof b, "%.17g", v);
+    bad += la != lb || strcmp(a, b) != 0;
+    n++;
+  }
+  for (int64_t k = 0; k < 200000; k++) {
+    double v = (double)k * 1e-4 / 1e-3, v2 = (double)k * 0.025e-3 / 1e-3 + 1e-9 * (double)(k % 7);
+    rt_format_g17(v, a);
+    snprintf(b, sizeof b, "%.17g", v);
+    bad += strcmp(a, b) != 0;
+    rt_format_g17(v2, a);
+    snprintf(b, sizeof b, "%.17g", v2);
+    bad += strcmp(a, b) != 0;
+    n += 2;
+  }
+  for (int p = -6; p <= 16; p++) {
+    double v = pow(10.0, p);
+    double vs[3] = {nextafter(v, 0), v, nextafter(v, INFINITY)};
+    for (int q = 0; q < 3; q++) {
+      rt_format_g17(vs[q], a);
+      snprintf(b, sizeof b, "%.17g", vs[q]);
+      bad += strcmp(a, b) != 0;
+      n++;
+    }
+  }
+  if (verbose) printf("  %ld of %ld numbers differ from %%.17g\n", bad, n);
+  CU_ASSERT(bad == 0);
+  const int64_t ints[] = {0, 7, -7, 1234567890123LL, INT64_MAX, INT64_MIN};
+  for (size_t q = 0; q < sizeof ints / sizeof ints[0]; q++) {
+    rt_format_i64(ints[q], a);
+    snprintf(b, sizeof b, "%lld", (long long)ints[q]);
+    CU_ASSERT_STRING_EQUAL(a, b);
+  }
+}
+
+/* The vectorised batch gives rt_philox4x32_10's words lane by lane, also
+ * when the first counter word wraps around. */
+static void test_philox_batch(void) {
+  const uint32_t key[2] = {0xDEADBEEFu, 0x12345678u};
+  const uint32_t starts[3] = {0, 12345, 0xFFFFFFFCu};
+  int ok = 1;
+  for (int s0 = 0; s0 < 3; s0++) {
+    uint32_t o[4][RT_PHILOX_LANES];
+    rt_philox4x32_10_batch(starts[s0], 7, 8, 9, key, o);
+    for (int q = 0; q < RT_PHILOX_LANES; q++) {
+      const uint32_t ctr[4] = {starts[s0] + (uint32_t)q, 7, 8, 9};
+      uint32_t w[4];
+      rt_philox4x32_10(ctr, key, w);
+      for (int j = 0; j < 4; j++) ok &= o[j][q] == w[j];
+    }
+  }
+  CU_ASSERT(ok);
 }
 
 int main(int argc, char **argv) {
@@ -595,7 +763,12 @@ int main(int argc, char **argv) {
       !CU_add_test(s, "delays and bytes per synapse", test_delays_and_memory) ||
       !CU_add_test(s, "edge list", test_edge_list) ||
       !CU_add_test(s, "ring: hand-made network", test_ring_small) ||
-      !CU_add_test(s, "ring: wrap-around", test_ring_wraparound)) {
+      !CU_add_test(s, "ring: wrap-around", test_ring_wraparound) ||
+      !CU_add_test(s, "ring: drain, sparse and dense", test_ring_drain) ||
+      !CU_add_test(s, "shared weight", test_shared_weight) ||
+      !CU_add_test(s, "Poisson inversion table", test_poisson_table) ||
+      !CU_add_test(s, "%.17g by hand", test_format) ||
+      !CU_add_test(s, "Philox in batches", test_philox_batch)) {
     CU_cleanup_registry();
     return 2;
   }

@@ -1,0 +1,54 @@
+#!/bin/sh
+# tests/e2e/threads.sh — a network gives the same spikes on any number of
+# threads.  Shortened CUBA (examples/cuba.msn, 300 ms: LIF with reset and
+# refractory period, four projections with probability 0.02) and Brunel
+# (examples/brunel.msn, 60 ms: voltage jumps, fixed in-degree, Poisson
+# input) run with --threads 1, 2 and 3; their spikes.csv must be equal byte
+# for byte (the parts are split inside the populations, so delivery, the
+# drained inputs, the Poisson draws and the jump spikes all cross a part
+# boundary), and run.json must record the thread count.  Also: run.json's
+# synapse count and CSR bytes for CUBA follow the CSR layout (row offsets
+# 8 bytes per source row of each projection, 4 bytes per synapse: the
+# weight of a projection is shared), and --threads 0 is a usage error.
+. "$SRCDIR/tests/e2e/lib.sh"
+MSN_STDLIB="$SRCDIR/stdlib"
+export MSN_STDLIB
+
+"$MSNC" build "$SRCDIR/examples/cuba.msn" -o "$WORK/cuba"
+"$MSNC" build "$SRCDIR/examples/brunel.msn" -o "$WORK/brunel"
+
+equal() { # LABEL VALUE WANT
+  if [ "$2" = "$3" ]; then pass "$1: $2"; else fail "$1: $2, expected $3"; fi
+}
+
+same_on_threads() { # NAME PROGRAM DURATION
+  for t in 1 2 3; do
+    "$2" --quiet --seed 3 --duration "$3" --threads $t --out "$WORK/$1$t"
+    n=$(sed -n 's/^  "threads": \([0-9]*\),$/\1/p' "$WORK/$1$t/run.json")
+    equal "$1: run.json threads with --threads $t" "${n:-none}" "$t"
+  done
+  nspk=$(($(wc -l < "$WORK/${1}1/spikes.csv") - 1))
+  check "$1: spikes in $3" "$nspk" ">=" 100
+  for t in 2 3; do
+    if cmp -s "$WORK/${1}1/spikes.csv" "$WORK/$1$t/spikes.csv"; then
+      pass "$1: spikes.csv with --threads $t identical to --threads 1 ($nspk spikes)"
+    else fail "$1: spikes.csv with --threads $t differs from --threads 1"; fi
+  done
+}
+same_on_threads cuba "$WORK/cuba" 300ms
+same_on_threads brunel "$WORK/brunel" 60ms
+
+# memory of the connectivity: 2 x (3200 + 1) + 2 x (800 + 1) row offsets
+json=$WORK/cuba1/run.json
+nsyn=$(sed -n 's/^  "synapses": \([0-9]*\),$/\1/p' "$json")
+bytes=$(sed -n 's/^  "synapse_bytes": \([0-9]*\),$/\1/p' "$json")
+want=$(( ${nsyn:-0} * 4 + (2 * 3201 + 2 * 801) * 8 ))
+check "CUBA synapses (p = 0.02 of 16e6 pairs)" "${nsyn:-0}" ">=" 310000
+check "CUBA synapses (p = 0.02 of 16e6 pairs)" "${nsyn:-0}" "<=" 330000
+equal "CUBA synapse_bytes = 4 x synapses + 8 x rows" "${bytes:-none}" "$want"
+
+st=0
+"$WORK/cuba" --quiet --threads 0 --out "$WORK/z" 2> "$WORK/err" || st=$?
+if [ "$st" -eq 1 ] && grep -q "threads expects at least 1" "$WORK/err"; then pass "--threads 0: exit 1, message"
+else fail "--threads 0: status $st, $(cat "$WORK/err")"; fi
+finish
