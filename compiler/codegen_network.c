@@ -35,7 +35,7 @@ LLVMValueRef cg_emit_network(Cg *cg) {
   const NetSpec *net = cg->m->network;
   if (!net) return LLVMConstPointerNull(cg->ptr);
   LLVMTypeRef ti = flat_struct(cg, "MsnNetInit", "lldd");
-  LLVMTypeRef tp = flat_struct(cg, "MsnPopulation", "plllpld");
+  LLVMTypeRef tp = flat_struct(cg, "MsnPopulation", "plllplddlp");
   LLVMTypeRef tj = flat_struct(cg, "MsnProjection", "lllldlllddldddp");
   LLVMTypeRef tn = flat_struct(cg, "MsnNetwork", "llplp");
   check_size(cg, ti, sizeof(MsnNetInit), "MsnNetInit");
@@ -51,10 +51,14 @@ LLVMValueRef cg_emit_network(Cg *cg) {
       LLVMValueRef f[] = {i64c(cg, in->index), i64c(cg, in->kind), cg_const(cg, in->a), cg_const(cg, in->b)};
       iv[j] = LLVMConstNamedStruct(ti, f, 4);
     }
+    LLVMValueRef *tv = calloc((size_t)p->ntimes + 1, sizeof *tv);
+    for (int j = 0; j < p->ntimes; j++) tv[j] = cg_const(cg, p->times[j]);
+    LLVMValueRef times = array_of(cg, cg->f64, tv, p->ntimes, "msn.net.times");
+    free(tv);
     LLVMValueRef f[] = {cg_cstring(cg, p->name), i64c(cg, p->first), i64c(cg, p->n), i64c(cg, p->inits.n),
-                        array_of(cg, ti, iv, p->inits.n, "msn.net.init"), i64c(cg, p->source ? 1 : 0),
-                        cg_const(cg, p->rate)};
-    pops[i] = LLVMConstNamedStruct(tp, f, 7);
+                        array_of(cg, ti, iv, p->inits.n, "msn.net.init"), i64c(cg, p->kind),
+                        cg_const(cg, p->rate), cg_const(cg, p->phase), i64c(cg, p->ntimes), times};
+    pops[i] = LLVMConstNamedStruct(tp, f, 10);
     free(iv);
   }
   LLVMValueRef *projs = calloc((size_t)net->projs.n + 1, sizeof *projs);

@@ -12,6 +12,9 @@
 
 #include "sema.h"
 
+/* kinds of sources, numbered as MsnPopulation.kind */
+enum { NET_SRC_POISSON = 1, NET_SRC_REGULAR = 2, NET_SRC_SPIKES = 3 };
+
 enum { NET_INIT_CONST = 0, NET_INIT_UNIFORM = 1, NET_INIT_NORMAL = 2 };
 
 typedef struct NetInit {
@@ -29,7 +32,11 @@ typedef struct NetPop {
   int64_t first, n;    /* a source: first = -1 (no instances of the model) */
   PtrVec inits;        /* NetInit* */
   bool source;         /* `source NAME = N poisson RATE` */
+  int kind;            /* 0 neurons or NET_SRC_* (MsnPopulation.kind) */
   double rate;         /* Hz (SI), each source */
+  double phase;        /* NET_SRC_REGULAR: the first spike time, s */
+  double *times;       /* NET_SRC_SPIKES: sorted spike times, s */
+  int ntimes;
 } NetPop;
 
 /* rules in the runtime's numbering (RtConnRule of runtime/rt_events.h) */

@@ -142,34 +142,100 @@ static void check_init(NetCheck *N, Program *prog, NetPop *p, Stmt *st) {
   vec_push(N->A, &p->inits, in);
 }
 
+/* The size N of a source; `source S = spikes [...]` leaves it out: one. */
+static bool source_size(NetCheck *N, Decl *d, double *n) {
+  *n = 1;
+  if (!d->e) return true;
+  if (!const_of(N, d->e, units_one(), "the size of a source", n)) return false;
+  if (!(*n >= 1 && *n <= 1e9 && *n == floor(*n))) {
+    diag_error(N->diag, d->e->loc, "E0903", "the size of source %s must be a whole number from 1 to 10^9", d->name);
+    return false;
+  }
+  return true;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* `source S = [N] spikes [T1, T2, ...]`: times >= 0, sorted here (the
+ * runtime looks them up by binary search). */
+static bool check_spike_times(NetCheck *N, Decl *d, Stmt *ts, NetPop *p) {
+  p->ntimes = ts->exprs.n;
+  p->times = arena_alloc(N->A, sizeof *p->times * (size_t)(p->ntimes + 1));
+  for (int i = 0; i < ts->exprs.n; i++) {
+    Expr *e = ts->exprs.v[i];
+    if (!const_of(N, e, unit_named("ms"), "a spike time", &p->times[i])) return false;
+    if (!(p->times[i] >= 0)) {
+      diag_error(N->diag, e->loc, "E0950", "the spike times of source %s must be >= 0 ms", d->name);
+      return false;
+    }
+  }
+  qsort(p->times, (size_t)p->ntimes, sizeof *p->times, cmp_double);
+  return true;
+}
+
+/* `source NAME = N regular RATE [phase T]`: each source fires at T, T +
+ * 1/RATE, ... (T defaults to 1/RATE). */
+static bool check_regular(NetCheck *N, Decl *d, NetPop *p) {
+  Stmt *rs = d->body.v[0];
+  if (!const_of(N, rs->e, unit_named("Hz"), "the rate of a regular source", &p->rate)) return false;
+  if (!(p->rate > 0)) {
+    diag_error(N->diag, rs->e->loc, "E0925", "the rate of regular source %s must be > 0 Hz", d->name);
+    return false;
+  }
+  p->phase = 1 / p->rate;
+  if (d->body.n < 2) return true;
+  Stmt *ph = d->body.v[1];
+  if (strcmp(ph->name, "phase") != 0) {
+    diag_error(N->diag, ph->name_loc, "E0950", "expected `phase T` after the rate, not '%s'", ph->name);
+    return false;
+  }
+  if (!const_of(N, ph->e, unit_named("ms"), "the phase of a regular source", &p->phase)) return false;
+  if (!(p->phase >= 0)) {
+    diag_error(N->diag, ph->e->loc, "E0950", "the phase (first spike time) of source %s must be >= 0 ms", d->name);
+    return false;
+  }
+  return true;
+}
+
 /* `source NAME = N poisson RATE` (parsed as a DC_POPULATION with one
- * param, the kind, and a `rate` setting): N independent Poisson trains. */
+ * param, the kind, and a `rate` setting): N independent Poisson trains;
+ * `regular` and `spikes` sources send their spikes through stored
+ * projections like neurons (runtime/rt_sources.c). */
 static void check_source(NetCheck *N, Decl *d) {
   IdRef *kind = d->params.v[0];
-  if (strcmp(kind->name, "poisson") != 0) {
-    diag_error(N->diag, kind->loc, "E0925", "unknown kind of source '%s'", kind->name);
-    diag_note(N->diag, (Loc){0}, "write `source %s = N poisson RATE`", d->name);
+  static const char *kinds[] = {"poisson", "regular", "spikes"};
+  int k = -1;
+  for (int i = 0; i < 3; i++)
+    if (strcmp(kind->name, kinds[i]) == 0) k = i;
+  Stmt *body = d->body.n ? d->body.v[0] : NULL;
+  bool times = body && strcmp(body->name, "times") == 0;
+  if (k < 0 || (k == 2) != times || (k == 0 && d->body.n > 1)) {
+    diag_error(N->diag, kind->loc, "E0925", k < 0 ? "unknown kind of source '%s'" : "malformed %s source", kind->name);
+    diag_note(N->diag, (Loc){0}, "write `source %s = N poisson RATE`, `source %s = N regular RATE [phase T]` "
+              "or `source %s = [N] spikes [T1, T2, ...]`", d->name, d->name, d->name);
     return;
   }
-  double n, rate;
-  if (!const_of(N, d->e, units_one(), "the size of a source", &n)) return;
-  if (!(n >= 1 && n <= 1e9 && n == floor(n))) {
-    diag_error(N->diag, d->e->loc, "E0903", "the size of source %s must be a whole number from 1 to 10^9", d->name);
-    return;
-  }
-  Stmt *rs = d->body.v[0];
-  if (!const_of(N, rs->e, unit_named("Hz"), "the rate of a Poisson source", &rate)) return;
-  if (!(rate >= 0)) {
-    diag_error(N->diag, rs->e->loc, "E0925", "the rate of source %s must be >= 0 Hz", d->name);
-    return;
-  }
+  double n;
+  if (!source_size(N, d, &n)) return;
   NetPop *p = arena_alloc(N->A, sizeof *p);
   p->name = d->name;
   p->loc = d->name_loc;
   p->n = (int64_t)n;
   p->first = -1;
   p->source = true;
-  p->rate = rate;
+  p->kind = NET_SRC_POISSON + k;
+  if (k == 0) {
+    if (!const_of(N, body->e, unit_named("Hz"), "the rate of a Poisson source", &p->rate)) return;
+    if (!(p->rate >= 0)) {
+      diag_error(N->diag, body->e->loc, "E0925", "the rate of source %s must be >= 0 Hz", d->name);
+      return;
+    }
+  } else if (k == 1 ? !check_regular(N, d, p) : !check_spike_times(N, d, body, p)) {
+    return;
+  }
   vec_push(N->A, &N->net->pops, p);
 }
 
@@ -302,6 +368,41 @@ static void check_connect(NetCheck *N, NetProj *pr, Stmt *st, NetPop *src, NetPo
   pr->k = (int64_t)v;
 }
 
+/* `weight W` in the unit of the target state, `delay D` >= dt */
+static bool check_weight_delay(NetCheck *N, NetProj *pr, Stmt **seen, Expr *te, Unit tu) {
+  Expr *we = seen[PS_WEIGHT]->e;
+  if (!sema_net_const(N->S, we, (Unit){0}, "the weight")) return false;
+  if (!units_same_dim(we->unit, tu)) {
+    char got[160], need[160];
+    diag_error(N->diag, we->loc, "E0912", "the weight is %s, but the target %s is %s", sema_unit_text(we->unit, got, sizeof got),
+               te->name, sema_unit_text(tu, need, sizeof need));
+    diag_note(N->diag, (Loc){0}, "a spike adds the weight to %s: give it in the unit of %s", te->name, te->name);
+    return false;
+  }
+  if (!sema_const_value(we, &pr->weight)) {
+    diag_error(N->diag, we->loc, "E0401", "the weight must be a constant");
+    return false;
+  }
+  double dt = N->sim->dt;
+  pr->delay = dt;
+  if (seen[PS_DELAY]) {
+    Expr *de = seen[PS_DELAY]->e;
+    if (!const_of(N, de, unit_named("ms"), "the delay", &pr->delay)) return false;
+    double steps = pr->delay / dt;
+    if (steps < 1 - 1e-9) {
+      diag_error(N->diag, de->loc, "E0913", "the delay %g ms is shorter than the time step dt = %g ms", pr->delay * 1e3,
+                 dt * 1e3);
+      diag_note(N->diag, (Loc){0}, "spikes are delivered after at least one step: use a delay >= dt or a smaller dt");
+      return false;
+    }
+    double r = floor(steps + 0.5);
+    if (fabs(r - steps) > 1e-9 * steps)
+      diag_warning(N->diag, de->loc, "W0921", "the delay %g ms is rounded to %g ms (%g steps of dt = %g ms): error %.3g %%",
+                   pr->delay * 1e3, r * dt * 1e3, r, dt * 1e3, 100 * fabs(r - steps) / steps);
+  }
+  return true;
+}
+
 static void check_project(NetCheck *N, Program *prog, Decl *d) {
   NetProj *pr = arena_alloc(N->A, sizeof *pr);
   pr->loc = d->loc;
@@ -368,8 +469,10 @@ static void check_project(NetCheck *N, Program *prog, Decl *d) {
                "%s is a source: it sends spikes but cannot receive them", tgt->name);
     return;
   }
-  if (src->source && (seen[PS_U] || seen[PS_TAU_REC] || seen[PS_TAU_FAC])) {
-    diag_error(N->diag, d->loc, "E0926", "a projection from source %s cannot have Tsodyks-Markram plasticity", src->name);
+  if (src->kind == NET_SRC_POISSON && (seen[PS_U] || seen[PS_TAU_REC] || seen[PS_TAU_FAC])) {
+    diag_error(N->diag, d->loc, "E0926", "a projection from Poisson source %s cannot have Tsodyks-Markram plasticity",
+               src->name);
+    diag_note(N->diag, (Loc){0}, "its synapses are not stored; regular and spike-time sources can have it");
     return;
   }
   Expr *te = seen[PS_TARGET]->e;
@@ -386,36 +489,7 @@ static void check_project(NetCheck *N, Program *prog, Decl *d) {
     list_states(N, prog, tgt->cell);
     return;
   }
-  Expr *we = seen[PS_WEIGHT]->e;
-  if (!sema_net_const(N->S, we, (Unit){0}, "the weight")) return;
-  if (!units_same_dim(we->unit, tu)) {
-    char got[160], need[160];
-    diag_error(N->diag, we->loc, "E0912", "the weight is %s, but the target %s is %s", sema_unit_text(we->unit, got, sizeof got),
-               te->name, sema_unit_text(tu, need, sizeof need));
-    diag_note(N->diag, (Loc){0}, "a spike adds the weight to %s: give it in the unit of %s", te->name, te->name);
-    return;
-  }
-  if (!sema_const_value(we, &pr->weight)) {
-    diag_error(N->diag, we->loc, "E0401", "the weight must be a constant");
-    return;
-  }
-  double dt = N->sim->dt;
-  pr->delay = dt;
-  if (seen[PS_DELAY]) {
-    Expr *de = seen[PS_DELAY]->e;
-    if (!const_of(N, de, unit_named("ms"), "the delay", &pr->delay)) return;
-    double steps = pr->delay / dt;
-    if (steps < 1 - 1e-9) {
-      diag_error(N->diag, de->loc, "E0913", "the delay %g ms is shorter than the time step dt = %g ms", pr->delay * 1e3,
-                 dt * 1e3);
-      diag_note(N->diag, (Loc){0}, "spikes are delivered after at least one step: use a delay >= dt or a smaller dt");
-      return;
-    }
-    double r = floor(steps + 0.5);
-    if (fabs(r - steps) > 1e-9 * steps)
-      diag_warning(N->diag, de->loc, "W0921", "the delay %g ms is rounded to %g ms (%g steps of dt = %g ms): error %.3g %%",
-                   pr->delay * 1e3, r * dt * 1e3, r, dt * 1e3, 100 * fabs(r - steps) / steps);
-  }
+  if (!check_weight_delay(N, pr, seen, te, tu)) return;
   if (seen[PS_U] || seen[PS_TAU_REC] || seen[PS_TAU_FAC]) {
     pr->tm = true;
     if (!seen[PS_U] || !seen[PS_TAU_REC]) {

@@ -138,6 +138,27 @@ decl: IMPORT STRING           { $$ = ast_decl(A, DC_IMPORT, @1); $$->path = $2; 
                                 $$->e = $4; vec_push(A, &$$->params, ast_idref(A, $5, @5));
                                 Stmt *r = ast_stmt(A, ST_SETTING, @6); r->name = "rate"; r->name_loc = @6; r->e = $6;
                                 vec_push(A, &$$->body, r); }
+    /* regular and spike-time sources (compiler/sema_network.c):
+     * `source NAME = N regular RATE phase T` and
+     * `source NAME = [N] spikes [T1, T2, ...]`; the times are a `times`
+     * setting (exprs), the phase a `phase` setting */
+    | SOURCE IDENT '=' expr IDENT expr IDENT expr
+                              { $$ = ast_decl(A, DC_POPULATION, @1); $$->name = $2; $$->name_loc = @2;
+                                $$->e = $4; vec_push(A, &$$->params, ast_idref(A, $5, @5));
+                                Stmt *r = ast_stmt(A, ST_SETTING, @6); r->name = "rate"; r->name_loc = @6; r->e = $6;
+                                vec_push(A, &$$->body, r);
+                                Stmt *ph = ast_stmt(A, ST_SETTING, @7); ph->name = $7; ph->name_loc = @7; ph->e = $8;
+                                vec_push(A, &$$->body, ph); }
+    | SOURCE IDENT '=' expr IDENT '[' exprlist ']'
+                              { $$ = ast_decl(A, DC_POPULATION, @1); $$->name = $2; $$->name_loc = @2;
+                                $$->e = $4; vec_push(A, &$$->params, ast_idref(A, $5, @5));
+                                Stmt *r = ast_stmt(A, ST_SETTING, @6); r->name = "times"; r->name_loc = @6; r->exprs = $7;
+                                vec_push(A, &$$->body, r); }
+    | SOURCE IDENT '=' IDENT '[' exprlist ']'
+                              { $$ = ast_decl(A, DC_POPULATION, @1); $$->name = $2; $$->name_loc = @2;
+                                vec_push(A, &$$->params, ast_idref(A, $4, @4));
+                                Stmt *r = ast_stmt(A, ST_SETTING, @5); r->name = "times"; r->name_loc = @5; r->exprs = $6;
+                                vec_push(A, &$$->body, r); }
     | PROJECT IDENT ARROW IDENT '{' proj_stmts '}'
                               { $$ = ast_decl(A, DC_PROJECT, @1); $$->name = $2; $$->name_loc = @2;
                                 vec_push(A, &$$->params, ast_idref(A, $4, @4)); $$->body = $6; }

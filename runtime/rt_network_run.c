@@ -23,6 +23,7 @@
 #include "msnrt_network.h"
 #include "rt_events.h"
 #include "rt_network.h"
+#include "rt_sources.h"
 
 typedef struct RtNetProj {
   const MsnProjection *d;
@@ -243,7 +244,11 @@ bool rt_network_step(RtRun *r, int64_t k) {
       continue;
     }
     size_t ns = 0;
-    for (size_t s = from; s < to; s++) {
+    if (src->kind >= RT_SOURCE_REGULAR && !rt_source_spikes(src, k, r->opt.dt, &N->src, &N->ts, &N->cap, &ns)) {
+      rt_fail(r, RT_EXIT_IO, "out of memory for the spikes of source %s", src->name);
+      return false;
+    }
+    for (size_t s = from; s < to && src->kind == 0; s++) {
       int64_t id = r->spikes.v[s].id;
       if (id < src->first || id >= src->first + src->n) continue;
       if (ns == N->cap) { /* several spikes of a neuron in one step */
