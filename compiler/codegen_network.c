@@ -36,7 +36,7 @@ LLVMValueRef cg_emit_network(Cg *cg) {
   if (!net) return LLVMConstPointerNull(cg->ptr);
   LLVMTypeRef ti = flat_struct(cg, "MsnNetInit", "lldd");
   LLVMTypeRef tp = flat_struct(cg, "MsnPopulation", "plllplddlp");
-  LLVMTypeRef tj = flat_struct(cg, "MsnProjection", "lllldlllddldddp");
+  LLVMTypeRef tj = flat_struct(cg, "MsnProjection", "lllldlllddldddppd");
   LLVMTypeRef tn = flat_struct(cg, "MsnNetwork", "llplp");
   check_size(cg, ti, sizeof(MsnNetInit), "MsnNetInit");
   check_size(cg, tp, sizeof(MsnPopulation), "MsnPopulation");
@@ -68,8 +68,9 @@ LLVMValueRef cg_emit_network(Cg *cg) {
                         cg_const(cg, q->p), i64c(cg, q->k), i64c(cg, q->autapses), i64c(cg, q->multapses),
                         cg_const(cg, q->weight), cg_const(cg, q->delay), i64c(cg, q->tm),
                         cg_const(cg, q->U), cg_const(cg, q->tau_rec), cg_const(cg, q->tau_fac),
-                        cg_cstring(cg, q->target)};
-    projs[i] = LLVMConstNamedStruct(tj, f, 15);
+                        cg_cstring(cg, q->target),
+                        q->edges ? cg_cstring(cg, q->edges) : LLVMConstPointerNull(cg->ptr), cg_const(cg, q->edge_wscale)};
+    projs[i] = LLVMConstNamedStruct(tj, f, 17);
   }
   LLVMValueRef f[] = {i64c(cg, MSN_NETWORK_VERSION), i64c(cg, net->pops.n),
                       array_of(cg, tp, pops, net->pops.n, "msn.net.pops"), i64c(cg, net->projs.n),

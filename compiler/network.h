@@ -41,7 +41,7 @@ typedef struct NetPop {
 
 /* rules in the runtime's numbering (RtConnRule of runtime/rt_events.h) */
 enum { NET_ALL_TO_ALL = 0, NET_ONE_TO_ONE = 1, NET_PROBABILITY = 2, NET_INDEGREE = 3,
-       NET_OUTDEGREE = 4 };
+       NET_OUTDEGREE = 4, NET_FROM_FILE = 5 /* `connect from "edges.csv"`: runtime/rt_edges.c */ };
 
 typedef struct NetProj {
   int src, tgt;        /* population indices */
@@ -56,6 +56,14 @@ typedef struct NetProj {
   bool tm;             /* Tsodyks–Markram: weight scaled by u R */
   double U, tau_rec, tau_fac;
   int index;           /* target state index in the model (lowering) */
+  /* NET_FROM_FILE: the edge list (absolute path, read again by the
+   * program when it starts), the SI value of one unit of its weight column
+   * (the target state's unit), and what the compiler read: edges, sum of
+   * the weights and of their squares (SI) */
+  const char *edges;
+  double edge_wscale;
+  int64_t nedges;
+  double edge_w1, edge_w2;
 } NetProj;
 
 typedef struct NetSpec {

@@ -11,6 +11,7 @@
 
 #include "msnc.h"
 #include "network.h"
+#include "rt_edges.h"
 
 typedef struct NetCheck {
   struct Sema *S;
@@ -324,12 +325,17 @@ static bool yes_no(NetCheck *N, Expr *e, bool *out) {
 
 static void check_connect(NetCheck *N, NetProj *pr, Stmt *st, NetPop *src, NetPop *tgt) {
   static const char *rules[] = {"all_to_all", "one_to_one", "probability", "indegree", "outdegree"};
+  if (strcmp(st->name, "from") == 0 && st->e2) { /* the file is read in check_edges */
+    pr->rule = NET_FROM_FILE;
+    return;
+  }
   int r = -1;
   for (int i = 0; i < 5; i++)
     if (strcmp(st->name, rules[i]) == 0) r = i;
   if (r < 0) {
     diag_error(N->diag, st->name_loc, "E0914", "unknown connection rule '%s'", st->name);
-    diag_note(N->diag, (Loc){0}, "rules are: all_to_all, one_to_one, probability P, indegree K, outdegree K");
+    diag_note(N->diag, (Loc){0}, "rules are: all_to_all, one_to_one, probability P, indegree K, outdegree K, "
+                                 "from \"FILE\"");
     return;
   }
   pr->rule = r;
@@ -403,6 +409,39 @@ static bool check_weight_delay(NetCheck *N, NetProj *pr, Stmt **seen, Expr *te, 
   return true;
 }
 
+/* `connect from "FILE"`: the path is relative to the .msn file; the
+ * compiler reads the edges once to report bad rows now (E0951), and keeps
+ * the absolute path for the program, which reads the file when it starts. */
+static bool check_edges(NetCheck *N, NetProj *pr, Stmt *connect, NetPop *src, NetPop *tgt, Unit tu) {
+  Expr *pe = connect->e2;
+  const char *from = pe->loc.file && pe->loc.file->path ? pe->loc.file->path : ".";
+  char *dir = path_dirname(from);
+  char *path = path_join(dir, pe->name);
+  free(dir);
+  RtEdges e;
+  char err[1024];
+  if (rt_edges_read(&e, path, pe->name, (uint32_t)src->n, (uint32_t)tgt->n, N->sim->dt * 1e3, err, sizeof err)) {
+    diag_error(N->diag, pe->loc, "E0951", "%s", err);
+    if (strstr(err, "delay")) diag_note(N->diag, (Loc){0}, "the delay column is in ms; delays must be >= dt");
+    free(path);
+    return false;
+  }
+  char *real = path_real(path);
+  free(path);
+  pr->edges = arena_strdup(N->A, real ? real : pe->name);
+  pr->delay = N->sim->dt;
+  free(real);
+  pr->edge_wscale = tu.scale;
+  pr->nedges = (int64_t)e.m;
+  for (size_t k = 0; k < e.m; k++) {
+    double w = e.w[k] * tu.scale;
+    pr->edge_w1 += w;
+    pr->edge_w2 += w * w;
+  }
+  rt_edges_free(&e);
+  return true;
+}
+
 static void check_project(NetCheck *N, Program *prog, Decl *d) {
   NetProj *pr = arena_alloc(N->A, sizeof *pr);
   pr->loc = d->loc;
@@ -457,7 +496,23 @@ static void check_project(NetCheck *N, Program *prog, Decl *d) {
   }
   if (!connect) diag_error(N->diag, d->loc, "E0920", "project %s -> %s needs a rule: connect all_to_all, one_to_one, "
                                                      "probability P, indegree K or outdegree K", d->name, tname->name);
-  if (!seen[PS_TARGET] || !seen[PS_WEIGHT]) {
+  if (pr->rule == NET_FROM_FILE) {
+    /* the file gives weights and delays, and is taken as it is */
+    for (int k = PS_WEIGHT; k <= PS_MULTAPSES; k++) {
+      if (!seen[k]) continue;
+      diag_error(N->diag, seen[k]->name_loc, "E0952", "'%s' cannot be set with `connect from`: %s", seen[k]->name,
+                 k <= PS_DELAY ? "the edge list gives every synapse's weight and delay"
+                               : "the edge list is taken as it is");
+      return;
+    }
+    if (src && src->kind == NET_SRC_POISSON) {
+      diag_error(N->diag, connect->loc, "E0952", "a projection from Poisson source %s cannot come from a file",
+                 src->name);
+      diag_note(N->diag, (Loc){0}, "its synapses are not stored: use a rule, or a regular or spike-time source");
+      return;
+    }
+  }
+  if (!seen[PS_TARGET] || (!seen[PS_WEIGHT] && pr->rule != NET_FROM_FILE)) {
     diag_error(N->diag, d->loc, "E0920", "project %s -> %s needs %s", d->name, tname->name,
                !seen[PS_TARGET] ? "a target: the state its spikes increment (`target NAME`)"
                                 : "a weight: the increment of the target state (`weight W`)");
@@ -489,7 +544,9 @@ static void check_project(NetCheck *N, Program *prog, Decl *d) {
     list_states(N, prog, tgt->cell);
     return;
   }
-  if (!check_weight_delay(N, pr, seen, te, tu)) return;
+  if (pr->rule == NET_FROM_FILE ? !check_edges(N, pr, connect, src, tgt, tu)
+                                : !check_weight_delay(N, pr, seen, te, tu))
+    return;
   if (seen[PS_U] || seen[PS_TAU_REC] || seen[PS_TAU_FAC]) {
     pr->tm = true;
     if (!seen[PS_U] || !seen[PS_TAU_REC]) {

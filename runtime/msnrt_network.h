@@ -52,6 +52,11 @@ typedef struct MsnProjection {
   int64_t tm;               /* Tsodyks–Markram: weight * u R */
   double U, tau_rec, tau_fac;
   const char *target_name;
+  /* rule 5 (version 3): the synapses come from this edge list (CSV or
+   * .npy: source, target, weight, delay [ms]; runtime/rt_edges.c), read
+   * when the program starts; a weight w of the file is w * edge_wscale (SI) */
+  const char *edges;
+  double edge_wscale;
 } MsnProjection;
 
 typedef struct MsnNetwork {

@@ -23,6 +23,7 @@
 #include "msnrt_network.h"
 #include "rt_events.h"
 #include "rt_network.h"
+#include "rt_edges.h"
 #include "rt_sources.h"
 
 typedef struct RtNetProj {
@@ -161,7 +162,8 @@ bool rt_network_start(RtRun *r) {
     P->d = j;
     char err[256];
     double rel = 0;
-    if (rt_delays_to_steps(1, &j->delay, dt, &P->delay_steps, &rel, err, sizeof err) || P->delay_steps > RT_DELAY_MAX) {
+    if (!j->edges &&
+        (rt_delays_to_steps(1, &j->delay, dt, &P->delay_steps, &rel, err, sizeof err) || P->delay_steps > RT_DELAY_MAX)) {
       rt_fail(r, RT_EXIT_USAGE, "projection %s -> %s: the delay %g ms is shorter than dt = %g ms (or longer than %u steps)",
               src->name, tgt->name, j->delay / RT_MS, dt / RT_MS, RT_DELAY_MAX);
       return false;
@@ -195,12 +197,15 @@ bool rt_network_start(RtRun *r) {
       memset(&P->conn, 0, sizeof P->conn);
       continue;
     }
-    if (rt_conn_build(&P->conn, &s, err, sizeof err) ||
+    if ((j->edges ? rt_edges_conn(&P->conn, j->edges, s.n_src, s.n_tgt, j->edge_wscale, dt, &P->delay_steps, &rel, err,
+                                  sizeof err) /* runtime/rt_edges.c */
+                  : rt_conn_build(&P->conn, &s, err, sizeof err)) ||
         rt_ring_init(&P->ring, (uint32_t)tgt->n, P->delay_steps, err, sizeof err) ||
         (j->tm && rt_stp_init(&P->stp, &P->conn, (RtTmParams){j->U, j->tau_rec, j->tau_fac}, err, sizeof err))) {
       rt_fail(r, RT_EXIT_IO, "projection %s -> %s: %s", src->name, tgt->name, err);
       return false;
     }
+    if (rel > worst) worst = rel;
     P->has_stp = (int)j->tm;
     P->in = malloc(((size_t)tgt->n + 1) * sizeof *P->in);
     if (!P->in) {
