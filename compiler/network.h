@@ -37,6 +37,11 @@ typedef struct NetPop {
   double phase;        /* NET_SRC_REGULAR: the first spike time, s */
   double *times;       /* NET_SRC_SPIKES: sorted spike times, s */
   int ntimes;
+  /* neurons: `rate = R` in the body, the expected firing rate (Hz, SI) for
+   * the balance report (compiler/sema_balance.c) */
+  bool has_rate_hint;
+  double rate_hint;
+  int nproj_declared, nproj_checked; /* projections into it: written, accepted */
 } NetPop;
 
 /* rules in the runtime's numbering (RtConnRule of runtime/rt_events.h) */
@@ -64,12 +69,14 @@ typedef struct NetProj {
   double edge_wscale;
   int64_t nedges;
   double edge_w1, edge_w2;
+  bool scaled;         /* `weight W scale 1/sqrt(K)`: weight = W / sqrt(K) */
 } NetProj;
 
 typedef struct NetSpec {
   PtrVec pops;         /* NetPop* */
   PtrVec projs;        /* NetProj* */
   int64_t total;       /* neurons in all populations */
+  char *balance;       /* the balance report (compiler/sema_balance.c), or NULL */
 } NetSpec;
 
 struct Sema;
@@ -80,6 +87,13 @@ void sema_network(struct Sema *S, Arena *A, Diag *diag, Program *prog, SimSpec *
 /* In compiler/sema.c: check e as a top-level constant; with want.scale != 0
  * it must have want's dimension. */
 bool sema_net_const(struct Sema *S, Expr *e, Unit want, const char *what);
+
+/* compiler/sema_balance.c: the balance report of the checked network
+ * (net->balance; W0954 where E and I do not cancel), the mean in-degree of
+ * a projection, and printing the report (brief: one note per population). */
+void sema_balance(Arena *A, Diag *diag, Program *prog, SimSpec *sim, NetSpec *net);
+double sema_balance_indegree(const NetProj *pr, const NetPop *src, const NetPop *tgt);
+void sema_balance_print(FILE *out, const NetSpec *net, bool brief);
 
 struct Mir;
 /* Resolve state names to indices in m; false (with diagnostics) on error. */

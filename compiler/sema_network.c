@@ -292,7 +292,16 @@ static void check_population(NetCheck *N, Program *prog, Decl *d) {
   }
   N->net->total += p->n;
   vec_push(N->A, &N->net->pops, p);
-  for (int i = 0; i < d->body.n; i++) check_init(N, prog, p, d->body.v[i]);
+  for (int i = 0; i < d->body.n; i++) {
+    Stmt *st = d->body.v[i];
+    if (st->kind == ST_DEF && strcmp(st->name, "rate") == 0) { /* the rate hint of the balance report */
+      if (!const_of(N, st->e, unit_named("Hz"), "the rate of a population", &p->rate_hint)) continue;
+      if (!(p->rate_hint >= 0)) diag_error(N->diag, st->e->loc, "E0953", "the rate of %s must be >= 0 Hz", d->name);
+      p->has_rate_hint = true;
+      continue;
+    }
+    check_init(N, prog, p, st);
+  }
 }
 
 /* ---- projections --------------------------------------------------------- */
@@ -374,6 +383,32 @@ static void check_connect(NetCheck *N, NetProj *pr, Stmt *st, NetPop *src, NetPo
   pr->k = (int64_t)v;
 }
 
+/* `weight W scale 1/sqrt(K)`: the weight is W / sqrt(K), K the mean
+ * in-degree of the projection (compiler/sema_balance.c) */
+static bool check_scale(NetCheck *N, NetProj *pr, Stmt *st) {
+  Expr *w = st->e3, *e = st->e2;
+  bool form = e->kind == EX_BINARY && e->op == OP_DIV && e->a->kind == EX_NUM && e->a->num == 1 && !e->a->unit_text &&
+              e->b->kind == EX_CALL && strcmp(e->b->name, "sqrt") == 0 && e->b->args.n == 1 &&
+              ((Expr *)e->b->args.v[0])->kind == EX_NAME && strcmp(((Expr *)e->b->args.v[0])->name, "K") == 0;
+  if (strcmp(w->name, "scale") != 0 || !form) {
+    diag_error(N->diag, strcmp(w->name, "scale") != 0 ? w->loc : e->loc, "E0953",
+               strcmp(w->name, "scale") != 0 ? "expected `scale` after the weight, not '%s'"
+                                              : "the only scale is 1/sqrt(K)%s",
+               strcmp(w->name, "scale") != 0 ? w->name : " (K: the in-degree of the projection)");
+    return false;
+  }
+  NetPop *src = N->net->pops.v[pr->src], *tgt = N->net->pops.v[pr->tgt];
+  double K = sema_balance_indegree(pr, src, tgt);
+  if (!(K > 0)) {
+    diag_error(N->diag, e->loc, "E0953", "the in-degree K of %s -> %s is %g: 1/sqrt(K) needs K > 0", src->name,
+               tgt->name, K);
+    return false;
+  }
+  pr->weight /= sqrt(K);
+  pr->scaled = true;
+  return true;
+}
+
 /* `weight W` in the unit of the target state, `delay D` >= dt */
 static bool check_weight_delay(NetCheck *N, NetProj *pr, Stmt **seen, Expr *te, Unit tu) {
   Expr *we = seen[PS_WEIGHT]->e;
@@ -389,6 +424,7 @@ static bool check_weight_delay(NetCheck *N, NetProj *pr, Stmt **seen, Expr *te, 
     diag_error(N->diag, we->loc, "E0401", "the weight must be a constant");
     return false;
   }
+  if (seen[PS_WEIGHT]->e3 && !check_scale(N, pr, seen[PS_WEIGHT])) return false;
   double dt = N->sim->dt;
   pr->delay = dt;
   if (seen[PS_DELAY]) {
@@ -451,6 +487,7 @@ static void check_project(NetCheck *N, Program *prog, Decl *d) {
   NetPop *src = find_pop(N, d->name, &pr->src), *tgt = find_pop(N, tname->name, &pr->tgt);
   if (!src) unknown_pop(N, d->name, d->name_loc);
   if (!tgt) unknown_pop(N, tname->name, tname->loc);
+  else tgt->nproj_declared++;
   Stmt *seen[PS_N] = {0}, *connect = NULL;
   /* autapses/multapses first: the degree check depends on them */
   pr->autapses = src != tgt;
@@ -485,6 +522,10 @@ static void check_project(NetCheck *N, Program *prog, Decl *d) {
       }
       if (best) diag_note(N->diag, (Loc){0}, "did you mean '%s'?", best);
       else diag_note(N->diag, (Loc){0}, "settings are: connect, target, weight, delay, autapses, multapses, U, tau_rec, tau_fac");
+      continue;
+    }
+    if (st->e3 && key != PS_WEIGHT) {
+      diag_error(N->diag, ((Expr *)st->e3)->loc, "E0953", "only a weight takes a scale (`weight W scale 1/sqrt(K)`)");
       continue;
     }
     if (seen[key]) {
@@ -567,6 +608,7 @@ static void check_project(NetCheck *N, Program *prog, Decl *d) {
     }
   }
   vec_push(N->A, &N->net->projs, pr);
+  tgt->nproj_checked++;
 }
 
 void sema_network(struct Sema *S, Arena *A, Diag *diag, Program *prog, SimSpec *sim) {
@@ -587,6 +629,7 @@ void sema_network(struct Sema *S, Arena *A, Diag *diag, Program *prog, SimSpec *
     Decl *d = prog->decls.v[i];
     if (d->kind == DC_PROJECT) check_project(&N, prog, d);
   }
+  if (N.net->pops.n) sema_balance(A, diag, prog, sim, N.net); /* compiler/sema_balance.c */
   if (diag->nerrors != before || !N.net->pops.n) return;
   NetPop *p0 = first_neurons(&N);
   if (!p0) {

@@ -181,6 +181,9 @@ proj_stmts: %empty            { $$ = (PtrVec){0}; }
 proj_stmt: IDENT expr         { $$ = ast_stmt(A, ST_SETTING, @1); $$->name = $1; $$->name_loc = @1; $$->e = $2; }
      | CONNECT IDENT          { $$ = ast_stmt(A, ST_CONNECT, @1); $$->name = $2; $$->name_loc = @2; }
      | CONNECT IDENT expr     { $$ = ast_stmt(A, ST_CONNECT, @1); $$->name = $2; $$->name_loc = @2; $$->e = $3; }
+     /* `weight W scale 1/sqrt(K)` (compiler/sema_balance.c): the word in e3, the scale in e2 */
+     | IDENT expr IDENT expr  { $$ = ast_stmt(A, ST_SETTING, @1); $$->name = $1; $$->name_loc = @1; $$->e = $2;
+                                $$->e2 = $4; $$->e3 = ast_name(A, @3, $3); }
      /* edge-list files: `connect from "edges.csv"` (the path in e2) */
      | CONNECT FROM STRING    { $$ = ast_stmt(A, ST_CONNECT, @1); $$->name = "from"; $$->name_loc = @2;
                                 $$->e2 = ast_name(A, @3, $3); }
