@@ -35,8 +35,8 @@ LLVMValueRef cg_emit_network(Cg *cg) {
   const NetSpec *net = cg->m->network;
   if (!net) return LLVMConstPointerNull(cg->ptr);
   LLVMTypeRef ti = flat_struct(cg, "MsnNetInit", "lldd");
-  LLVMTypeRef tp = flat_struct(cg, "MsnPopulation", "plllpld");
-  LLVMTypeRef tj = flat_struct(cg, "MsnProjection", "lllldlllddldddp");
+  LLVMTypeRef tp = flat_struct(cg, "MsnPopulation", "plllplddlp");
+  LLVMTypeRef tj = flat_struct(cg, "MsnProjection", "lllldlllddldddppd");
   LLVMTypeRef tn = flat_struct(cg, "MsnNetwork", "llplp");
   check_size(cg, ti, sizeof(MsnNetInit), "MsnNetInit");
   check_size(cg, tp, sizeof(MsnPopulation), "MsnPopulation");
@@ -51,10 +51,14 @@ LLVMValueRef cg_emit_network(Cg *cg) {
       LLVMValueRef f[] = {i64c(cg, in->index), i64c(cg, in->kind), cg_const(cg, in->a), cg_const(cg, in->b)};
       iv[j] = LLVMConstNamedStruct(ti, f, 4);
     }
+    LLVMValueRef *tv = calloc((size_t)p->ntimes + 1, sizeof *tv);
+    for (int j = 0; j < p->ntimes; j++) tv[j] = cg_const(cg, p->times[j]);
+    LLVMValueRef times = array_of(cg, cg->f64, tv, p->ntimes, "msn.net.times");
+    free(tv);
     LLVMValueRef f[] = {cg_cstring(cg, p->name), i64c(cg, p->first), i64c(cg, p->n), i64c(cg, p->inits.n),
-                        array_of(cg, ti, iv, p->inits.n, "msn.net.init"), i64c(cg, p->source ? 1 : 0),
-                        cg_const(cg, p->rate)};
-    pops[i] = LLVMConstNamedStruct(tp, f, 7);
+                        array_of(cg, ti, iv, p->inits.n, "msn.net.init"), i64c(cg, p->kind),
+                        cg_const(cg, p->rate), cg_const(cg, p->phase), i64c(cg, p->ntimes), times};
+    pops[i] = LLVMConstNamedStruct(tp, f, 10);
     free(iv);
   }
   LLVMValueRef *projs = calloc((size_t)net->projs.n + 1, sizeof *projs);
@@ -64,8 +68,9 @@ LLVMValueRef cg_emit_network(Cg *cg) {
                         cg_const(cg, q->p), i64c(cg, q->k), i64c(cg, q->autapses), i64c(cg, q->multapses),
                         cg_const(cg, q->weight), cg_const(cg, q->delay), i64c(cg, q->tm),
                         cg_const(cg, q->U), cg_const(cg, q->tau_rec), cg_const(cg, q->tau_fac),
-                        cg_cstring(cg, q->target)};
-    projs[i] = LLVMConstNamedStruct(tj, f, 15);
+                        cg_cstring(cg, q->target),
+                        q->edges ? cg_cstring(cg, q->edges) : LLVMConstPointerNull(cg->ptr), cg_const(cg, q->edge_wscale)};
+    projs[i] = LLVMConstNamedStruct(tj, f, 17);
   }
   LLVMValueRef f[] = {i64c(cg, MSN_NETWORK_VERSION), i64c(cg, net->pops.n),
                       array_of(cg, tp, pops, net->pops.n, "msn.net.pops"), i64c(cg, net->projs.n),

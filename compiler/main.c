@@ -18,6 +18,7 @@
 
 #include "codegen.h"
 #include "msnc.h"
+#include "network.h"
 #include "population.h"
 
 #ifndef MSN_SAN_FLAGS
@@ -455,13 +456,17 @@ int main(int argc, char **argv) {
     msnc_free(&c);
     return rc;
   }
-  if (strcmp(o.command, "check") == 0) rc = 0;
-  else if (strcmp(o.command, "info") == 0) {
+  if (strcmp(o.command, "check") == 0) {
+    rc = 0;
+    sema_balance_print(stdout, m->network, false); /* compiler/sema_balance.c */
+  } else if (strcmp(o.command, "info") == 0) {
     mir_print_info(stdout, m);
     if (m->population) population_print_info(stdout, m); /* compiler/lower_population.c */
-  }
-  else if (strcmp(o.command, "build") == 0) rc = cmd_build(&c, &o, m);
-  else if (strcmp(o.command, "run") == 0) rc = cmd_run(&o, m);
+    sema_balance_print(stdout, m->network, false);
+  } else if (strcmp(o.command, "build") == 0) {
+    sema_balance_print(stderr, m->network, true);
+    rc = cmd_build(&c, &o, m);
+  } else if (strcmp(o.command, "run") == 0) rc = cmd_run(&o, m);
   else rc = cmd_emit_llvm(&o, m);
   msnc_free(&c);
   return rc;

@@ -12,6 +12,9 @@
 
 #include "sema.h"
 
+/* kinds of sources, numbered as MsnPopulation.kind */
+enum { NET_SRC_POISSON = 1, NET_SRC_REGULAR = 2, NET_SRC_SPIKES = 3 };
+
 enum { NET_INIT_CONST = 0, NET_INIT_UNIFORM = 1, NET_INIT_NORMAL = 2 };
 
 typedef struct NetInit {
@@ -29,12 +32,21 @@ typedef struct NetPop {
   int64_t first, n;    /* a source: first = -1 (no instances of the model) */
   PtrVec inits;        /* NetInit* */
   bool source;         /* `source NAME = N poisson RATE` */
+  int kind;            /* 0 neurons or NET_SRC_* (MsnPopulation.kind) */
   double rate;         /* Hz (SI), each source */
+  double phase;        /* NET_SRC_REGULAR: the first spike time, s */
+  double *times;       /* NET_SRC_SPIKES: sorted spike times, s */
+  int ntimes;
+  /* neurons: `rate = R` in the body, the expected firing rate (Hz, SI) for
+   * the balance report (compiler/sema_balance.c) */
+  bool has_rate_hint;
+  double rate_hint;
+  int nproj_declared, nproj_checked; /* projections into it: written, accepted */
 } NetPop;
 
 /* rules in the runtime's numbering (RtConnRule of runtime/rt_events.h) */
 enum { NET_ALL_TO_ALL = 0, NET_ONE_TO_ONE = 1, NET_PROBABILITY = 2, NET_INDEGREE = 3,
-       NET_OUTDEGREE = 4 };
+       NET_OUTDEGREE = 4, NET_FROM_FILE = 5 /* `connect from "edges.csv"`: runtime/rt_edges.c */ };
 
 typedef struct NetProj {
   int src, tgt;        /* population indices */
@@ -49,12 +61,22 @@ typedef struct NetProj {
   bool tm;             /* Tsodyks–Markram: weight scaled by u R */
   double U, tau_rec, tau_fac;
   int index;           /* target state index in the model (lowering) */
+  /* NET_FROM_FILE: the edge list (absolute path, read again by the
+   * program when it starts), the SI value of one unit of its weight column
+   * (the target state's unit), and what the compiler read: edges, sum of
+   * the weights and of their squares (SI) */
+  const char *edges;
+  double edge_wscale;
+  int64_t nedges;
+  double edge_w1, edge_w2;
+  bool scaled;         /* `weight W scale 1/sqrt(K)`: weight = W / sqrt(K) */
 } NetProj;
 
 typedef struct NetSpec {
   PtrVec pops;         /* NetPop* */
   PtrVec projs;        /* NetProj* */
   int64_t total;       /* neurons in all populations */
+  char *balance;       /* the balance report (compiler/sema_balance.c), or NULL */
 } NetSpec;
 
 struct Sema;
@@ -65,6 +87,13 @@ void sema_network(struct Sema *S, Arena *A, Diag *diag, Program *prog, SimSpec *
 /* In compiler/sema.c: check e as a top-level constant; with want.scale != 0
  * it must have want's dimension. */
 bool sema_net_const(struct Sema *S, Expr *e, Unit want, const char *what);
+
+/* compiler/sema_balance.c: the balance report of the checked network
+ * (net->balance; W0954 where E and I do not cancel), the mean in-degree of
+ * a projection, and printing the report (brief: one note per population). */
+void sema_balance(Arena *A, Diag *diag, Program *prog, SimSpec *sim, NetSpec *net);
+double sema_balance_indegree(const NetProj *pr, const NetPop *src, const NetPop *tgt);
+void sema_balance_print(FILE *out, const NetSpec *net, bool brief);
 
 struct Mir;
 /* Resolve state names to indices in m; false (with diagnostics) on error. */

@@ -11,6 +11,7 @@
 
 #include "msnc.h"
 #include "network.h"
+#include "rt_edges.h"
 
 typedef struct NetCheck {
   struct Sema *S;
@@ -142,34 +143,100 @@ static void check_init(NetCheck *N, Program *prog, NetPop *p, Stmt *st) {
   vec_push(N->A, &p->inits, in);
 }
 
+/* The size N of a source; `source S = spikes [...]` leaves it out: one. */
+static bool source_size(NetCheck *N, Decl *d, double *n) {
+  *n = 1;
+  if (!d->e) return true;
+  if (!const_of(N, d->e, units_one(), "the size of a source", n)) return false;
+  if (!(*n >= 1 && *n <= 1e9 && *n == floor(*n))) {
+    diag_error(N->diag, d->e->loc, "E0903", "the size of source %s must be a whole number from 1 to 10^9", d->name);
+    return false;
+  }
+  return true;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* `source S = [N] spikes [T1, T2, ...]`: times >= 0, sorted here (the
+ * runtime looks them up by binary search). */
+static bool check_spike_times(NetCheck *N, Decl *d, Stmt *ts, NetPop *p) {
+  p->ntimes = ts->exprs.n;
+  p->times = arena_alloc(N->A, sizeof *p->times * (size_t)(p->ntimes + 1));
+  for (int i = 0; i < ts->exprs.n; i++) {
+    Expr *e = ts->exprs.v[i];
+    if (!const_of(N, e, unit_named("ms"), "a spike time", &p->times[i])) return false;
+    if (!(p->times[i] >= 0)) {
+      diag_error(N->diag, e->loc, "E0950", "the spike times of source %s must be >= 0 ms", d->name);
+      return false;
+    }
+  }
+  qsort(p->times, (size_t)p->ntimes, sizeof *p->times, cmp_double);
+  return true;
+}
+
+/* `source NAME = N regular RATE [phase T]`: each source fires at T, T +
+ * 1/RATE, ... (T defaults to 1/RATE). */
+static bool check_regular(NetCheck *N, Decl *d, NetPop *p) {
+  Stmt *rs = d->body.v[0];
+  if (!const_of(N, rs->e, unit_named("Hz"), "the rate of a regular source", &p->rate)) return false;
+  if (!(p->rate > 0)) {
+    diag_error(N->diag, rs->e->loc, "E0925", "the rate of regular source %s must be > 0 Hz", d->name);
+    return false;
+  }
+  p->phase = 1 / p->rate;
+  if (d->body.n < 2) return true;
+  Stmt *ph = d->body.v[1];
+  if (strcmp(ph->name, "phase") != 0) {
+    diag_error(N->diag, ph->name_loc, "E0950", "expected `phase T` after the rate, not '%s'", ph->name);
+    return false;
+  }
+  if (!const_of(N, ph->e, unit_named("ms"), "the phase of a regular source", &p->phase)) return false;
+  if (!(p->phase >= 0)) {
+    diag_error(N->diag, ph->e->loc, "E0950", "the phase (first spike time) of source %s must be >= 0 ms", d->name);
+    return false;
+  }
+  return true;
+}
+
 /* `source NAME = N poisson RATE` (parsed as a DC_POPULATION with one
- * param, the kind, and a `rate` setting): N independent Poisson trains. */
+ * param, the kind, and a `rate` setting): N independent Poisson trains;
+ * `regular` and `spikes` sources send their spikes through stored
+ * projections like neurons (runtime/rt_sources.c). */
 static void check_source(NetCheck *N, Decl *d) {
   IdRef *kind = d->params.v[0];
-  if (strcmp(kind->name, "poisson") != 0) {
-    diag_error(N->diag, kind->loc, "E0925", "unknown kind of source '%s'", kind->name);
-    diag_note(N->diag, (Loc){0}, "write `source %s = N poisson RATE`", d->name);
+  static const char *kinds[] = {"poisson", "regular", "spikes"};
+  int k = -1;
+  for (int i = 0; i < 3; i++)
+    if (strcmp(kind->name, kinds[i]) == 0) k = i;
+  Stmt *body = d->body.n ? d->body.v[0] : NULL;
+  bool times = body && strcmp(body->name, "times") == 0;
+  if (k < 0 || (k == 2) != times || (k == 0 && d->body.n > 1)) {
+    diag_error(N->diag, kind->loc, "E0925", k < 0 ? "unknown kind of source '%s'" : "malformed %s source", kind->name);
+    diag_note(N->diag, (Loc){0}, "write `source %s = N poisson RATE`, `source %s = N regular RATE [phase T]` "
+              "or `source %s = [N] spikes [T1, T2, ...]`", d->name, d->name, d->name);
     return;
   }
-  double n, rate;
-  if (!const_of(N, d->e, units_one(), "the size of a source", &n)) return;
-  if (!(n >= 1 && n <= 1e9 && n == floor(n))) {
-    diag_error(N->diag, d->e->loc, "E0903", "the size of source %s must be a whole number from 1 to 10^9", d->name);
-    return;
-  }
-  Stmt *rs = d->body.v[0];
-  if (!const_of(N, rs->e, unit_named("Hz"), "the rate of a Poisson source", &rate)) return;
-  if (!(rate >= 0)) {
-    diag_error(N->diag, rs->e->loc, "E0925", "the rate of source %s must be >= 0 Hz", d->name);
-    return;
-  }
+  double n;
+  if (!source_size(N, d, &n)) return;
   NetPop *p = arena_alloc(N->A, sizeof *p);
   p->name = d->name;
   p->loc = d->name_loc;
   p->n = (int64_t)n;
   p->first = -1;
   p->source = true;
-  p->rate = rate;
+  p->kind = NET_SRC_POISSON + k;
+  if (k == 0) {
+    if (!const_of(N, body->e, unit_named("Hz"), "the rate of a Poisson source", &p->rate)) return;
+    if (!(p->rate >= 0)) {
+      diag_error(N->diag, body->e->loc, "E0925", "the rate of source %s must be >= 0 Hz", d->name);
+      return;
+    }
+  } else if (k == 1 ? !check_regular(N, d, p) : !check_spike_times(N, d, body, p)) {
+    return;
+  }
   vec_push(N->A, &N->net->pops, p);
 }
 
@@ -225,7 +292,16 @@ static void check_population(NetCheck *N, Program *prog, Decl *d) {
   }
   N->net->total += p->n;
   vec_push(N->A, &N->net->pops, p);
-  for (int i = 0; i < d->body.n; i++) check_init(N, prog, p, d->body.v[i]);
+  for (int i = 0; i < d->body.n; i++) {
+    Stmt *st = d->body.v[i];
+    if (st->kind == ST_DEF && strcmp(st->name, "rate") == 0) { /* the rate hint of the balance report */
+      if (!const_of(N, st->e, unit_named("Hz"), "the rate of a population", &p->rate_hint)) continue;
+      if (!(p->rate_hint >= 0)) diag_error(N->diag, st->e->loc, "E0953", "the rate of %s must be >= 0 Hz", d->name);
+      p->has_rate_hint = true;
+      continue;
+    }
+    check_init(N, prog, p, st);
+  }
 }
 
 /* ---- projections --------------------------------------------------------- */
@@ -258,12 +334,17 @@ static bool yes_no(NetCheck *N, Expr *e, bool *out) {
 
 static void check_connect(NetCheck *N, NetProj *pr, Stmt *st, NetPop *src, NetPop *tgt) {
   static const char *rules[] = {"all_to_all", "one_to_one", "probability", "indegree", "outdegree"};
+  if (strcmp(st->name, "from") == 0 && st->e2) { /* the file is read in check_edges */
+    pr->rule = NET_FROM_FILE;
+    return;
+  }
   int r = -1;
   for (int i = 0; i < 5; i++)
     if (strcmp(st->name, rules[i]) == 0) r = i;
   if (r < 0) {
     diag_error(N->diag, st->name_loc, "E0914", "unknown connection rule '%s'", st->name);
-    diag_note(N->diag, (Loc){0}, "rules are: all_to_all, one_to_one, probability P, indegree K, outdegree K");
+    diag_note(N->diag, (Loc){0}, "rules are: all_to_all, one_to_one, probability P, indegree K, outdegree K, "
+                                 "from \"FILE\"");
     return;
   }
   pr->rule = r;
@@ -302,6 +383,101 @@ static void check_connect(NetCheck *N, NetProj *pr, Stmt *st, NetPop *src, NetPo
   pr->k = (int64_t)v;
 }
 
+/* `weight W scale 1/sqrt(K)`: the weight is W / sqrt(K), K the mean
+ * in-degree of the projection (compiler/sema_balance.c) */
+static bool check_scale(NetCheck *N, NetProj *pr, Stmt *st) {
+  Expr *w = st->e3, *e = st->e2;
+  bool form = e->kind == EX_BINARY && e->op == OP_DIV && e->a->kind == EX_NUM && e->a->num == 1 && !e->a->unit_text &&
+              e->b->kind == EX_CALL && strcmp(e->b->name, "sqrt") == 0 && e->b->args.n == 1 &&
+              ((Expr *)e->b->args.v[0])->kind == EX_NAME && strcmp(((Expr *)e->b->args.v[0])->name, "K") == 0;
+  if (strcmp(w->name, "scale") != 0 || !form) {
+    diag_error(N->diag, strcmp(w->name, "scale") != 0 ? w->loc : e->loc, "E0953",
+               strcmp(w->name, "scale") != 0 ? "expected `scale` after the weight, not '%s'"
+                                              : "the only scale is 1/sqrt(K)%s",
+               strcmp(w->name, "scale") != 0 ? w->name : " (K: the in-degree of the projection)");
+    return false;
+  }
+  NetPop *src = N->net->pops.v[pr->src], *tgt = N->net->pops.v[pr->tgt];
+  double K = sema_balance_indegree(pr, src, tgt);
+  if (!(K > 0)) {
+    diag_error(N->diag, e->loc, "E0953", "the in-degree K of %s -> %s is %g: 1/sqrt(K) needs K > 0", src->name,
+               tgt->name, K);
+    return false;
+  }
+  pr->weight /= sqrt(K);
+  pr->scaled = true;
+  return true;
+}
+
+/* `weight W` in the unit of the target state, `delay D` >= dt */
+static bool check_weight_delay(NetCheck *N, NetProj *pr, Stmt **seen, Expr *te, Unit tu) {
+  Expr *we = seen[PS_WEIGHT]->e;
+  if (!sema_net_const(N->S, we, (Unit){0}, "the weight")) return false;
+  if (!units_same_dim(we->unit, tu)) {
+    char got[160], need[160];
+    diag_error(N->diag, we->loc, "E0912", "the weight is %s, but the target %s is %s", sema_unit_text(we->unit, got, sizeof got),
+               te->name, sema_unit_text(tu, need, sizeof need));
+    diag_note(N->diag, (Loc){0}, "a spike adds the weight to %s: give it in the unit of %s", te->name, te->name);
+    return false;
+  }
+  if (!sema_const_value(we, &pr->weight)) {
+    diag_error(N->diag, we->loc, "E0401", "the weight must be a constant");
+    return false;
+  }
+  if (seen[PS_WEIGHT]->e3 && !check_scale(N, pr, seen[PS_WEIGHT])) return false;
+  double dt = N->sim->dt;
+  pr->delay = dt;
+  if (seen[PS_DELAY]) {
+    Expr *de = seen[PS_DELAY]->e;
+    if (!const_of(N, de, unit_named("ms"), "the delay", &pr->delay)) return false;
+    double steps = pr->delay / dt;
+    if (steps < 1 - 1e-9) {
+      diag_error(N->diag, de->loc, "E0913", "the delay %g ms is shorter than the time step dt = %g ms", pr->delay * 1e3,
+                 dt * 1e3);
+      diag_note(N->diag, (Loc){0}, "spikes are delivered after at least one step: use a delay >= dt or a smaller dt");
+      return false;
+    }
+    double r = floor(steps + 0.5);
+    if (fabs(r - steps) > 1e-9 * steps)
+      diag_warning(N->diag, de->loc, "W0921", "the delay %g ms is rounded to %g ms (%g steps of dt = %g ms): error %.3g %%",
+                   pr->delay * 1e3, r * dt * 1e3, r, dt * 1e3, 100 * fabs(r - steps) / steps);
+  }
+  return true;
+}
+
+/* `connect from "FILE"`: the path is relative to the .msn file; the
+ * compiler reads the edges once to report bad rows now (E0951), and keeps
+ * the absolute path for the program, which reads the file when it starts. */
+static bool check_edges(NetCheck *N, NetProj *pr, Stmt *connect, NetPop *src, NetPop *tgt, Unit tu) {
+  Expr *pe = connect->e2;
+  const char *from = pe->loc.file && pe->loc.file->path ? pe->loc.file->path : ".";
+  char *dir = path_dirname(from);
+  char *path = path_join(dir, pe->name);
+  free(dir);
+  RtEdges e;
+  char err[1024];
+  if (rt_edges_read(&e, path, pe->name, (uint32_t)src->n, (uint32_t)tgt->n, N->sim->dt * 1e3, err, sizeof err)) {
+    diag_error(N->diag, pe->loc, "E0951", "%s", err);
+    if (strstr(err, "delay")) diag_note(N->diag, (Loc){0}, "the delay column is in ms; delays must be >= dt");
+    free(path);
+    return false;
+  }
+  char *real = path_real(path);
+  free(path);
+  pr->edges = arena_strdup(N->A, real ? real : pe->name);
+  pr->delay = N->sim->dt;
+  free(real);
+  pr->edge_wscale = tu.scale;
+  pr->nedges = (int64_t)e.m;
+  for (size_t k = 0; k < e.m; k++) {
+    double w = e.w[k] * tu.scale;
+    pr->edge_w1 += w;
+    pr->edge_w2 += w * w;
+  }
+  rt_edges_free(&e);
+  return true;
+}
+
 static void check_project(NetCheck *N, Program *prog, Decl *d) {
   NetProj *pr = arena_alloc(N->A, sizeof *pr);
   pr->loc = d->loc;
@@ -311,6 +487,7 @@ static void check_project(NetCheck *N, Program *prog, Decl *d) {
   NetPop *src = find_pop(N, d->name, &pr->src), *tgt = find_pop(N, tname->name, &pr->tgt);
   if (!src) unknown_pop(N, d->name, d->name_loc);
   if (!tgt) unknown_pop(N, tname->name, tname->loc);
+  else tgt->nproj_declared++;
   Stmt *seen[PS_N] = {0}, *connect = NULL;
   /* autapses/multapses first: the degree check depends on them */
   pr->autapses = src != tgt;
@@ -347,6 +524,10 @@ static void check_project(NetCheck *N, Program *prog, Decl *d) {
       else diag_note(N->diag, (Loc){0}, "settings are: connect, target, weight, delay, autapses, multapses, U, tau_rec, tau_fac");
       continue;
     }
+    if (st->e3 && key != PS_WEIGHT) {
+      diag_error(N->diag, ((Expr *)st->e3)->loc, "E0953", "only a weight takes a scale (`weight W scale 1/sqrt(K)`)");
+      continue;
+    }
     if (seen[key]) {
       diag_error(N->diag, st->name_loc, "E0919", "'%s' is set twice", st->name);
       diag_note(N->diag, seen[key]->name_loc, "first set here");
@@ -356,7 +537,23 @@ static void check_project(NetCheck *N, Program *prog, Decl *d) {
   }
   if (!connect) diag_error(N->diag, d->loc, "E0920", "project %s -> %s needs a rule: connect all_to_all, one_to_one, "
                                                      "probability P, indegree K or outdegree K", d->name, tname->name);
-  if (!seen[PS_TARGET] || !seen[PS_WEIGHT]) {
+  if (pr->rule == NET_FROM_FILE) {
+    /* the file gives weights and delays, and is taken as it is */
+    for (int k = PS_WEIGHT; k <= PS_MULTAPSES; k++) {
+      if (!seen[k]) continue;
+      diag_error(N->diag, seen[k]->name_loc, "E0952", "'%s' cannot be set with `connect from`: %s", seen[k]->name,
+                 k <= PS_DELAY ? "the edge list gives every synapse's weight and delay"
+                               : "the edge list is taken as it is");
+      return;
+    }
+    if (src && src->kind == NET_SRC_POISSON) {
+      diag_error(N->diag, connect->loc, "E0952", "a projection from Poisson source %s cannot come from a file",
+                 src->name);
+      diag_note(N->diag, (Loc){0}, "its synapses are not stored: use a rule, or a regular or spike-time source");
+      return;
+    }
+  }
+  if (!seen[PS_TARGET] || (!seen[PS_WEIGHT] && pr->rule != NET_FROM_FILE)) {
     diag_error(N->diag, d->loc, "E0920", "project %s -> %s needs %s", d->name, tname->name,
                !seen[PS_TARGET] ? "a target: the state its spikes increment (`target NAME`)"
                                 : "a weight: the increment of the target state (`weight W`)");
@@ -368,8 +565,10 @@ static void check_project(NetCheck *N, Program *prog, Decl *d) {
                "%s is a source: it sends spikes but cannot receive them", tgt->name);
     return;
   }
-  if (src->source && (seen[PS_U] || seen[PS_TAU_REC] || seen[PS_TAU_FAC])) {
-    diag_error(N->diag, d->loc, "E0926", "a projection from source %s cannot have Tsodyks-Markram plasticity", src->name);
+  if (src->kind == NET_SRC_POISSON && (seen[PS_U] || seen[PS_TAU_REC] || seen[PS_TAU_FAC])) {
+    diag_error(N->diag, d->loc, "E0926", "a projection from Poisson source %s cannot have Tsodyks-Markram plasticity",
+               src->name);
+    diag_note(N->diag, (Loc){0}, "its synapses are not stored; regular and spike-time sources can have it");
     return;
   }
   Expr *te = seen[PS_TARGET]->e;
@@ -386,36 +585,9 @@ static void check_project(NetCheck *N, Program *prog, Decl *d) {
     list_states(N, prog, tgt->cell);
     return;
   }
-  Expr *we = seen[PS_WEIGHT]->e;
-  if (!sema_net_const(N->S, we, (Unit){0}, "the weight")) return;
-  if (!units_same_dim(we->unit, tu)) {
-    char got[160], need[160];
-    diag_error(N->diag, we->loc, "E0912", "the weight is %s, but the target %s is %s", sema_unit_text(we->unit, got, sizeof got),
-               te->name, sema_unit_text(tu, need, sizeof need));
-    diag_note(N->diag, (Loc){0}, "a spike adds the weight to %s: give it in the unit of %s", te->name, te->name);
+  if (pr->rule == NET_FROM_FILE ? !check_edges(N, pr, connect, src, tgt, tu)
+                                : !check_weight_delay(N, pr, seen, te, tu))
     return;
-  }
-  if (!sema_const_value(we, &pr->weight)) {
-    diag_error(N->diag, we->loc, "E0401", "the weight must be a constant");
-    return;
-  }
-  double dt = N->sim->dt;
-  pr->delay = dt;
-  if (seen[PS_DELAY]) {
-    Expr *de = seen[PS_DELAY]->e;
-    if (!const_of(N, de, unit_named("ms"), "the delay", &pr->delay)) return;
-    double steps = pr->delay / dt;
-    if (steps < 1 - 1e-9) {
-      diag_error(N->diag, de->loc, "E0913", "the delay %g ms is shorter than the time step dt = %g ms", pr->delay * 1e3,
-                 dt * 1e3);
-      diag_note(N->diag, (Loc){0}, "spikes are delivered after at least one step: use a delay >= dt or a smaller dt");
-      return;
-    }
-    double r = floor(steps + 0.5);
-    if (fabs(r - steps) > 1e-9 * steps)
-      diag_warning(N->diag, de->loc, "W0921", "the delay %g ms is rounded to %g ms (%g steps of dt = %g ms): error %.3g %%",
-                   pr->delay * 1e3, r * dt * 1e3, r, dt * 1e3, 100 * fabs(r - steps) / steps);
-  }
   if (seen[PS_U] || seen[PS_TAU_REC] || seen[PS_TAU_FAC]) {
     pr->tm = true;
     if (!seen[PS_U] || !seen[PS_TAU_REC]) {
@@ -436,6 +608,7 @@ static void check_project(NetCheck *N, Program *prog, Decl *d) {
     }
   }
   vec_push(N->A, &N->net->projs, pr);
+  tgt->nproj_checked++;
 }
 
 void sema_network(struct Sema *S, Arena *A, Diag *diag, Program *prog, SimSpec *sim) {
@@ -456,6 +629,7 @@ void sema_network(struct Sema *S, Arena *A, Diag *diag, Program *prog, SimSpec *
     Decl *d = prog->decls.v[i];
     if (d->kind == DC_PROJECT) check_project(&N, prog, d);
   }
+  if (N.net->pops.n) sema_balance(A, diag, prog, sim, N.net); /* compiler/sema_balance.c */
   if (diag->nerrors != before || !N.net->pops.n) return;
   NetPop *p0 = first_neurons(&N);
   if (!p0) {

@@ -138,6 +138,27 @@ decl: IMPORT STRING           { $$ = ast_decl(A, DC_IMPORT, @1); $$->path = $2; 
                                 $$->e = $4; vec_push(A, &$$->params, ast_idref(A, $5, @5));
                                 Stmt *r = ast_stmt(A, ST_SETTING, @6); r->name = "rate"; r->name_loc = @6; r->e = $6;
                                 vec_push(A, &$$->body, r); }
+    /* regular and spike-time sources (compiler/sema_network.c):
+     * `source NAME = N regular RATE phase T` and
+     * `source NAME = [N] spikes [T1, T2, ...]`; the times are a `times`
+     * setting (exprs), the phase a `phase` setting */
+    | SOURCE IDENT '=' expr IDENT expr IDENT expr
+                              { $$ = ast_decl(A, DC_POPULATION, @1); $$->name = $2; $$->name_loc = @2;
+                                $$->e = $4; vec_push(A, &$$->params, ast_idref(A, $5, @5));
+                                Stmt *r = ast_stmt(A, ST_SETTING, @6); r->name = "rate"; r->name_loc = @6; r->e = $6;
+                                vec_push(A, &$$->body, r);
+                                Stmt *ph = ast_stmt(A, ST_SETTING, @7); ph->name = $7; ph->name_loc = @7; ph->e = $8;
+                                vec_push(A, &$$->body, ph); }
+    | SOURCE IDENT '=' expr IDENT '[' exprlist ']'
+                              { $$ = ast_decl(A, DC_POPULATION, @1); $$->name = $2; $$->name_loc = @2;
+                                $$->e = $4; vec_push(A, &$$->params, ast_idref(A, $5, @5));
+                                Stmt *r = ast_stmt(A, ST_SETTING, @6); r->name = "times"; r->name_loc = @6; r->exprs = $7;
+                                vec_push(A, &$$->body, r); }
+    | SOURCE IDENT '=' IDENT '[' exprlist ']'
+                              { $$ = ast_decl(A, DC_POPULATION, @1); $$->name = $2; $$->name_loc = @2;
+                                vec_push(A, &$$->params, ast_idref(A, $4, @4));
+                                Stmt *r = ast_stmt(A, ST_SETTING, @5); r->name = "times"; r->name_loc = @5; r->exprs = $6;
+                                vec_push(A, &$$->body, r); }
     | PROJECT IDENT ARROW IDENT '{' proj_stmts '}'
                               { $$ = ast_decl(A, DC_PROJECT, @1); $$->name = $2; $$->name_loc = @2;
                                 vec_push(A, &$$->params, ast_idref(A, $4, @4)); $$->body = $6; }
@@ -160,6 +181,12 @@ proj_stmts: %empty            { $$ = (PtrVec){0}; }
 proj_stmt: IDENT expr         { $$ = ast_stmt(A, ST_SETTING, @1); $$->name = $1; $$->name_loc = @1; $$->e = $2; }
      | CONNECT IDENT          { $$ = ast_stmt(A, ST_CONNECT, @1); $$->name = $2; $$->name_loc = @2; }
      | CONNECT IDENT expr     { $$ = ast_stmt(A, ST_CONNECT, @1); $$->name = $2; $$->name_loc = @2; $$->e = $3; }
+     /* `weight W scale 1/sqrt(K)` (compiler/sema_balance.c): the word in e3, the scale in e2 */
+     | IDENT expr IDENT expr  { $$ = ast_stmt(A, ST_SETTING, @1); $$->name = $1; $$->name_loc = @1; $$->e = $2;
+                                $$->e2 = $4; $$->e3 = ast_name(A, @3, $3); }
+     /* edge-list files: `connect from "edges.csv"` (the path in e2) */
+     | CONNECT FROM STRING    { $$ = ast_stmt(A, ST_CONNECT, @1); $$->name = "from"; $$->name_loc = @2;
+                                $$->e2 = ast_name(A, @3, $3); }
      ;
 
 /* keyword arguments name = value (geometry, kernels, inputs): ST_DEF statements */

@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#define MSN_NETWORK_VERSION 2
+#define MSN_NETWORK_VERSION 3
 
 /* kind: 0 constant a; 1 uniform in [a, b); 2 normal, mean a, sd b */
 typedef struct MsnNetInit {
@@ -23,7 +23,10 @@ typedef struct MsnNetInit {
  * Poisson sources of `rate` Hz each (first = -1, not instances; version 2).
  * A projection from a Poisson source gives every synapse an independent
  * train: each step, a target with in-degree K gets weight * Poisson(K rate
- * dt) (runtime/rt_network_run.c). */
+ * dt) (runtime/rt_network_run.c).  Version 3: kind 2, n regular sources
+ * firing at phase + m / rate (m = 0, 1, ...); kind 3, n sources firing at
+ * the sorted `times`; both through stored projections like neurons
+ * (runtime/rt_sources.c). */
 typedef struct MsnPopulation {
   const char *name;
   int64_t first, n;
@@ -31,6 +34,9 @@ typedef struct MsnPopulation {
   const MsnNetInit *init;   /* applied after the model's init, in order */
   int64_t kind;
   double rate;
+  double phase;             /* kind 2: the first spike time, s */
+  int64_t ntimes;           /* kind 3: the spike times, s, ascending */
+  const double *times;
 } MsnPopulation;
 
 /* rule: RtConnRule of runtime/rt_events.h */
@@ -46,6 +52,11 @@ typedef struct MsnProjection {
   int64_t tm;               /* Tsodyks–Markram: weight * u R */
   double U, tau_rec, tau_fac;
   const char *target_name;
+  /* rule 5 (version 3): the synapses come from this edge list (CSV or
+   * .npy: source, target, weight, delay [ms]; runtime/rt_edges.c), read
+   * when the program starts; a weight w of the file is w * edge_wscale (SI) */
+  const char *edges;
+  double edge_wscale;
 } MsnProjection;
 
 typedef struct MsnNetwork {

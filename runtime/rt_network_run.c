@@ -29,6 +29,8 @@
 #include "msnrt_network.h"
 #include "rt_events.h"
 #include "rt_network.h"
+#include "rt_edges.h"
+#include "rt_sources.h"
 
 typedef struct RtNetProj {
   const MsnProjection *d;
@@ -362,7 +364,8 @@ bool rt_network_start(RtRun *r) {
     P->net = d;
     char err[256];
     double rel = 0;
-    if (rt_delays_to_steps(1, &j->delay, dt, &P->delay_steps, &rel, err, sizeof err) || P->delay_steps > RT_DELAY_MAX) {
+    if (!j->edges &&
+        (rt_delays_to_steps(1, &j->delay, dt, &P->delay_steps, &rel, err, sizeof err) || P->delay_steps > RT_DELAY_MAX)) {
       rt_fail(r, RT_EXIT_USAGE, "projection %s -> %s: the delay %g ms is shorter than dt = %g ms (or longer than %u steps)",
               src->name, tgt->name, j->delay / RT_MS, dt / RT_MS, RT_DELAY_MAX);
       return false;
@@ -400,11 +403,15 @@ bool rt_network_start(RtRun *r) {
       memset(&P->conn, 0, sizeof P->conn);
       continue;
     }
-    if (rt_conn_build(&P->conn, &s, err, sizeof err) || proj_parts(r, P, err, sizeof err) ||
+    if ((j->edges ? rt_edges_conn(&P->conn, j->edges, s.n_src, s.n_tgt, j->edge_wscale, dt, &P->delay_steps, &rel, err,
+                                  sizeof err) /* runtime/rt_edges.c */
+                  : rt_conn_build(&P->conn, &s, err, sizeof err)) ||
+        proj_parts(r, P, err, sizeof err) ||
         (j->tm && rt_stp_init(&P->stp, &P->conn, (RtTmParams){j->U, j->tau_rec, j->tau_fac}, err, sizeof err))) {
       rt_fail(r, RT_EXIT_IO, "projection %s -> %s: %s", src->name, tgt->name, err);
       return false;
     }
+    if (rel > worst) worst = rel;
     P->has_stp = (int)j->tm;
     nsyn += P->conn.n_syn;
     bytes += rt_conn_array_bytes(&P->conn);
@@ -525,7 +532,13 @@ static bool net_step_part(RtRun *r, int t, int64_t k) {
     }
     if (P->lo[t] == P->hi[t]) continue;
     size_t ns = 0;
-    if (!gather_sources(r, P, sc, &ns)) {
+    const MsnPopulation *src = &d->pops[P->d->src];
+    if (src->kind >= RT_SOURCE_REGULAR) { /* runtime/rt_sources.c */
+      if (!rt_source_spikes(src, k, r->opt.dt, &sc->src, &sc->ts, &sc->cap, &ns)) {
+        snprintf(sc->err, sizeof sc->err, "out of memory for the spikes of source %s", src->name);
+        return false;
+      }
+    } else if (!gather_sources(r, P, sc, &ns)) {
       snprintf(sc->err, sizeof sc->err, "out of memory for the spikes of one step");
       return false;
     }
