@@ -36,6 +36,10 @@ bool lower_network(Diag *diag, const SimSpec *sim, Mir *m) {
   }
   for (int i = 0; i < net->projs.n; i++) {
     NetProj *pr = net->projs.v[i];
+    if (pr->synapse) { /* its states: compiler/lower_synapse.c */
+      pr->index = -1;
+      continue;
+    }
     pr->index = state_index(m, pr->target);
     if (pr->index < 0) {
       diag_error(diag, pr->target_loc, "E0911", "the model has no state '%s'", pr->target);

@@ -49,12 +49,22 @@ typedef struct NetProj {
   bool tm;             /* Tsodyks–Markram: weight scaled by u R */
   double U, tau_rec, tau_fac;
   int index;           /* target state index in the model (lowering) */
+  /* `synapse S` instead of `target X` (compiler/sema_synapse.c): a spike
+   * adds coef * weight to each state of S's on spike block */
+  Decl *synapse;
+  PtrVec deliver;      /* NetDeliver*, filled by compiler/lower_synapse.c */
 } NetProj;
+
+typedef struct NetDeliver {
+  int state;              /* state index in the model */
+  struct MirExpr *coef;   /* of the parameters only: the increment at w = 1 (SI) */
+} NetDeliver;
 
 typedef struct NetSpec {
   PtrVec pops;         /* NetPop* */
   PtrVec projs;        /* NetProj* */
   int64_t total;       /* neurons in all populations */
+  PtrVec implicit;     /* Decl*: synapses of projections the cell does not insert */
 } NetSpec;
 
 struct Sema;
@@ -69,5 +79,18 @@ bool sema_net_const(struct Sema *S, Expr *e, Unit want, const char *what);
 struct Mir;
 /* Resolve state names to indices in m; false (with diagnostics) on error. */
 bool lower_network(Diag *diag, const SimSpec *sim, struct Mir *m);
+
+/* compiler/sema_synapse.c: `synapse S` of a projection into tgt_cell: S
+ * must be a synapse; its weight unit goes to *wunit; S is inserted
+ * implicitly when the cell does not insert it. */
+bool sema_net_synapse(struct Sema *S, NetSpec *net, Program *prog, Decl *tgt_cell, Expr *name, Decl **syn,
+                      Unit *wunit);
+/* compiler/sema_synapse.c: the weight `we` of a projection into synapse
+ * syn, whose weights are in wunit (E0912, with the factor that fixes it) */
+bool sema_net_synapse_weight(struct Sema *S, Decl *tgt_cell, Decl *syn, Expr *we, Unit wunit);
+/* compiler/lower_synapse.c: the (state, coefficient) pairs of projections
+ * with a synapse; false (with diagnostics) on error. */
+struct Compilation;
+bool lower_synapse_deliveries(struct Compilation *c, struct Mir *m);
 
 #endif

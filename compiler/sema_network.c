@@ -244,8 +244,8 @@ static void unknown_pop(NetCheck *N, const char *name, Loc loc) {
 }
 
 static const char *proj_settings[] = {"target", "weight", "delay", "autapses", "multapses",
-                                      "U", "tau_rec", "tau_fac"};
-enum { PS_TARGET, PS_WEIGHT, PS_DELAY, PS_AUTAPSES, PS_MULTAPSES, PS_U, PS_TAU_REC, PS_TAU_FAC, PS_N };
+                                      "U", "tau_rec", "tau_fac", "synapse"};
+enum { PS_TARGET, PS_WEIGHT, PS_DELAY, PS_AUTAPSES, PS_MULTAPSES, PS_U, PS_TAU_REC, PS_TAU_FAC, PS_SYNAPSE, PS_N };
 
 static bool yes_no(NetCheck *N, Expr *e, bool *out) {
   if (e->kind == EX_NAME && (strcmp(e->name, "yes") == 0 || strcmp(e->name, "no") == 0)) {
@@ -344,7 +344,8 @@ static void check_project(NetCheck *N, Program *prog, Decl *d) {
         if (dd < bestd) { bestd = dd; best = proj_settings[k]; }
       }
       if (best) diag_note(N->diag, (Loc){0}, "did you mean '%s'?", best);
-      else diag_note(N->diag, (Loc){0}, "settings are: connect, target, weight, delay, autapses, multapses, U, tau_rec, tau_fac");
+      else diag_note(N->diag, (Loc){0}, "settings are: connect, synapse, target, weight, delay, autapses, multapses, U, "
+                                        "tau_rec, tau_fac");
       continue;
     }
     if (seen[key]) {
@@ -356,10 +357,16 @@ static void check_project(NetCheck *N, Program *prog, Decl *d) {
   }
   if (!connect) diag_error(N->diag, d->loc, "E0920", "project %s -> %s needs a rule: connect all_to_all, one_to_one, "
                                                      "probability P, indegree K or outdegree K", d->name, tname->name);
-  if (!seen[PS_TARGET] || !seen[PS_WEIGHT]) {
+  if ((!seen[PS_TARGET] && !seen[PS_SYNAPSE]) || !seen[PS_WEIGHT]) {
     diag_error(N->diag, d->loc, "E0920", "project %s -> %s needs %s", d->name, tname->name,
-               !seen[PS_TARGET] ? "a target: the state its spikes increment (`target NAME`)"
-                                : "a weight: the increment of the target state (`weight W`)");
+               !seen[PS_TARGET] && !seen[PS_SYNAPSE]
+                   ? "a synapse (`synapse NAME`) or a target: the state its spikes increment (`target NAME`)"
+                   : "a weight: the increment of the target state (`weight W`)");
+    return;
+  }
+  if (seen[PS_TARGET] && seen[PS_SYNAPSE]) {
+    diag_error(N->diag, seen[PS_TARGET]->name_loc, "E0948", "a projection has a synapse or a target, not both");
+    diag_note(N->diag, seen[PS_SYNAPSE]->name_loc, "the synapse is given here");
     return;
   }
   if (!src || !tgt) return;
@@ -372,7 +379,7 @@ static void check_project(NetCheck *N, Program *prog, Decl *d) {
     diag_error(N->diag, d->loc, "E0926", "a projection from source %s cannot have Tsodyks-Markram plasticity", src->name);
     return;
   }
-  Expr *te = seen[PS_TARGET]->e;
+  Expr *te = seen[PS_TARGET] ? seen[PS_TARGET]->e : seen[PS_SYNAPSE]->e;
   Unit tu;
   if (te->kind != EX_NAME) {
     diag_error(N->diag, te->loc, "E0911", "target must name a state of %s", tgt->cell->name);
@@ -380,7 +387,9 @@ static void check_project(NetCheck *N, Program *prog, Decl *d) {
   }
   pr->target = te->name;
   pr->target_loc = te->loc;
-  if (!cell_state_unit(prog, tgt->cell, te->name, &tu)) {
+  if (seen[PS_SYNAPSE]) { /* compiler/sema_synapse.c */
+    if (!sema_net_synapse(N->S, N->net, prog, tgt->cell, te, &pr->synapse, &tu)) return;
+  } else if (!cell_state_unit(prog, tgt->cell, te->name, &tu)) {
     diag_error(N->diag, te->loc, "E0911", "%s has no state '%s' for the spikes of %s to increment", tgt->cell->name,
                te->name, d->name);
     list_states(N, prog, tgt->cell);
@@ -388,7 +397,9 @@ static void check_project(NetCheck *N, Program *prog, Decl *d) {
   }
   Expr *we = seen[PS_WEIGHT]->e;
   if (!sema_net_const(N->S, we, (Unit){0}, "the weight")) return;
-  if (!units_same_dim(we->unit, tu)) {
+  if (pr->synapse) { /* compiler/sema_synapse.c */
+    if (!sema_net_synapse_weight(N->S, tgt->cell, pr->synapse, we, tu)) return;
+  } else if (!units_same_dim(we->unit, tu)) {
     char got[160], need[160];
     diag_error(N->diag, we->loc, "E0912", "the weight is %s, but the target %s is %s", sema_unit_text(we->unit, got, sizeof got),
                te->name, sema_unit_text(tu, need, sizeof need));

@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#define MSN_NETWORK_VERSION 2
+#define MSN_NETWORK_VERSION 3 /* 3: deliveries into several states (synapses) */
 
 /* kind: 0 constant a; 1 uniform in [a, b); 2 normal, mean a, sd b */
 typedef struct MsnNetInit {
@@ -33,10 +33,22 @@ typedef struct MsnPopulation {
   double rate;
 } MsnPopulation;
 
+/* A spike of weight w adds coef[coef] * w to state `state` (version 3):
+ * the increments of a synapse's on spike block, or (state = target_state,
+ * a coefficient of 1) for `target X`. */
+typedef struct MsnDeliver {
+  int64_t state;
+  int64_t coef;             /* index into the network's coefficients */
+} MsnDeliver;
+
+/* The coefficients of all deliveries from the parameters P (SI), computed
+ * once at the start of a run (they depend on parameters only). */
+typedef void (*MsnNetCoefFn)(const double *P, double *coef);
+
 /* rule: RtConnRule of runtime/rt_events.h */
 typedef struct MsnProjection {
   int64_t src, tgt;         /* population indices */
-  int64_t target_state;     /* the state a spike increments by weight */
+  int64_t target_state;     /* the state a spike increments by weight (target X), or -1 */
   int64_t rule;
   double p;
   int64_t k;
@@ -45,7 +57,9 @@ typedef struct MsnProjection {
   double delay;             /* s; rounded to whole steps of dt at run time */
   int64_t tm;               /* Tsodyks–Markram: weight * u R */
   double U, tau_rec, tau_fac;
-  const char *target_name;
+  const char *target_name;   /* the target state, or the synapse */
+  int64_t ndeliver;         /* >= 1 (version 3) */
+  const MsnDeliver *deliver;
 } MsnProjection;
 
 typedef struct MsnNetwork {
@@ -54,6 +68,8 @@ typedef struct MsnNetwork {
   const MsnPopulation *pops;
   int64_t nprojs;
   const MsnProjection *projs;
+  int64_t ncoef;            /* version 3: coefficients of the deliveries */
+  MsnNetCoefFn coef;
 } MsnNetwork;
 
 #endif

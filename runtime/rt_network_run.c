@@ -42,6 +42,7 @@ typedef struct RtNetProj {
 
 typedef struct RtNet {
   const MsnNetwork *d;
+  double *coef;     /* the deliveries' coefficients, from the run's parameters */
   int jumps;        /* some projection adds to the spike state (voltage jumps) */
   RtNetProj *proj;
   size_t mark;      /* spikes before this index are delivered */
@@ -149,6 +150,11 @@ bool rt_network_start(RtRun *r) {
   N->d = d;
   r->net = N;
   apply_inits(r, d);
+  if (!(N->coef = calloc((size_t)d->ncoef + 1, sizeof *N->coef))) {
+    rt_fail(r, RT_EXIT_IO, "out of memory for the network");
+    return false;
+  }
+  if (d->ncoef) d->coef(r->P, N->coef);
   const double dt = r->opt.dt;
   uint64_t nsyn = 0;
   size_t bytes = 0;
@@ -170,7 +176,8 @@ bool rt_network_start(RtRun *r) {
       rt_fail(r, RT_EXIT_USAGE, "projection %s -> %s: %s is a source", src->name, tgt->name, tgt->name);
       return false;
     }
-    if (j->target_state == r->m->spike_state) N->jumps = 1;
+    for (int64_t e = 0; e < j->ndeliver; e++)
+      if (j->deliver[e].state == r->m->spike_state) N->jumps = 1;
     RtConnSpec s = {.rule = (RtConnRule)j->rule, .n_src = (uint32_t)src->n, .n_tgt = (uint32_t)tgt->n,
                     .p = j->p, .k = (uint32_t)j->k, .autapses = (int)j->autapses, .multapses = (int)j->multapses,
                     .seed = mix64(r->opt.seed * 0x100000001b3ULL + (uint64_t)q + 1), .weight = j->weight,
@@ -233,12 +240,13 @@ bool rt_network_step(RtRun *r, int64_t k) {
     RtNetProj *P = &N->proj[q];
     const MsnPopulation *src = &d->pops[P->d->src], *tgt = &d->pops[P->d->tgt];
     if (P->poisson) {
-      double *x = r->cols[P->d->target_state] + tgt->first, w = P->d->weight;
+      double w = P->d->weight;
       double em0 = P->lam0 < 10 ? exp(-P->lam0) : 0;
       for (int64_t i = 0; i < tgt->n; i++) {
         double lam = P->lam ? P->lam[i] : P->lam0;
         uint32_t c = poisson_count(P->key, k, (uint32_t)i, lam, P->lam ? (lam < 10 ? exp(-lam) : 0) : em0);
-        if (c) x[i] += w * (double)c;
+        for (int64_t e = 0; c && e < P->d->ndeliver; e++)
+          r->cols[P->d->deliver[e].state][tgt->first + i] += N->coef[P->d->deliver[e].coef] * (w * (double)c);
       }
       continue;
     }
@@ -270,9 +278,11 @@ bool rt_network_step(RtRun *r, int64_t k) {
       }
     }
     rt_take(&P->ring, k + 1, P->in);
-    double *x = r->cols[P->d->target_state] + tgt->first;
     const double *in = P->in;
-    for (int64_t i = 0; i < tgt->n; i++) x[i] += in[i];
+    for (int64_t e = 0; e < P->d->ndeliver; e++) { /* a synapse: c * (summed weights) into each of its states */
+      double *x = r->cols[P->d->deliver[e].state] + tgt->first, c = N->coef[P->d->deliver[e].coef];
+      for (int64_t i = 0; i < tgt->n; i++) x[i] += c * in[i];
+    }
   }
   /* Voltage jumps (target V of an integrate-and-fire cell): a jump at
    * t_{k+1} that lifts V to the threshold or above is a spike at t_{k+1}
@@ -349,6 +359,7 @@ void rt_network_free(RtRun *r) {
     free(P->in);
   }
   free(N->proj);
+  free(N->coef);
   free(N->src);
   free(N->ts);
   free(N);
