@@ -37,8 +37,9 @@ static void check_size(Cg *cg, LLVMTypeRef t, size_t size, const char *what) {
 /* Every projection's (state, coefficient) pairs: a synapse's increments
  * (compiler/lower_synapse.c), or its target state with the coefficient 1.
  * coefs collects the coefficient expressions in order. */
-static int deliveries_of(Cg *cg, const NetProj *q, MirExpr ***coefs, int *ncoef, int64_t (*out)[2]) {
+static int deliveries_of(Cg *cg, const NetProj *q, const NetDeliver ***coefs, int *ncoef, int64_t (*out)[2]) {
   static MirExpr one = {.op = MIR_CONST, .value = 1};
+  static NetDeliver target = {.coef = &one};
   int n = q->synapse ? q->deliver.n : 1;
   for (int i = 0; i < n; i++) {
     const NetDeliver *dv = q->synapse ? q->deliver.v[i] : NULL;
@@ -47,25 +48,27 @@ static int deliveries_of(Cg *cg, const NetProj *q, MirExpr ***coefs, int *ncoef,
       cg_fail(cg, "out of memory");
       return 0;
     }
-    (*coefs)[*ncoef] = dv ? dv->coef : &one;
+    (*coefs)[*ncoef] = dv ? dv : &target;
     out[i][0] = dv ? dv->state : q->index;
     out[i][1] = (*ncoef)++;
   }
   return n;
 }
 
-/* void NAME_net_coef(const double *P, double *coef): the coefficients, from
- * the scalar parameters (they use no state, V or time). */
-static LLVMValueRef emit_coef_fn(Cg *cg, MirExpr **coefs, int ncoef) {
+/* void NAME_net_coef(const double *P, double dt, double *coef): the
+ * coefficients, from the scalar parameters (they use no state, V or time),
+ * times e^(b dt/2) for a state half a step ahead with decay rate b. */
+static LLVMValueRef emit_coef_fn(Cg *cg, const NetDeliver **coefs, int ncoef) {
   const Mir *m = cg->m;
-  LLVMTypeRef args[2] = {cg->ptr, cg->ptr};
+  LLVMTypeRef args[3] = {cg->ptr, cg->f64, cg->ptr};
   char *name = cg_strfmt("%s_net_coef", m->name);
-  LLVMValueRef fn = LLVMAddFunction(cg->mod, name, LLVMFunctionType(cg->void_t, args, 2, 0));
+  LLVMValueRef fn = LLVMAddFunction(cg->mod, name, LLVMFunctionType(cg->void_t, args, 3, 0));
   free(name);
   LLVMSetLinkage(fn, LLVMInternalLinkage);
   cg_function_attrs(cg, fn);
   LLVMPositionBuilderAtEnd(cg->b, LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry"));
-  LLVMValueRef P = LLVMGetParam(fn, 0), out = LLVMGetParam(fn, 1);
+  LLVMValueRef P = LLVMGetParam(fn, 0), dt = LLVMGetParam(fn, 1), out = LLVMGetParam(fn, 2);
+  LLVMValueRef half_dt = LLVMBuildFMul(cg->b, dt, cg_const(cg, 0.5), "half_dt");
   LLVMValueRef *params = calloc((size_t)m->nparams + 1, sizeof *params);
   LLVMValueRef *states = calloc((size_t)m->nstates + 1, sizeof *states);
   LLVMValueRef *derived = calloc((size_t)m->nderived + 1, sizeof *derived);
@@ -78,7 +81,10 @@ static LLVMValueRef emit_coef_fn(Cg *cg, MirExpr **coefs, int ncoef) {
   cg_memo_reset(cg);
   for (int i = 0; i < ncoef; i++) {
     LLVMValueRef idx = LLVMConstInt(cg->i64, (unsigned long long)i, 0);
-    LLVMBuildStore(cg->b, cg_expr(cg, &env, coefs[i]), LLVMBuildInBoundsGEP2(cg->b, cg->f64, out, &idx, 1, ""));
+    LLVMValueRef v = cg_expr(cg, &env, coefs[i]->coef);
+    if (coefs[i]->decay)
+      v = LLVMBuildFMul(cg->b, v, cg_math_exp(cg, LLVMBuildFMul(cg->b, cg_expr(cg, &env, coefs[i]->decay), half_dt, "")), "");
+    LLVMBuildStore(cg->b, v, LLVMBuildInBoundsGEP2(cg->b, cg->f64, out, &idx, 1, ""));
   }
   LLVMBuildRetVoid(cg->b);
   cg_memo_reset(cg);
@@ -117,7 +123,7 @@ LLVMValueRef cg_emit_network(Cg *cg) {
     free(iv);
   }
   LLVMValueRef *projs = calloc((size_t)net->projs.n + 1, sizeof *projs);
-  MirExpr **coefs = NULL;
+  const NetDeliver **coefs = NULL;
   int ncoef = 0;
   for (int i = 0; i < net->projs.n; i++) {
     const NetProj *q = net->projs.v[i];

@@ -12,7 +12,9 @@
  * parameters only (compiler/sema_synapse.c checks that), so that a spike
  * of weight W adds coefficient * W to the state.  Code generation emits
  * the coefficients as a function of the parameters
- * (compiler/codegen_network.c), evaluated once at the start of a run. */
+ * (compiler/codegen_network.c), evaluated once at the start of a run;
+ * `msnc info` lists them (synapse_print_info). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,6 +58,27 @@ static int synapse_state(const Mir *m, const char *x, const char *syn) {
   return -1;
 }
 
+/* Does e use a state, the time or a window (anything but parameters and
+ * constants)? */
+static bool varies(const Mir *m, const MirExpr *e) {
+  if (!e) return false;
+  if (e->op == MIR_STATE || e->op == MIR_TIME || e->op == MIR_WINDOW) return true;
+  if (e->op == MIR_DERIVED) return e->index >= 0 && e->index < m->nderived && varies(m, m->derived[e->index].e);
+  return varies(m, e->a) || varies(m, e->b) || varies(m, e->c);
+}
+
+/* With the staggered scheme a cnexp state lives half a step ahead of V:
+ * when a spike arrives at t, the state's column holds its value at
+ * t + dt/2.  An increment c w at t has grown (decayed) to c w e^(b dt/2)
+ * by then when x' = a + b x, exactly when b is a constant of the run: then
+ * b is returned, and the coefficient function applies the factor.  Else
+ * (b depends on V or states) NULL: the increment lands half a step late. */
+static MirExpr *half_step_decay(const Mir *m, int k) {
+  const MirState *s = &m->states[k];
+  if (m->method != MIR_METHOD_STAGGERED || s->solver != MIR_SOLVE_CNEXP || varies(m, s->lin_b)) return NULL;
+  return s->lin_b;
+}
+
 /* The deliveries of one projection into synapse syn. */
 static bool deliveries(Lower *L, NetProj *pr) {
   Decl *syn = pr->synapse;
@@ -78,6 +101,8 @@ static bool deliveries(Lower *L, NetProj *pr) {
       diag_error(L->diag, in->name_loc, "E0601", "internal error: state %s of synapse %s is not in the model",
                  in->name, syn->name);
       ok = false;
+    } else {
+      dv->decay = half_step_decay(L->m, dv->state);
     }
     vec_push(L->A, &pr->deliver, dv);
   }
@@ -101,4 +126,32 @@ bool lower_synapse_deliveries(Compilation *c, Mir *m) {
   }
   free(L.env);
   return ok;
+}
+
+/* ---- msnc info --------------------------------------------------------------- */
+
+/* One line per projection: its states and coefficients at the parameters'
+ * defaults ("a += 1.86919 * w"). */
+void synapse_print_info(FILE *out, const Mir *m) {
+  const NetSpec *net = m->network;
+  if (!net || !net->projs.n) return;
+  fprintf(out, "\nprojections (a spike of weight w adds coefficient * w, SI, parameters at their defaults):\n");
+  bool carried = false;
+  for (int i = 0; i < net->projs.n; i++) {
+    const NetProj *pr = net->projs.v[i];
+    const NetPop *src = net->pops.v[pr->src], *tgt = net->pops.v[pr->tgt];
+    fprintf(out, "  %s -> %s  %s %s, w = %g:", src->name, tgt->name, pr->synapse ? "synapse" : "target", pr->target,
+            pr->weight);
+    if (!pr->synapse) fprintf(out, " %s += w", m->states[pr->index].name);
+    for (int j = 0; j < pr->deliver.n; j++) {
+      const NetDeliver *dv = pr->deliver.v[j];
+      fprintf(out, "%s %s += %.6g * w%s", j ? "," : "", m->states[dv->state].name, mir_eval(m, dv->coef, NULL, 0),
+              dv->decay ? " (*)" : "");
+      carried |= dv->decay != NULL;
+    }
+    fputc('\n', out);
+  }
+  if (carried)
+    fprintf(out, "  (*) a state half a step ahead of V: the increment is carried over that half step, "
+                 "times e^(b dt/2) for x' = a + b x\n");
 }

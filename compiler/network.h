@@ -58,6 +58,10 @@ typedef struct NetProj {
 typedef struct NetDeliver {
   int state;              /* state index in the model */
   struct MirExpr *coef;   /* of the parameters only: the increment at w = 1 (SI) */
+  struct MirExpr *decay;  /* a state that lives half a step ahead (cnexp) with
+                             x' = a + b x, b of the parameters only: b, and the
+                             increment is carried over that half step,
+                             coef * e^(b dt/2); else NULL */
 } NetDeliver;
 
 typedef struct NetSpec {

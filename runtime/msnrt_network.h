@@ -41,9 +41,11 @@ typedef struct MsnDeliver {
   int64_t coef;             /* index into the network's coefficients */
 } MsnDeliver;
 
-/* The coefficients of all deliveries from the parameters P (SI), computed
- * once at the start of a run (they depend on parameters only). */
-typedef void (*MsnNetCoefFn)(const double *P, double *coef);
+/* The coefficients of all deliveries from the parameters P (SI) and the
+ * time step dt (s), computed once at the start of a run.  A synapse state
+ * that the staggered scheme keeps half a step ahead of V gets its increment
+ * carried over that half step (docs/language.md 5.10). */
+typedef void (*MsnNetCoefFn)(const double *P, double dt, double *coef);
 
 /* rule: RtConnRule of runtime/rt_events.h */
 typedef struct MsnProjection {

@@ -154,7 +154,7 @@ bool rt_network_start(RtRun *r) {
     rt_fail(r, RT_EXIT_IO, "out of memory for the network");
     return false;
   }
-  if (d->ncoef) d->coef(r->P, N->coef);
+  if (d->ncoef) d->coef(r->P, r->opt.dt, N->coef);
   const double dt = r->opt.dt;
   uint64_t nsyn = 0;
   size_t bytes = 0;

@@ -10,14 +10,16 @@
 #   a(t) = sum_i w_i N e^(-(t - t_i)/tau_rise),  b(t) = sum_i w_i N e^(-(t - t_i)/tau_decay)
 #   g = b - a,  N = 1 / (e^(-tp/tau_decay) - e^(-tp/tau_rise)),
 #   tp = tau_rise tau_decay / (tau_decay - tau_rise) ln(tau_decay / tau_rise).
-# a and b are integrated exactly (cnexp: x <- x e^(-dt/tau) per step), so
-# the only error is rounding: every recorded a, b and g (trace.npy, full
-# doubles) must agree with the formula to 1e-12 of the peak w_i.  Also:
-# the single-event conductance peaks at w1 at t1 + tp (the largest sample
-# lies within one step of tp and within 1e-5 of w1 below it: the curve is
-# flat there), the two projections sum linearly, the coefficient follows
-# --set (tau_rise 2 ms gives another N, checked the same way), and a
-# weight in a density unit is a unit error.
+# a and b are integrated exactly (cnexp: x <- x e^(-dt/tau) per step) half
+# a step ahead of V (docs/language.md 6.5): the row of time t holds their
+# values at t + dt/2, and an increment at t_i is carried over that half
+# step (5.10).  So the only error is rounding: every recorded a, b and g
+# (trace.npy, full doubles) must agree with the formula at t + dt/2 to
+# 1e-12 of the peak w_i.  Also: the single-event conductance peaks at w1 at
+# t1 + tp (the largest sample lies within one step of tp and within 1e-5 of
+# w1 below it: the curve is flat there), the two projections sum linearly,
+# the coefficient follows --set (tau_rise 2 ms gives another N, checked the
+# same way), and a weight in a density unit is a unit error.
 . "$SRCDIR/tests/e2e/lib.sh"
 export MSN_STDLIB="$SRCDIR/stdlib"
 PY=${PYTHON:-python3}
@@ -59,8 +61,8 @@ for n, row in enumerate(tr_):
     a = b = 0.0
     for k, wi in events:
         if n >= k:
-            a += wi * N * math.exp(-(n - k) * dt / tr)
-            b += wi * N * math.exp(-(n - k) * dt / td)
+            a += wi * N * math.exp(-(n - k + 0.5) * dt / tr)
+            b += wi * N * math.exp(-(n - k + 0.5) * dt / td)
     # columns: t, a[0..3], b[0..3]; targets are instances 2 and 3
     for j in (2, 3):
         sa, sb = row[1 + j], row[5 + j]
@@ -68,10 +70,16 @@ for n, row in enumerate(tr_):
         eb = max(eb, abs(sb - b) / 2.0)
         eg = max(eg, abs((sb - sa) - (b - a)) / 2.0)
     if first <= n < second and row[7] - row[3] > peak:
-        peak, peak_t = row[7] - row[3], (n - first) * dt
+        peak, peak_t = row[7] - row[3], (n - first + 0.5) * dt
 print("%.3g %.3g %.3g %.3g %.3g" % (ea, eb, eg, (peak - 2.0) / 2.0, abs(peak_t - tp)))
 PYEOF
 }
+
+# msnc info lists the deliveries: N = 1.86919 for tau_rise 1 ms, tau_decay 5 ms
+"$MSNC" info "$SRCDIR/tests/e2e/models/syn_biexp.msn" > "$WORK/info" 2>&1
+if grep -q "src1 -> tgt  synapse BiExp, w = 2e-09: a += 1.86919 \* w (\*), b += 1.86919 \* w (\*)" "$WORK/info"
+then pass "msnc info: the deliveries of src1 -> tgt"
+else fail "msnc info: $(grep -A3 projections "$WORK/info")"; fi
 
 "$WORK/biexp" --quiet --format npy --out "$WORK/o1"
 set -- $(compare "$WORK/o1" 1 5)
