@@ -478,8 +478,10 @@ static void name_states(Lower *L) {
   for (int i = 0; i < m->nstates; i++)
     for (int j = 0; j < m->nstates; j++)
       if (i != j && strcmp(m->states[i].name, m->states[j].name) == 0) clash[i] = true;
-  for (int i = 0; i < m->nstates; i++)
+  for (int i = 0; i < m->nstates; i++) {
     if (clash[i]) m->states[i].name = L->qual[i];
+    m->states[i].qual = L->qual[i];
+  }
   free(clash);
 }
 

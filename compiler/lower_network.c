@@ -8,12 +8,13 @@
 #include "msnc.h"
 #include "network.h"
 
-/* Index of the state named `name`: its model name, or the qualified name
- * NAME_CHANNEL when two states share the short name (the first such). */
+/* Index of the state named `name`: its model name or its qualified name
+ * NAME_CHANNEL, or the first qualified one when two states share the short
+ * name. */
 static int state_index(const Mir *m, const char *name) {
   size_t n = strlen(name);
   for (int k = 0; k < m->nstates; k++)
-    if (strcmp(m->states[k].name, name) == 0) return k;
+    if (strcmp(m->states[k].name, name) == 0 || (m->states[k].qual && strcmp(m->states[k].qual, name) == 0)) return k;
   for (int k = 0; k < m->nstates; k++)
     if (strncmp(m->states[k].name, name, n) == 0 && m->states[k].name[n] == '_') return k;
   return -1;

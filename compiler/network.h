@@ -89,6 +89,10 @@ bool lower_network(Diag *diag, const SimSpec *sim, struct Mir *m);
  * implicitly when the cell does not insert it. */
 bool sema_net_synapse(struct Sema *S, NetSpec *net, Program *prog, Decl *tgt_cell, Expr *name, Decl **syn,
                       Unit *wunit);
+/* compiler/sema_synapse.c: the unit of state `name` (X or X_SYNAPSE) of a
+ * synapse that cell inserts or that a projection names (then inserted
+ * implicitly); false when there is none. */
+bool sema_synapse_state_unit(Program *prog, Decl *cell, const char *name, Unit *u);
 /* compiler/sema_synapse.c: the weight `we` of a projection into synapse
  * syn, whose weights are in wunit (E0912, with the factor that fixes it) */
 bool sema_net_synapse_weight(struct Sema *S, Decl *tgt_cell, Decl *syn, Expr *we, Unit wunit);

@@ -107,7 +107,8 @@ static void check_init(NetCheck *N, Program *prog, NetPop *p, Stmt *st) {
     return;
   }
   Unit u;
-  if (!cell_state_unit(prog, p->cell, st->name, &u)) {
+  if (!cell_state_unit(prog, p->cell, st->name, &u) &&
+      !sema_synapse_state_unit(prog, p->cell, st->name, &u)) { /* compiler/sema_synapse.c */
     diag_error(N->diag, st->name_loc, "E0907", "%s has no state '%s' to initialise", p->cell->name, st->name);
     list_states(N, prog, p->cell);
     return;

@@ -367,3 +367,39 @@ bool sema_net_synapse_weight(Sema *S, Decl *tgt_cell, Decl *syn, Expr *we, Unit 
   }
   return false;
 }
+
+/* A state X of synapse syn named `name` (X or X_SYN): its unit. */
+static bool synapse_state(const Decl *syn, const char *name, Unit *u) {
+  size_t ns = strlen(syn->name);
+  for (int i = 0; i < syn->body.n; i++) {
+    Stmt *st = syn->body.v[i];
+    if (st->kind != ST_STATE) continue;
+    size_t n = strlen(st->name);
+    bool qual = strncmp(name, st->name, n) == 0 && name[n] == '_' && strlen(name + n + 1) == ns &&
+                strcmp(name + n + 1, syn->name) == 0;
+    if (strcmp(name, st->name) == 0 || qual) {
+      *u = st->sym && st->sym->unit.scale != 0 ? st->sym->unit : units_one();
+      return true;
+    }
+  }
+  return false;
+}
+
+bool sema_synapse_state_unit(Program *prog, Decl *cell, const char *name, Unit *u) {
+  for (int i = 0; i < prog->decls.n; i++) {
+    Decl *d = prog->decls.v[i];
+    for (int j = 0; j < d->body.n && (d->kind == DC_PROJECT || d == cell); j++) {
+      Stmt *st = d->body.v[j];
+      if (d->kind == DC_PROJECT && st->kind == ST_SETTING && strcmp(st->name, "synapse") == 0 && st->e &&
+          st->e->kind == EX_NAME) {
+        Decl *syn = sema_find_decl(prog, DC_CHANNEL, st->e->name);
+        if (syn && syn->synapse && synapse_state(syn, name, u)) return true;
+      }
+      for (int k = 0; d == cell && st->kind == ST_INSERT && k < st->names.n; k++) {
+        Decl *syn = sema_find_decl(prog, DC_CHANNEL, ((IdRef *)st->names.v[k])->name);
+        if (syn && syn->synapse && synapse_state(syn, name, u)) return true;
+      }
+    }
+  }
+  return false;
+}

@@ -19,7 +19,9 @@
 # t1 + tp (the largest sample lies within one step of tp and within 1e-5 of
 # w1 below it: the curve is flat there), the two projections sum linearly,
 # the coefficient follows --set (tau_rise 2 ms gives another N, checked the
-# same way), and a weight in a density unit is a unit error.
+# same way), population initial values reach the states of a synapse that
+# only projections insert (also by the qualified name b_BiExp), and a
+# weight in a density unit is a unit error.
 . "$SRCDIR/tests/e2e/lib.sh"
 export MSN_STDLIB="$SRCDIR/stdlib"
 PY=${PYTHON:-python3}
@@ -97,6 +99,18 @@ echo "tau_rise 2 ms by --set: errors $1 $2 $3; peak $4 at $5 ms"
 check "--set tau_rise_BiExp=2ms: g against the exact solution with the new normalisation" "$3" "<=" 1e-12
 check "--set tau_rise_BiExp=2ms: peak (g - w)/w" "$4" "<=" 1e-12
 check "--set tau_rise_BiExp=2ms: peak (g - w)/w" "$4" ">=" -1e-5
+
+# initial values of the implicitly inserted synapse's states, by short
+# (a) and qualified (b_BiExp) name: row t = 0 of the trace holds them
+sed 's/^population tgt = 2 of Ramp$/population tgt = 2 of Ramp { b_BiExp(0) = 1 nS; a(0) = 0.5 nS }/' \
+  "$SRCDIR/tests/e2e/models/syn_biexp.msn" > "$WORK/init.msn"
+if "$MSNC" run "$WORK/init.msn" --quiet --out "$WORK/init" 2> "$WORK/init.err"; then
+  row=$(awk -F, 'NR == 2 { print $2, $4, $5, $8, $9 }' "$WORK/init/trace.csv")
+  if [ "$row" = "0 0.5 0.5 1 1" ]; then pass "population initial values a(0), b_BiExp(0) of an implicit synapse: $row"
+  else fail "initial values a[0] a[2] a[3] b[2] b[3]: $row, wanted 0 0.5 0.5 1 1"; fi
+else
+  fail "initial values of synapse states: $(cat "$WORK/init.err")"
+fi
 
 # a weight per membrane area into a point synapse: E0912 with the factor
 sed 's/weight 2 nS/weight 0.2 mS\/cm^2/' "$SRCDIR/tests/e2e/models/syn_biexp.msn" > "$WORK/bad.msn"
