@@ -73,6 +73,9 @@ typedef enum StmtKind {
                    ST_DEF keyword arguments, at the attachment (EX_CALL sec(x) or
                    a name: x = 1) */
   ST_DISCRETIZE,/* discretize RULE expr       (name: d_lambda, segments, max_length) */
+  /* synapses (compiler/sema_synapse.c) */
+  ST_ON_SPIKE,  /* on spike(w) { body }      (name: w; names: [the word `on`]) */
+  ST_INCR,      /* name += expr              (in an on spike block) */
 } StmtKind;
 
 typedef enum SimKey {
@@ -101,6 +104,7 @@ struct Stmt {
   PtrVec regions;
   bool everywhere;
   Expr *at;
+  PtrVec body;       /* ST_ON_SPIKE: its statements (Stmt*) */
 };
 
 /* ---- top-level declarations ------------------------------------------- */
@@ -132,6 +136,7 @@ struct Decl {
   char *path;        /* DC_IMPORT */
   SrcFile *file;     /* file the declaration came from */
   struct Sym *sym;   /* set by sema: the top-level symbol */
+  bool synapse;      /* DC_CHANNEL written `synapse NAME { ... }` */
 };
 
 typedef struct Program {

@@ -702,7 +702,10 @@ static void put_channel(FILE *f, const MirKernel *k)
   } else {
     fputs(" * no parameters.\n", f);
   }
-  fputs(" * current density I_out [A/m^2] (outward positive) and g_out = dI/dV [S/m^2].\n */\n", f);
+  if (sema_synapse_is_point(k->decl)) /* a point synapse: a current, not a density */
+    fputs(" * current I_out [A] (a point synapse; outward positive) and g_out = dI/dV [S].\n */\n", f);
+  else
+    fputs(" * current density I_out [A/m^2] (outward positive) and g_out = dI/dV [S/m^2].\n */\n", f);
   for (int p = 0; p < k->nabi; p++) {
     fprintf(f, "#define %s_%s_DEFAULT ", N, k->abi_param_name[p]);
     put_double(f, m->params[k->abi_param[p]].value);

@@ -423,7 +423,7 @@ static void lower_cell(Lower *L, Decl *cell) {
     case ST_INSERT:
       for (int k = 0; k < st->names.n; k++) {
         Decl *ch = sema_find_decl(&L->c->prog, DC_CHANNEL, ((IdRef *)st->names.v[k])->name);
-        ionic = mir_bin(A, MIR_ADD, ionic, lower_channel(L, ch));
+        ionic = mir_bin(A, MIR_ADD, ionic, lower_synapse_inserted(L, ch)); /* compiler/lower_synapse.c */
       }
       break;
     case ST_DEF: lower_bind(L, st->sym, lower_add_derived(L, st->name, lower_expr(L, st->e))); break;
@@ -466,6 +466,7 @@ static void lower_cell(Lower *L, Decl *cell) {
     default: break;
     }
   }
+  ionic = lower_synapse_implicit(L, ionic); /* synapses of projections the cell does not insert */
   MirExpr *iion = lower_add_derived(L, "I_ion", ionic);
   m->states[v].rhs = mir_bin(A, MIR_DIV, mir_bin(A, MIR_SUB, stim, iion), mir_ref(A, MIR_PARAM, cm_k));
 }
@@ -477,8 +478,10 @@ static void name_states(Lower *L) {
   for (int i = 0; i < m->nstates; i++)
     for (int j = 0; j < m->nstates; j++)
       if (i != j && strcmp(m->states[i].name, m->states[j].name) == 0) clash[i] = true;
-  for (int i = 0; i < m->nstates; i++)
+  for (int i = 0; i < m->nstates; i++) {
     if (clash[i]) m->states[i].name = L->qual[i];
+    m->states[i].qual = L->qual[i];
+  }
   free(clash);
 }
 
@@ -662,6 +665,7 @@ Mir *msnc_lower(Compilation *c) {
   Mir *m = lower_finish(&L, before);
   if (m && m->rates) rates_why(m);
   if (m && c->sim.network && !lower_network(&c->diag, &c->sim, m)) m = NULL; /* compiler/lower_network.c */
+  if (m && c->sim.network && !lower_synapse_deliveries(c, m)) m = NULL; /* compiler/lower_synapse.c */
   return m;
 }
 

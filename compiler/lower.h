@@ -39,5 +39,10 @@ int lower_param_from_stmt(Lower *L, Stmt *st, const char *name);
 /* Lower one channel (its parameters, gates, states, definitions); returns
  * its current density (SI) as an expression. */
 MirExpr *lower_channel(Lower *L, Decl *ch);
+/* compiler/lower_synapse.c: an inserted channel or synapse (a point
+ * synapse's current divided by the cell's area), and the synapses that
+ * projections insert implicitly, added to ionic. */
+MirExpr *lower_synapse_inserted(Lower *L, Decl *ch);
+MirExpr *lower_synapse_implicit(Lower *L, MirExpr *ionic);
 
 #endif

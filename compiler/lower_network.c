@@ -8,12 +8,13 @@
 #include "msnc.h"
 #include "network.h"
 
-/* Index of the state named `name`: its model name, or the qualified name
- * NAME_CHANNEL when two states share the short name (the first such). */
+/* Index of the state named `name`: its model name or its qualified name
+ * NAME_CHANNEL, or the first qualified one when two states share the short
+ * name. */
 static int state_index(const Mir *m, const char *name) {
   size_t n = strlen(name);
   for (int k = 0; k < m->nstates; k++)
-    if (strcmp(m->states[k].name, name) == 0) return k;
+    if (strcmp(m->states[k].name, name) == 0 || (m->states[k].qual && strcmp(m->states[k].qual, name) == 0)) return k;
   for (int k = 0; k < m->nstates; k++)
     if (strncmp(m->states[k].name, name, n) == 0 && m->states[k].name[n] == '_') return k;
   return -1;
@@ -36,6 +37,10 @@ bool lower_network(Diag *diag, const SimSpec *sim, Mir *m) {
   }
   for (int i = 0; i < net->projs.n; i++) {
     NetProj *pr = net->projs.v[i];
+    if (pr->synapse) { /* its states: compiler/lower_synapse.c */
+      pr->index = -1;
+      continue;
+    }
     pr->index = state_index(m, pr->target);
     if (pr->index < 0) {
       diag_error(diag, pr->target_loc, "E0911", "the model has no state '%s'", pr->target);

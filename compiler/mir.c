@@ -333,4 +333,5 @@ void mir_print_info(FILE *out, const Mir *m) {
               strcmp(s->unit, "1") ? " " : "", strcmp(s->unit, "1") ? s->unit : "", m->refractory * 1e3,
               m->reset_exact ? "exact (linear in itself: from the step's exponential solution)" : "by linear interpolation");
   }
+  synapse_print_info(out, m); /* compiler/lower_synapse.c: the projections' deliveries */
 }

@@ -80,6 +80,8 @@ typedef struct MirParam {
 
 typedef struct MirState {
   const char *name;     /* "V", "m_Na" */
+  const char *qual;     /* qualified NAME_CHANNEL ("m_Na") even when name is
+                           short; initial values of populations accept it */
   const char *unit;     /* display unit */
   double scale;
   MirExpr *init;        /* initial value; may use params, MIR_TIME (= 0) and

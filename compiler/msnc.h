@@ -40,6 +40,8 @@ Mir *msnc_lower(Compilation *c);
 void mir_print_info(FILE *out, const Mir *m);
 /* Expression to text, in SI. */
 void mir_print_expr(StrBuf *b, const Mir *m, const MirExpr *e);
+/* compiler/lower_synapse.c: the deliveries of a network's projections. */
+void synapse_print_info(FILE *out, const Mir *m);
 
 /* ---- channel kernels for other simulators (msnc kernel) -------------------
  * compiler/lower_kernel.c: each channel becomes a Mir of its own whose

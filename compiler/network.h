@@ -70,13 +70,27 @@ typedef struct NetProj {
   int64_t nedges;
   double edge_w1, edge_w2;
   bool scaled;         /* `weight W scale 1/sqrt(K)`: weight = W / sqrt(K) */
+  /* `synapse S` instead of `target X` (compiler/sema_synapse.c): a spike
+   * adds coef * weight to each state of S's on spike block */
+  Decl *synapse;
+  PtrVec deliver;      /* NetDeliver*, filled by compiler/lower_synapse.c */
 } NetProj;
+
+typedef struct NetDeliver {
+  int state;              /* state index in the model */
+  struct MirExpr *coef;   /* of the parameters only: the increment at w = 1 (SI) */
+  struct MirExpr *decay;  /* a state that lives half a step ahead (cnexp) with
+                             x' = a + b x, b of the parameters only: b, and the
+                             increment is carried over that half step,
+                             coef * e^(b dt/2); else NULL */
+} NetDeliver;
 
 typedef struct NetSpec {
   PtrVec pops;         /* NetPop* */
   PtrVec projs;        /* NetProj* */
   int64_t total;       /* neurons in all populations */
   char *balance;       /* the balance report (compiler/sema_balance.c), or NULL */
+  PtrVec implicit;     /* Decl*: synapses of projections the cell does not insert */
 } NetSpec;
 
 struct Sema;
@@ -98,5 +112,22 @@ void sema_balance_print(FILE *out, const NetSpec *net, bool brief);
 struct Mir;
 /* Resolve state names to indices in m; false (with diagnostics) on error. */
 bool lower_network(Diag *diag, const SimSpec *sim, struct Mir *m);
+
+/* compiler/sema_synapse.c: `synapse S` of a projection into tgt_cell: S
+ * must be a synapse; its weight unit goes to *wunit; S is inserted
+ * implicitly when the cell does not insert it. */
+bool sema_net_synapse(struct Sema *S, NetSpec *net, Program *prog, Decl *tgt_cell, Expr *name, Decl **syn,
+                      Unit *wunit);
+/* compiler/sema_synapse.c: the unit of state `name` (X or X_SYNAPSE) of a
+ * synapse that cell inserts or that a projection names (then inserted
+ * implicitly); false when there is none. */
+bool sema_synapse_state_unit(Program *prog, Decl *cell, const char *name, Unit *u);
+/* compiler/sema_synapse.c: the weight `we` of a projection into synapse
+ * syn, whose weights are in wunit (E0912, with the factor that fixes it) */
+bool sema_net_synapse_weight(struct Sema *S, Decl *tgt_cell, Decl *syn, Expr *we, Unit wunit);
+/* compiler/lower_synapse.c: the (state, coefficient) pairs of projections
+ * with a synapse; false (with diagnostics) on error. */
+struct Compilation;
+bool lower_synapse_deliveries(struct Compilation *c, struct Mir *m);
 
 #endif

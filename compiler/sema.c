@@ -676,6 +676,8 @@ static const char *stmt_word(StmtKind k) {
   case ST_MORPH: return "morphology";
   case ST_SECTION: return "a section";
   case ST_DISCRETIZE: return "discretize";
+  case ST_ON_SPIKE: return "on spike";
+  case ST_INCR: return "an increment X += ...";
   }
   return "statement";
 }
@@ -829,8 +831,9 @@ static void check_channel(Sema *S, Decl *ch) {
   Scope sc = {.parent = &S->membrane};
   declare_block(S, &sc, ch);
   int ncurrent = 0;
-  PtrVec odes = {0};
+  PtrVec odes = {0}, events = {0};
   S->channel = ch;
+  const char *word = ch->synapse ? "synapse" : "channel";
   for (int i = 0; i < ch->body.n; i++) {
     Stmt *st = ch->body.v[i];
     switch (st->kind) {
@@ -841,17 +844,35 @@ static void check_channel(Sema *S, Decl *ch) {
     case ST_GATE: check_gate(S, &sc, st->decl); break;
     case ST_CURRENT:
       if (ncurrent++) {
-        diag_error(S->diag, st->loc, "E0215", "channel %s has more than one current", ch->name);
+        diag_error(S->diag, st->loc, "E0215", "%s %s has more than one current", word, ch->name);
         break;
       }
-      if (check_expr(S, &sc, st->e))
-        expect_unit(S, st->e, unit_of("uA/cm^2"), "a channel's current (a current density)");
+      if (check_expr(S, &sc, st->e)) {
+        if (ch->synapse) sema_synapse_current(S, ch, st); /* compiler/sema_synapse.c */
+        else expect_unit(S, st->e, unit_of("uA/cm^2"), "a channel's current (a current density)");
+      }
       break;
-    default: not_allowed(S, st, "channel", NULL);
+    case ST_ON_SPIKE:
+      if (!ch->synapse) {
+        not_allowed(S, st, "channel", "write a `synapse` block for on spike(w) { ... }");
+        break;
+      }
+      if (events.n) {
+        diag_error(S->diag, st->loc, "E0940", "synapse %s has more than one on spike block", ch->name);
+        diag_note(S->diag, ((Stmt *)events.v[0])->loc, "the first one is here");
+        break;
+      }
+      vec_push(S->A, &events, st); /* checked last: it may use any parameter */
+      break;
+    default:
+      not_allowed(S, st, word, st->kind == ST_INCR ? "increments X += EXPR belong in the on spike(w) block of a synapse"
+                                                   : NULL);
     }
   }
+  for (int i = 0; i < events.n; i++) sema_synapse_on_spike(S, &sc, ch, events.v[i]);
+  if (ch->synapse) sema_synapse_finish(S, ch, events.n);
   if (!ncurrent)
-    diag_error(S->diag, ch->name_loc, "E0216", "channel %s has no current", ch->name);
+    diag_error(S->diag, ch->name_loc, "E0216", "%s %s has no current", word, ch->name);
   S->channel = NULL;
 }
 
@@ -1462,6 +1483,7 @@ bool sema_check(Arena *arena, Diag *diag, Program *prog, SimSpec *sim) {
     case DC_POPULATION: case DC_PROJECT: break; /* below: sema_network */
     }
   }
+  sema_synapse_cells(&S, prog); /* compiler/sema_synapse.c: synapses inserted into cells */
   if (simulate && diag->nerrors == before) {
     sim->simulate = simulate;
     check_simulate(&S, simulate, sim);

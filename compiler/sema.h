@@ -118,4 +118,16 @@ void sema_cable_note_distance(Sema *S);
  * its `param P` statement, or NULL (lowering uses it too) */
 Decl *sema_cable_param_target(Program *prog, const Decl *cell, const char *name, Stmt **param);
 
+/* ---- synapses (compiler/sema_synapse.c): `synapse` blocks are channels
+ * (Decl.synapse) with an `on spike(w) { X += EXPR }` block (E094x) */
+void sema_synapse_on_spike(Sema *S, Scope *sc, Decl *syn, Stmt *st);
+void sema_synapse_current(Sema *S, Decl *syn, Stmt *st);
+void sema_synapse_finish(Sema *S, Decl *syn, int nevents);
+void sema_synapse_cells(Sema *S, Program *prog);
+bool sema_synapse_needs_area(Sema *S, const Decl *cell, const Decl *syn, Loc where);
+Stmt *sema_synapse_event(const Decl *syn);          /* its on spike statement, or NULL */
+bool sema_synapse_weight_unit(const Decl *syn, Unit *u);
+bool sema_synapse_is_point(const Decl *syn);        /* current in A, not A/m^2 */
+Stmt *sema_synapse_area(const Decl *cell);          /* `param area` of a cell, or NULL */
+
 #endif

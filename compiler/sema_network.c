@@ -108,7 +108,8 @@ static void check_init(NetCheck *N, Program *prog, NetPop *p, Stmt *st) {
     return;
   }
   Unit u;
-  if (!cell_state_unit(prog, p->cell, st->name, &u)) {
+  if (!cell_state_unit(prog, p->cell, st->name, &u) &&
+      !sema_synapse_state_unit(prog, p->cell, st->name, &u)) { /* compiler/sema_synapse.c */
     diag_error(N->diag, st->name_loc, "E0907", "%s has no state '%s' to initialise", p->cell->name, st->name);
     list_states(N, prog, p->cell);
     return;
@@ -320,8 +321,8 @@ static void unknown_pop(NetCheck *N, const char *name, Loc loc) {
 }
 
 static const char *proj_settings[] = {"target", "weight", "delay", "autapses", "multapses",
-                                      "U", "tau_rec", "tau_fac"};
-enum { PS_TARGET, PS_WEIGHT, PS_DELAY, PS_AUTAPSES, PS_MULTAPSES, PS_U, PS_TAU_REC, PS_TAU_FAC, PS_N };
+                                      "U", "tau_rec", "tau_fac", "synapse"};
+enum { PS_TARGET, PS_WEIGHT, PS_DELAY, PS_AUTAPSES, PS_MULTAPSES, PS_U, PS_TAU_REC, PS_TAU_FAC, PS_SYNAPSE, PS_N };
 
 static bool yes_no(NetCheck *N, Expr *e, bool *out) {
   if (e->kind == EX_NAME && (strcmp(e->name, "yes") == 0 || strcmp(e->name, "no") == 0)) {
@@ -410,10 +411,12 @@ static bool check_scale(NetCheck *N, NetProj *pr, Stmt *st) {
 }
 
 /* `weight W` in the unit of the target state, `delay D` >= dt */
-static bool check_weight_delay(NetCheck *N, NetProj *pr, Stmt **seen, Expr *te, Unit tu) {
+static bool check_weight_delay(NetCheck *N, NetProj *pr, NetPop *tgt, Stmt **seen, Expr *te, Unit tu) {
   Expr *we = seen[PS_WEIGHT]->e;
   if (!sema_net_const(N->S, we, (Unit){0}, "the weight")) return false;
-  if (!units_same_dim(we->unit, tu)) {
+  if (pr->synapse) { /* compiler/sema_synapse.c */
+    if (!sema_net_synapse_weight(N->S, tgt->cell, pr->synapse, we, tu)) return false;
+  } else if (!units_same_dim(we->unit, tu)) {
     char got[160], need[160];
     diag_error(N->diag, we->loc, "E0912", "the weight is %s, but the target %s is %s", sema_unit_text(we->unit, got, sizeof got),
                te->name, sema_unit_text(tu, need, sizeof need));
@@ -521,7 +524,8 @@ static void check_project(NetCheck *N, Program *prog, Decl *d) {
         if (dd < bestd) { bestd = dd; best = proj_settings[k]; }
       }
       if (best) diag_note(N->diag, (Loc){0}, "did you mean '%s'?", best);
-      else diag_note(N->diag, (Loc){0}, "settings are: connect, target, weight, delay, autapses, multapses, U, tau_rec, tau_fac");
+      else diag_note(N->diag, (Loc){0}, "settings are: connect, synapse, target, weight, delay, autapses, multapses, U, "
+                                        "tau_rec, tau_fac");
       continue;
     }
     if (st->e3 && key != PS_WEIGHT) {
@@ -553,10 +557,16 @@ static void check_project(NetCheck *N, Program *prog, Decl *d) {
       return;
     }
   }
-  if (!seen[PS_TARGET] || (!seen[PS_WEIGHT] && pr->rule != NET_FROM_FILE)) {
+  if ((!seen[PS_TARGET] && !seen[PS_SYNAPSE]) || (!seen[PS_WEIGHT] && pr->rule != NET_FROM_FILE)) {
     diag_error(N->diag, d->loc, "E0920", "project %s -> %s needs %s", d->name, tname->name,
-               !seen[PS_TARGET] ? "a target: the state its spikes increment (`target NAME`)"
-                                : "a weight: the increment of the target state (`weight W`)");
+               !seen[PS_TARGET] && !seen[PS_SYNAPSE]
+                   ? "a synapse (`synapse NAME`) or a target: the state its spikes increment (`target NAME`)"
+                   : "a weight: the increment of the target state (`weight W`)");
+    return;
+  }
+  if (seen[PS_TARGET] && seen[PS_SYNAPSE]) {
+    diag_error(N->diag, seen[PS_TARGET]->name_loc, "E0948", "a projection has a synapse or a target, not both");
+    diag_note(N->diag, seen[PS_SYNAPSE]->name_loc, "the synapse is given here");
     return;
   }
   if (!src || !tgt) return;
@@ -571,7 +581,7 @@ static void check_project(NetCheck *N, Program *prog, Decl *d) {
     diag_note(N->diag, (Loc){0}, "its synapses are not stored; regular and spike-time sources can have it");
     return;
   }
-  Expr *te = seen[PS_TARGET]->e;
+  Expr *te = seen[PS_TARGET] ? seen[PS_TARGET]->e : seen[PS_SYNAPSE]->e;
   Unit tu;
   if (te->kind != EX_NAME) {
     diag_error(N->diag, te->loc, "E0911", "target must name a state of %s", tgt->cell->name);
@@ -579,14 +589,16 @@ static void check_project(NetCheck *N, Program *prog, Decl *d) {
   }
   pr->target = te->name;
   pr->target_loc = te->loc;
-  if (!cell_state_unit(prog, tgt->cell, te->name, &tu)) {
+  if (seen[PS_SYNAPSE]) { /* compiler/sema_synapse.c */
+    if (!sema_net_synapse(N->S, N->net, prog, tgt->cell, te, &pr->synapse, &tu)) return;
+  } else if (!cell_state_unit(prog, tgt->cell, te->name, &tu)) {
     diag_error(N->diag, te->loc, "E0911", "%s has no state '%s' for the spikes of %s to increment", tgt->cell->name,
                te->name, d->name);
     list_states(N, prog, tgt->cell);
     return;
   }
   if (pr->rule == NET_FROM_FILE ? !check_edges(N, pr, connect, src, tgt, tu)
-                                : !check_weight_delay(N, pr, seen, te, tu))
+                                : !check_weight_delay(N, pr, tgt, seen, te, tu))
     return;
   if (seen[PS_U] || seen[PS_TAU_REC] || seen[PS_TAU_FAC]) {
     pr->tm = true;

@@ -63,10 +63,12 @@ static void yyerror(Loc *loc, ParseCtx *ctx, const char *msg);
 %token SOURCE "source"
 %token FIELD "field" DENSITY "density" KERNEL "kernel" GRID "grid" INPUT "input"
 %token MORPHOLOGY "morphology" DISCRETIZE "discretize" EVERYWHERE "everywhere"
+%token SYNAPSE "synapse" PLUSEQ "+="
 
 %type <expr> expr primary
 %type <stmt> stmt sim_stmt
-%type <decl> decl
+%type <decl> decl synapse_decl
+%type <stmt> synapse_stmt
 %type <vec> stmts sim_stmts args arglist idlist exprlist params
 %type <vec> pop_body proj_stmts
 %type <stmt> proj_stmt
@@ -162,6 +164,21 @@ decl: IMPORT STRING           { $$ = ast_decl(A, DC_IMPORT, @1); $$->path = $2; 
     | PROJECT IDENT ARROW IDENT '{' proj_stmts '}'
                               { $$ = ast_decl(A, DC_PROJECT, @1); $$->name = $2; $$->name_loc = @2;
                                 vec_push(A, &$$->params, ast_idref(A, $4, @4)); $$->body = $6; }
+    | synapse_decl
+    ;
+
+/* synapses (compiler/sema_synapse.c): a channel that spikes of projections
+ * drive through its `on spike(w) { X += EXPR }` block */
+synapse_decl: SYNAPSE IDENT '{' stmts '}'
+                              { $$ = ast_decl(A, DC_CHANNEL, @1); $$->name = $2; $$->name_loc = @2;
+                                $$->body = $4; $$->synapse = true; }
+    ;
+
+/* `on` is a name (fields use it too), checked in compiler/sema_synapse.c */
+synapse_stmt: IDENT SPIKE '(' IDENT ')' '{' stmts '}'
+                              { $$ = ast_stmt(A, ST_ON_SPIKE, @1); $$->name = $4; $$->name_loc = @4;
+                                vec_push(A, &$$->names, ast_idref(A, $1, @1)); $$->body = $7; }
+    | IDENT PLUSEQ expr       { $$ = ast_stmt(A, ST_INCR, @1); $$->name = $1; $$->name_loc = @1; $$->e = $3; }
     ;
 
 pop_body: %empty              { $$ = (PtrVec){0}; }
@@ -187,6 +204,8 @@ proj_stmt: IDENT expr         { $$ = ast_stmt(A, ST_SETTING, @1); $$->name = $1;
      /* edge-list files: `connect from "edges.csv"` (the path in e2) */
      | CONNECT FROM STRING    { $$ = ast_stmt(A, ST_CONNECT, @1); $$->name = "from"; $$->name_loc = @2;
                                 $$->e2 = ast_name(A, @3, $3); }
+     | SYNAPSE IDENT          { $$ = ast_stmt(A, ST_SETTING, @1); $$->name = "synapse"; $$->name_loc = @1;
+                                $$->e = ast_name(A, @2, $2); }
      ;
 
 /* keyword arguments name = value (geometry, kernels, inputs): ST_DEF statements */
@@ -301,6 +320,7 @@ stmt: PARAM IDENT '=' expr    { $$ = ast_stmt(A, ST_PARAM, @1); $$->name = $2; $
                                 $$->e = $5; $$->e2 = $7; $$->e3 = $10;
                                 vec_push(A, &$$->names, ast_idref(A, $9, @9)); }
     | INPUT kwlist            { $$ = ast_stmt(A, ST_INPUT, @1); $$->exprs = $2; }
+    | synapse_stmt
     ;
 
 sim_stmts: %empty             { $$ = (PtrVec){0}; }

@@ -11,7 +11,9 @@
 
 #include <stdint.h>
 
-#define MSN_NETWORK_VERSION 3
+/* 3: regular and spike-time sources, edge-list files; 4: deliveries into
+ * several states (synapses) */
+#define MSN_NETWORK_VERSION 4
 
 /* kind: 0 constant a; 1 uniform in [a, b); 2 normal, mean a, sd b */
 typedef struct MsnNetInit {
@@ -39,10 +41,24 @@ typedef struct MsnPopulation {
   const double *times;
 } MsnPopulation;
 
+/* A spike of weight w adds coef[coef] * w to state `state` (version 4):
+ * the increments of a synapse's on spike block, or (state = target_state,
+ * a coefficient of 1) for `target X`. */
+typedef struct MsnDeliver {
+  int64_t state;
+  int64_t coef;             /* index into the network's coefficients */
+} MsnDeliver;
+
+/* The coefficients of all deliveries from the parameters P (SI) and the
+ * time step dt (s), computed once at the start of a run.  A synapse state
+ * that the staggered scheme keeps half a step ahead of V gets its increment
+ * carried over that half step (docs/language.md 5.10). */
+typedef void (*MsnNetCoefFn)(const double *P, double dt, double *coef);
+
 /* rule: RtConnRule of runtime/rt_events.h */
 typedef struct MsnProjection {
   int64_t src, tgt;         /* population indices */
-  int64_t target_state;     /* the state a spike increments by weight */
+  int64_t target_state;     /* the state a spike increments by weight (target X), or -1 */
   int64_t rule;
   double p;
   int64_t k;
@@ -51,12 +67,14 @@ typedef struct MsnProjection {
   double delay;             /* s; rounded to whole steps of dt at run time */
   int64_t tm;               /* Tsodyks–Markram: weight * u R */
   double U, tau_rec, tau_fac;
-  const char *target_name;
+  const char *target_name;   /* the target state, or the synapse */
   /* rule 5 (version 3): the synapses come from this edge list (CSV or
    * .npy: source, target, weight, delay [ms]; runtime/rt_edges.c), read
    * when the program starts; a weight w of the file is w * edge_wscale (SI) */
   const char *edges;
   double edge_wscale;
+  int64_t ndeliver;         /* >= 1 (version 4) */
+  const MsnDeliver *deliver;
 } MsnProjection;
 
 typedef struct MsnNetwork {
@@ -65,6 +83,8 @@ typedef struct MsnNetwork {
   const MsnPopulation *pops;
   int64_t nprojs;
   const MsnProjection *projs;
+  int64_t ncoef;            /* version 4: coefficients of the deliveries */
+  MsnNetCoefFn coef;
 } MsnNetwork;
 
 #endif

@@ -663,6 +663,25 @@ void rt_drain(RtRing *r, int64_t step, double *restrict x) {
   r->nlist[slot] = 0;
 }
 
+void rt_drain_into(RtRing *r, int64_t step, double *const *x, const double *c, int n) {
+  if (n == 1 && c[0] == 1) { /* target X: the common case */
+    rt_drain(r, step, x[0]);
+    return;
+  }
+  uint32_t slot = (uint32_t)((uint64_t)step % r->nslots);
+  double *restrict in = r->buf + (size_t)slot * r->stride;
+  uint32_t nl = r->nlist[slot];
+  const uint32_t *l = nl == RT_RING_DENSE ? NULL : r->list + (size_t)slot * r->list_cap;
+  uint32_t m = l ? nl : r->n_tgt;
+  for (uint32_t q = 0; q < m; q++) {
+    uint32_t j = l ? l[q] : q;
+    double v = in[j];
+    in[j] = 0; /* a repeated target finds its entry cleared: adds 0 */
+    for (int e = 0; e < n; e++) x[e][j] += c[e] * v;
+  }
+  r->nlist[slot] = 0;
+}
+
 /* ---- Tsodyks–Markram ------------------------------------------------------- */
 
 double rt_tm_spike(const RtTmParams *p, double *u, double *R, double *t_last, double t) {

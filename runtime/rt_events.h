@@ -167,6 +167,12 @@ void rt_take(RtRing *r, int64_t step, double *out);
  * sparse. */
 void rt_drain(RtRing *r, int64_t step, double *x);
 
+/* The most states one projection delivers into (a synapse's increments). */
+#define RT_DRAIN_MAX 8
+
+/* As rt_drain, into n <= RT_DRAIN_MAX states: x[e][j] += c[e] * slot[j]. */
+void rt_drain_into(RtRing *r, int64_t step, double *const *x, const double *c, int n);
+
 /* ---- Tsodyks–Markram short-term plasticity ------------------------------ */
 
 /* Parameters of a projection (seconds).  tau_fac = 0: no facilitation,

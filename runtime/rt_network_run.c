@@ -160,6 +160,7 @@ typedef struct RtNetScratch {
 
 typedef struct RtNet {
   const MsnNetwork *d;
+  double *coef;     /* the deliveries' coefficients, from the run's parameters */
   int jumps;        /* some projection adds to the spike state (voltage jumps) */
   RtNetProj *proj;
   uint64_t nsyn, syn_bytes; /* stored synapses, bytes of their CSR arrays */
@@ -233,15 +234,23 @@ static uint32_t poisson_count(const uint32_t key[2], int64_t step, uint32_t j, d
  * word j mod 4, through the inversion table of the constant mean; or,
  * when the means differ per target, from poisson_count.  Either way n_j
  * depends on (seed, projection, step, target) only. */
+/* Input v to neuron i through the deliveries of a projection: coef x v
+ * into each state (one state with coefficient 1 for `target X`). */
+static inline void add_input(RtRun *r, const RtNet *N, const MsnDeliver *dl, int64_t nd, int64_t i, double v) {
+  for (int64_t e = 0; e < nd; e++) r->cols[dl[e].state][i] += N->coef[dl[e].coef] * v;
+}
+
 static void poisson_input(RtRun *r, RtNetProj *P, int64_t k, int64_t begin, int64_t end) {
   const MsnPopulation *tgt = &P->net->pops[P->d->tgt];
-  double *x = r->cols[P->d->target_state] + tgt->first;
+  const RtNet *N = r->net;
   const double wt = P->d->weight;
+  const int64_t nd = P->d->ndeliver;
+  const MsnDeliver *dl = P->d->deliver;
   if (!P->tab.T) {
     for (int64_t i = begin; i < end; i++) {
       double lam = P->lam ? P->lam[i] : P->lam0;
       uint32_t c = poisson_count(P->key, k, (uint32_t)i, lam, lam < 10 ? exp(-lam) : 0);
-      if (c) x[i] += wt * (double)c;
+      if (c) add_input(r, N, dl, nd, tgt->first + i, wt * (double)c);
     }
     return;
   }
@@ -256,7 +265,7 @@ static void poisson_input(RtRun *r, RtNetProj *P, int64_t k, int64_t begin, int6
         int64_t i = (b + q) * 4 + w;
         if (i < begin || i >= end) continue;
         uint32_t c = rt_poisson_table_draw(t, o[w][q]);
-        if (c) x[i] += wt * (double)c;
+        if (c) add_input(r, N, dl, nd, tgt->first + i, wt * (double)c);
       }
   }
 }
@@ -352,6 +361,11 @@ bool rt_network_start(RtRun *r) {
     rt_fail(r, RT_EXIT_IO, "out of memory for the network");
     return false;
   }
+  if (!(N->coef = calloc((size_t)d->ncoef + 1, sizeof *N->coef))) {
+    rt_fail(r, RT_EXIT_IO, "out of memory for the network");
+    return false;
+  }
+  if (d->ncoef) d->coef(r->P, r->opt.dt, N->coef);
   const double dt = r->opt.dt;
   uint64_t nsyn = 0;
   size_t bytes = 0;
@@ -362,6 +376,11 @@ bool rt_network_start(RtRun *r) {
     const MsnPopulation *src = &d->pops[j->src], *tgt = &d->pops[j->tgt];
     P->d = j;
     P->net = d;
+    if (j->ndeliver < 1 || j->ndeliver > RT_DRAIN_MAX) {
+      rt_fail(r, RT_EXIT_USAGE, "projection %s -> %s: a spike increments %lld states (at most %d)", src->name,
+              tgt->name, (long long)j->ndeliver, RT_DRAIN_MAX);
+      return false;
+    }
     char err[256];
     double rel = 0;
     if (!j->edges &&
@@ -375,7 +394,8 @@ bool rt_network_start(RtRun *r) {
       rt_fail(r, RT_EXIT_USAGE, "projection %s -> %s: %s is a source", src->name, tgt->name, tgt->name);
       return false;
     }
-    if (j->target_state == r->m->spike_state) N->jumps = 1;
+    for (int64_t e = 0; e < j->ndeliver; e++)
+      if (j->deliver[e].state == r->m->spike_state) N->jumps = 1;
     RtConnSpec s = {.rule = (RtConnRule)j->rule, .n_src = (uint32_t)src->n, .n_tgt = (uint32_t)tgt->n,
                     .p = j->p, .k = (uint32_t)j->k, .autapses = (int)j->autapses, .multapses = (int)j->multapses,
                     .seed = mix64(r->opt.seed * 0x100000001b3ULL + (uint64_t)q + 1), .weight = j->weight,
@@ -431,12 +451,19 @@ bool rt_network_start(RtRun *r) {
 }
 
 /* The input that projection P's ring holds for step `step` goes into the
- * target population's state: one state, coefficient 1.  (Synapse models
- * that increment several states per event would add their (state,
- * coefficient) pairs here.) */
+ * states of its deliveries (MsnProjection.deliver): coef x (the summed
+ * weights) into each, for part t's targets. */
 static void deliver_to_states(RtRun *r, RtNetProj *P, int t, int64_t step) {
   const MsnPopulation *tgt = &P->net->pops[P->d->tgt];
-  rt_drain(&P->ring[t], step, r->cols[P->d->target_state] + tgt->first + P->lo[t]);
+  const RtNet *N = r->net;
+  double *x[RT_DRAIN_MAX];
+  double c[RT_DRAIN_MAX];
+  int64_t n = P->d->ndeliver < RT_DRAIN_MAX ? P->d->ndeliver : RT_DRAIN_MAX;
+  for (int64_t e = 0; e < n; e++) {
+    x[e] = r->cols[P->d->deliver[e].state] + tgt->first + P->lo[t];
+    c[e] = N->coef[P->d->deliver[e].coef];
+  }
+  rt_drain_into(&P->ring[t], step, x, c, (int)n);
 }
 
 static int by_id(const void *a, const void *b) {
@@ -710,6 +737,7 @@ void rt_network_free(RtRun *r) {
     if (P->has_stp) rt_stp_free(&P->stp);
   }
   free(N->proj);
+  free(N->coef);
   pool_free(N->pool);
   for (int t = 0; N->scr && t < N->nparts; t++) {
     free(N->scr[t].src);
