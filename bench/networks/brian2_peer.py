@@ -8,6 +8,8 @@ its network in a function net(b2, args) and calls main().  Two modes:
                  once.  Times: import of brian2, code generation (network
                  construction and the writing of the project), make, the
                  binary, and the simulation loop.
+  --mode compile the same without running the binary: only the build
+                 times are printed (no spikes are written)
   --mode run     run the compiled binary of --dir again, without Python
                  code generation or make, so that the rounds of
                  bench/networks/run.sh are not dominated by g++.  Brian2 is
@@ -22,6 +24,7 @@ spikes.csv (t [ms],population,id) and print one line of JSON on stdout:
                  CPU time, when there is no OpenMP)
   binary_s       wall time of the whole binary (allocation, connectivity,
                  the loop, writing results)
+  binary_cpu_s   user + system CPU time of the binary (run mode only)
   make_s         wall time of make (build mode only)
   codegen_s      Python: network construction and project generation
                  (build mode only; without import_s, make_s and binary_s)
@@ -44,9 +47,10 @@ META = "msn_bench_meta.json"
 def parse_args(description, extra=None):
     ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--dir", required=True, help="the Brian2 project directory")
-    ap.add_argument("--mode", choices=("build", "run"), default="build",
-                    help="build: generate, compile and run; run: rerun the binary")
-    ap.add_argument("--spikes", required=True,
+    ap.add_argument("--mode", choices=("build", "compile", "run"), default="build",
+                    help="build: generate, compile and run; compile: generate and "
+                    "compile; run: rerun the compiled binary")
+    ap.add_argument("--spikes",
                     help="output file: spikes as CSV (t [ms],population,id)")
     ap.add_argument("--duration", type=float, default=1000.0,
                     help="simulated time in ms (default 1000)")
@@ -99,7 +103,7 @@ def _read_results(directory, meta):
     return res
 
 
-def _build(args, net):
+def _build(args, net, run=True):
     t0 = time.perf_counter()
     try:
         import brian2 as b2
@@ -117,10 +121,10 @@ def _build(args, net):
     network = b2.Network(*model["objects"])
     network.run(args.duration * b2.ms)
     dev = b2.get_device()
-    dev.build(directory=directory, compile=True, run=True, clean=True, with_output=False)
+    dev.build(directory=directory, compile=True, run=run, clean=True, with_output=False)
     total = time.perf_counter() - t1
     make_s = dev.timers["compile"]["make"]
-    binary_s = dev.timers["run_binary"]
+    binary_s = dev.timers["run_binary"] if run else 0.0
     mon = model["monitor"]
     meta = {
         "model": model["name"],
@@ -134,9 +138,10 @@ def _build(args, net):
     }
     with open(os.path.join(directory, META), "w") as f:
         json.dump(meta, f)
-    res = _read_results(directory, meta)
-    out = {"model": meta["model"], "mode": "build", "loop_s": res["loop_s"],
-           "binary_s": binary_s, "make_s": make_s,
+    res = _read_results(directory, meta) if run else None
+    out = {"model": meta["model"], "mode": "build" if run else "compile",
+           "loop_s": res["loop_s"] if run else None,
+           "binary_s": binary_s if run else None, "binary_cpu_s": None, "make_s": make_s,
            "codegen_s": total - make_s - binary_s, "import_s": import_s,
            "max_rss_kb": None}
     return meta, res, out
@@ -157,16 +162,23 @@ def _run(args):
         binary_s = time.perf_counter() - t0
     if rc != 0:
         _fail("%s/main failed (exit status %d)" % (directory, rc))
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    rss, cpu = ru.ru_maxrss, ru.ru_utime + ru.ru_stime
     res = _read_results(directory, meta)
     out = {"model": meta["model"], "mode": "run", "loop_s": res["loop_s"],
-           "binary_s": binary_s, "make_s": None, "codegen_s": None,
-           "import_s": None, "max_rss_kb": rss}
+           "binary_s": binary_s, "binary_cpu_s": cpu, "make_s": None,
+           "codegen_s": None, "import_s": None, "max_rss_kb": rss}
     return meta, res, out
 
 
 def main(description, net, extra=None):
     args = parse_args(description, extra)
+    if args.mode == "compile":
+        meta, res, out = _build(args, net, run=False)
+        sys.stdout.write(json.dumps(out) + "\n")
+        return
+    if args.spikes is None:
+        _fail("--spikes FILE is needed with --mode %s" % args.mode)
     if args.mode == "build":
         meta, res, out = _build(args, net)
     else:
