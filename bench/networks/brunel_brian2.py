@@ -22,6 +22,7 @@ See brian2_peer.py for the modes and the JSON printed.
 import os
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import brian2_peer  # noqa: E402
 
