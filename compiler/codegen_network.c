@@ -98,7 +98,7 @@ LLVMValueRef cg_emit_network(Cg *cg) {
   const NetSpec *net = cg->m->network;
   if (!net) return LLVMConstPointerNull(cg->ptr);
   LLVMTypeRef ti = flat_struct(cg, "MsnNetInit", "lldd");
-  LLVMTypeRef tp = flat_struct(cg, "MsnPopulation", "plllplddlp");
+  LLVMTypeRef tp = flat_struct(cg, "MsnPopulation", "plllplddlpp");
   LLVMTypeRef tj = flat_struct(cg, "MsnProjection", "lllldlllddldddppdlp");
   LLVMTypeRef tn = flat_struct(cg, "MsnNetwork", "llplplp");
   LLVMTypeRef td = flat_struct(cg, "MsnDeliver", "ll");
@@ -119,11 +119,13 @@ LLVMValueRef cg_emit_network(Cg *cg) {
     LLVMValueRef *tv = calloc((size_t)p->ntimes + 1, sizeof *tv);
     for (int j = 0; j < p->ntimes; j++) tv[j] = cg_const(cg, p->times[j]);
     LLVMValueRef times = array_of(cg, cg->f64, tv, p->ntimes, "msn.net.times");
+    for (int j = 0; p->ids && j < p->ntimes; j++) tv[j] = i64c(cg, p->ids[j]);
+    LLVMValueRef ids = p->ids ? array_of(cg, cg->i64, tv, p->ntimes, "msn.net.ids") : LLVMConstPointerNull(cg->ptr);
     free(tv);
     LLVMValueRef f[] = {cg_cstring(cg, p->name), i64c(cg, p->first), i64c(cg, p->n), i64c(cg, p->inits.n),
                         array_of(cg, ti, iv, p->inits.n, "msn.net.init"), i64c(cg, p->kind),
-                        cg_const(cg, p->rate), cg_const(cg, p->phase), i64c(cg, p->ntimes), times};
-    pops[i] = LLVMConstNamedStruct(tp, f, 10);
+                        cg_const(cg, p->rate), cg_const(cg, p->phase), i64c(cg, p->ntimes), times, ids};
+    pops[i] = LLVMConstNamedStruct(tp, f, 11);
     free(iv);
   }
   LLVMValueRef *projs = calloc((size_t)net->projs.n + 1, sizeof *projs);

@@ -36,6 +36,7 @@ typedef struct NetPop {
   double rate;         /* Hz (SI), each source */
   double phase;        /* NET_SRC_REGULAR: the first spike time, s */
   double *times;       /* NET_SRC_SPIKES: sorted spike times, s */
+  int64_t *ids;        /*   from a file: the source of each time; NULL: every source */
   int ntimes;
   /* neurons: `rate = R` in the body, the expected firing rate (Hz, SI) for
    * the balance report (compiler/sema_balance.c) */

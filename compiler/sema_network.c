@@ -12,6 +12,7 @@
 #include "msnc.h"
 #include "network.h"
 #include "rt_edges.h"
+#include "rt_sources.h"
 
 typedef struct NetCheck {
   struct Sema *S;
@@ -178,6 +179,44 @@ static bool check_spike_times(NetCheck *N, Decl *d, Stmt *ts, NetPop *p) {
   return true;
 }
 
+/* `source S = [N] spikes from "FILE"`: per-source times (id, t [ms]) read
+ * when compiling (runtime/rt_sources.c) and kept in the program; without
+ * N, the sources are 0 to the largest index of the file. */
+static bool check_spike_file(NetCheck *N, Decl *d, Stmt *fs, NetPop *p) {
+  Expr *pe = fs->e;
+  const char *from = pe->loc.file && pe->loc.file->path ? pe->loc.file->path : ".";
+  char *dir = path_dirname(from), *path = path_join(dir, pe->name);
+  free(dir);
+  double *t;
+  int64_t *id, max_id;
+  size_t n;
+  char err[1024];
+  int rc = rt_spike_file_read(path, pe->name, d->e ? p->n : 0, &t, &id, &n, &max_id, err, sizeof err);
+  free(path);
+  if (rc) {
+    diag_error(N->diag, pe->loc, "E0950", "%s", err);
+    return false;
+  }
+  if (!d->e) {
+    if (max_id < 0) {
+      diag_error(N->diag, pe->loc, "E0950", "the spike-time file %s of source %s has no spikes (and no size N is "
+                 "given)", pe->name, d->name);
+      free(t);
+      free(id);
+      return false;
+    }
+    p->n = max_id + 1;
+  }
+  p->ntimes = (int)n;
+  p->times = arena_alloc(N->A, sizeof *p->times * (n + 1));
+  p->ids = arena_alloc(N->A, sizeof *p->ids * (n + 1));
+  memcpy(p->times, t, n * sizeof *t);
+  memcpy(p->ids, id, n * sizeof *id);
+  free(t);
+  free(id);
+  return true;
+}
+
 /* `source NAME = N regular RATE [phase T]`: each source fires at T, T +
  * 1/RATE, ... (T defaults to 1/RATE). */
 static bool check_regular(NetCheck *N, Decl *d, NetPop *p) {
@@ -213,11 +252,12 @@ static void check_source(NetCheck *N, Decl *d) {
   for (int i = 0; i < 3; i++)
     if (strcmp(kind->name, kinds[i]) == 0) k = i;
   Stmt *body = d->body.n ? d->body.v[0] : NULL;
-  bool times = body && strcmp(body->name, "times") == 0;
+  bool file = body && strcmp(body->name, "file") == 0;
+  bool times = body && (strcmp(body->name, "times") == 0 || file);
   if (k < 0 || (k == 2) != times || (k == 0 && d->body.n > 1)) {
     diag_error(N->diag, kind->loc, "E0925", k < 0 ? "unknown kind of source '%s'" : "malformed %s source", kind->name);
     diag_note(N->diag, (Loc){0}, "write `source %s = N poisson RATE`, `source %s = N regular RATE [phase T]` "
-              "or `source %s = [N] spikes [T1, T2, ...]`", d->name, d->name, d->name);
+              "or `source %s = [N] spikes [T1, T2, ...]` (or `from \"FILE\"`)", d->name, d->name, d->name);
     return;
   }
   double n;
@@ -235,7 +275,8 @@ static void check_source(NetCheck *N, Decl *d) {
       diag_error(N->diag, body->e->loc, "E0925", "the rate of source %s must be >= 0 Hz", d->name);
       return;
     }
-  } else if (k == 1 ? !check_regular(N, d, p) : !check_spike_times(N, d, body, p)) {
+  } else if (k == 1 ? !check_regular(N, d, p)
+                    : file ? !check_spike_file(N, d, body, p) : !check_spike_times(N, d, body, p)) {
     return;
   }
   vec_push(N->A, &N->net->pops, p);

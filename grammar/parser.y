@@ -156,6 +156,18 @@ decl: IMPORT STRING           { $$ = ast_decl(A, DC_IMPORT, @1); $$->path = $2; 
                                 $$->e = $4; vec_push(A, &$$->params, ast_idref(A, $5, @5));
                                 Stmt *r = ast_stmt(A, ST_SETTING, @6); r->name = "times"; r->name_loc = @6; r->exprs = $7;
                                 vec_push(A, &$$->body, r); }
+    /* `source NAME = [N] spikes from "times.csv"`: per-source times, the path
+     * in a `file` setting */
+    | SOURCE IDENT '=' expr IDENT FROM STRING
+                              { $$ = ast_decl(A, DC_POPULATION, @1); $$->name = $2; $$->name_loc = @2;
+                                $$->e = $4; vec_push(A, &$$->params, ast_idref(A, $5, @5));
+                                Stmt *r = ast_stmt(A, ST_SETTING, @7); r->name = "file"; r->name_loc = @7;
+                                r->e = ast_name(A, @7, $7); vec_push(A, &$$->body, r); }
+    | SOURCE IDENT '=' IDENT FROM STRING
+                              { $$ = ast_decl(A, DC_POPULATION, @1); $$->name = $2; $$->name_loc = @2;
+                                vec_push(A, &$$->params, ast_idref(A, $4, @4));
+                                Stmt *r = ast_stmt(A, ST_SETTING, @6); r->name = "file"; r->name_loc = @6;
+                                r->e = ast_name(A, @6, $6); vec_push(A, &$$->body, r); }
     | SOURCE IDENT '=' IDENT '[' exprlist ']'
                               { $$ = ast_decl(A, DC_POPULATION, @1); $$->name = $2; $$->name_loc = @2;
                                 vec_push(A, &$$->params, ast_idref(A, $4, @4));

@@ -28,7 +28,7 @@ typedef struct MsnNetInit {
  * dt) (runtime/rt_network_run.c).  Version 3: kind 2, n regular sources
  * firing at phase + m / rate (m = 0, 1, ...); kind 3, n sources firing at
  * the sorted `times`; both through stored projections like neurons
- * (runtime/rt_sources.c). */
+ * (runtime/rt_sources.c); with `ids`, spike i is source ids[i]'s. */
 typedef struct MsnPopulation {
   const char *name;
   int64_t first, n;
@@ -39,6 +39,7 @@ typedef struct MsnPopulation {
   double phase;             /* kind 2: the first spike time, s */
   int64_t ntimes;           /* kind 3: the spike times, s, ascending */
   const double *times;
+  const int64_t *ids;       /* kind 3: the source of each time (a file), or NULL: every source */
 } MsnPopulation;
 
 /* A spike of weight w adds coef[coef] * w to state `state` (version 4):

@@ -25,4 +25,14 @@ int64_t rt_source_grid_step(double t, double dt);
 bool rt_source_spikes(const MsnPopulation *P, int64_t k, double dt, uint32_t **src, double **ts, size_t *cap,
                       size_t *n);
 
+/* Read a spike-time file (`source S = [N] spikes from "FILE"`): CSV with
+ * two columns, the source index (from 0) and the time [ms]; an optional
+ * header line, blank lines and `#` comments.  Indices must be whole,
+ * >= 0 and, with n_src > 0, below n_src; times finite and >= 0.  On
+ * success *t (s) and *id hold the *n spikes sorted by time, then index,
+ * and *max_id the largest index (-1 when empty); the caller frees both.
+ * On error -1 with "SHOWN:LINE: message" in err. */
+int rt_spike_file_read(const char *path, const char *shown, int64_t n_src, double **t, int64_t **id, size_t *n,
+                       int64_t *max_id, char *err, size_t errlen);
+
 #endif

@@ -13,6 +13,9 @@
 #    by 0.25 at 3.1 + 25 m ms (14 jumps up to 350 ms);
 #  - 2 spike-time sources [7.5, 1, 5] ms (given out of order), one to one,
 #    weight 2, delay 0.2 ms: z of each neuron jumps by 2 at 1.2, 5.2, 7.7 ms.
+# tests/e2e/models/src_file.msn: per-source times from src_times.csv
+# (header, comments, out of order), one to one, delay 0.5 ms: x[0] jumps by
+# 1 at 2 and 3.5 ms, x[1] at 2 ms, x[2] at 4.5 ms.
 # tests/e2e/models/src_tm.msn: Tsodyks–Markram releases u R (weight 1) from
 # the reference train as a spike-time source (11 releases) and from a
 # regular 20 Hz source with phase 100 ms (its first 10 releases) against
@@ -48,6 +51,14 @@ else fail "regular and spike-time inputs: $r"; diff "$WORK/want.s" "$WORK/got.s"
 # sources record no spikes: the cell never spikes
 n=$(awk 'END { print NR - 1 }' "$WORK/r/spikes.csv")
 check "spikes recorded (sources are not neurons)" "$n" "<=" 0
+
+"$MSNC" build "$SRCDIR/tests/e2e/models/src_file.msn" -o "$WORK/file"
+"$WORK/file" --quiet --out "$WORK/f"
+jumps "$WORK/f/trace.csv" | sort -n -k1,1 -k2,2 > "$WORK/got.f"
+printf '2 2 1\n2 3 1\n3.5 2 1\n4.5 4 1\n' > "$WORK/want.f"
+r=$(same_jumps "$WORK/got.f" "$WORK/want.f")
+if [ "$r" = ok ]; then pass "spike times from a file: each source at its own times"
+else fail "spike times from a file: $r"; cat "$WORK/got.f"; fi
 
 "$MSNC" build "$SRCDIR/tests/e2e/models/src_tm.msn" -o "$WORK/tm"
 # trace.npy for all 17 digits (trace.csv prints 10)
