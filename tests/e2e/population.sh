@@ -7,7 +7,9 @@
 #     a with W(a) = h (stable branch) within 3 grid steps;
 #   examples/lif_density.msn: the stationary rate (mean over 200-400 ms)
 #     equals the Siegert rate of populations.md (mu 15 mV, sigma 5 mV:
-#     9.46080 Hz) within 1 %; OUT/run.json written, run completed.
+#     9.46080 Hz) within 1 %; OUT/run.json written, run completed; the same
+#     program with --set mu0, sigma0 at (20, 2) and (25, 1) mV: 18.5123 and
+#     42.0168 Hz within 1 % (mean over 500-1000 ms).
 . "$SRCDIR/tests/e2e/lib.sh"
 PY=${PYTHON:-python3}
 if ! command -v "$PY" > /dev/null 2>&1; then echo "SKIP: no python3"; exit 77; fi
@@ -42,4 +44,13 @@ if head -1 "$WORK/dens_out/rates.csv" | grep -q '^t \[ms\],pop \[Hz\]$'; then pa
 else fail "rates.csv header"; fi
 if out=$("$PY" "$CHECK" rate "$WORK/dens_out/rates.csv" 200 9.46080); then pass "LIF density: $out"
 else fail "LIF density: $out"; fi
+# the other two Siegert points of populations.md through the same program
+# (--set); the density starts at V(0) = 0 mV and rings at mu = 25 mV, so
+# these run 1 s and average over 500-1000 ms
+for pt in "20 2 18.5123" "25 1 42.0168"; do
+  set -- $pt
+  (cd "$WORK" && ./dens --quiet --set "mu0=$1mV" --set "sigma0=$2mV" --duration 1000ms --out "dens_$1")
+  if out=$("$PY" "$CHECK" rate "$WORK/dens_$1/rates.csv" 500 "$3"); then pass "LIF density (mu $1 mV, sigma $2 mV): $out"
+  else fail "LIF density (mu $1 mV, sigma $2 mV): $out"; fi
+done
 finish
