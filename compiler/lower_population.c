@@ -407,7 +407,8 @@ void population_print_info(FILE *out, const Mir *m) {
     sb_puts(&b, "\n  f'(u) = ");
     mir_print_expr(&b, m, m->states[1].rhs);
     char *t = sb_take(&b);
-    fprintf(out, "%s\nlinear stability (at the parameter defaults):\n%s", t, P->report ? P->report : "");
+    fprintf(out, "%s\n  time stepping: %s\nlinear stability (at the parameter defaults):\n%s", t,
+            P->why ? P->why : "?", P->report ? P->report : "");
     free(t);
   } else {
     fprintf(out, "\npopulation density (Fokker-Planck) of an integrate-and-fire cell:\n%s",
