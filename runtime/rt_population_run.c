@@ -269,6 +269,14 @@ int msn_population_main(const MsnModel *m, int argc, char **argv) {
     rt_options_free(&r.opt);
     return rc < 0 ? RT_EXIT_OK : rc;
   }
+  /* the scheme is fixed when the model is compiled (simulate's method) */
+  if (r.opt.method != MSN_RK4) {
+    fprintf(stderr, "%s: error: --method %s does not apply to a %s; its scheme is chosen when it is compiled "
+            "(%s)\n", r.opt.prog, rt_method_name(r.opt.method), pop->kind == MSN_POP_FIELD ? "neural field" : "density",
+            pop->kind == MSN_POP_FIELD ? "simulate { method rk4 } or { method exp_euler }" : "backward Euler");
+    rt_options_free(&r.opt);
+    return RT_EXIT_USAGE;
+  }
   r.wall_start = rt_now();
   r.P = calloc((size_t)m->nparams + 1, sizeof *r.P);
   for (int32_t j = 0; j < m->nparams; j++) r.P[j] = m->params[j].value;

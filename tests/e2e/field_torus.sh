@@ -55,6 +55,11 @@ else fail "rk4 vs lambda(k), 2 %: $out"; fi
 if out=$("$PY" "$CHECK" decay "$WORK/rk4_out/field.csv" 64 64 3 2 20 100 "$lam" 1e-6); then pass "rk4 vs lambda(k), 1e-6"
 else fail "rk4 vs lambda(k), 1e-6: $out"; fi
 
+if (cd "$WORK" && ./rk4 --quiet --method heun --out heun_out) 2> "$WORK/heun.err"; then
+  fail "--method heun on a field is refused"
+elif grep -q "does not apply to a neural field" "$WORK/heun.err"; then pass "--method heun on a field is refused: $(cat "$WORK/heun.err")"
+else fail "--method heun on a field: $(cat "$WORK/heun.err")"; fi
+
 sed 's/^  method rk4$/  method exp_euler/' "$M/torus_mode.msn" > "$WORK/torus_ee.msn"
 grep -q 'method exp_euler' "$WORK/torus_ee.msn" || fail "cannot make the exp_euler model"
 "$MSNC" build "$WORK/torus_ee.msn" -o "$WORK/ee" &&
