@@ -145,30 +145,35 @@ static void run_field(RtRun *r, const MsnPopulation *pop, PopCtx *c) {
   }
   int64_t n = f->n;
   double *u = malloc(sizeof(double) * (size_t)n), *I = malloc(sizeof(double) * (size_t)n);
-  double *xy = malloc(sizeof(double) * 2 * (size_t)n);
+  double *xy = malloc(sizeof(double) * 3 * (size_t)n); /* x, y, xi */
   FILE *out = NULL;
   if (!u || !I || !xy) {
     rt_fail(r, RT_EXIT_NUMERIC, "out of memory for a field of %lld points", (long long)n);
     goto done;
   }
-  /* initial value and input per point; xi uniform in [-1, 1] from the seed */
+  /* coordinates, and xi uniform in [-1, 1] from the seed */
   for (int64_t i = 0; i < n; i++) {
-    int64_t ix = i % f->nx, iy = i / f->nx;
     uint32_t ctr[4] = {(uint32_t)i, (uint32_t)(i >> 32), 0x51ed, 0}, key[2] = {(uint32_t)r->opt.seed,
                                                                                (uint32_t)(r->opt.seed >> 32)}, o[4];
     rt_philox4x32_10(ctr, key, o);
-    c->y[3] = ix * f->dx;
-    c->y[4] = f->dim == 2 ? iy * f->dy : 0;
-    c->y[5] = 2.0 * (o[0] / 4294967296.0) - 1.0;
-    c->t = 0;
-    slots(c);
-    u[i] = c->dy[4];
-    I[i] = c->dy[3];
-    xy[i] = c->y[3];
-    xy[n + i] = c->y[4];
+    xy[i] = (i % f->nx) * f->dx;
+    xy[n + i] = f->dim == 2 ? (i / f->nx) * f->dy : 0;
+    xy[2 * n + i] = 2.0 * (o[0] / 4294967296.0) - 1.0;
+  }
+  c->xs = xy, c->ys = xy + n, c->n = n;
+  /* the initial value u(0)(x, y, xi) and the input at t = 0, by blocks */
+  {
+    const double *yv[MSN_PF_SLOTS + 2];
+    double *dyv[MSN_PF_SLOTS + 2];
+    for (int k = 0; k < MSN_PF_SLOTS + 2; k++) yv[k] = c->scratch[k], dyv[k] = c->scratch[MSN_PF_SLOTS + 2 + k];
+    for (int64_t off = 0; off < n; off += GAIN_BLOCK) {
+      int64_t len = n - off < GAIN_BLOCK ? n - off : GAIN_BLOCK;
+      yv[3] = xy + off, yv[4] = xy + n + off, yv[5] = xy + 2 * n + off;
+      dyv[3] = I + off, dyv[4] = u + off;
+      c->m->rhs(yv, dyv, dyv, c->P, 0, len, 0);
+    }
   }
   /* a time-dependent input is evaluated by the steps at their stage times */
-  c->xs = xy, c->ys = xy + n, c->n = n;
   if (conf[MSN_PF_I_OF_T] != 0) {
     if (!rt_field_set_input_fn(f, input_fill, c, r->err, sizeof r->err)) {
       r->status = RT_EXIT_NUMERIC;
