@@ -242,7 +242,8 @@ static void run_density(RtRun *r, const MsnPopulation *pop, PopCtx *c) {
   const double *conf = pop->conf;
   RtDensityParams p = {.v_min = conf[MSN_PD_VMIN], .dv = conf[MSN_PD_DV], .tau = conf[MSN_PD_TAU],
                        .theta = conf[MSN_PD_THETA], .v_reset = conf[MSN_PD_VRESET], .t_ref = conf[MSN_PD_TREF],
-                       .method = RT_DENSITY_BE, .init = RT_DENSITY_DELTA, .v0 = conf[MSN_PD_V0]};
+                       .method = conf[MSN_PD_METHOD] != 0 ? RT_DENSITY_CN : RT_DENSITY_BE,
+                       .init = RT_DENSITY_DELTA, .v0 = conf[MSN_PD_V0]};
   char warn[512];
   RtDensity *d = rt_density_init(&p, r->err, sizeof r->err, warn, sizeof warn);
   if (!d) {
@@ -304,7 +305,8 @@ int msn_population_main(const MsnModel *m, int argc, char **argv) {
   if (r.opt.method != MSN_RK4) {
     fprintf(stderr, "%s: error: --method %s does not apply to a %s; its scheme is chosen when it is compiled "
             "(%s)\n", r.opt.prog, rt_method_name(r.opt.method), pop->kind == MSN_POP_FIELD ? "neural field" : "density",
-            pop->kind == MSN_POP_FIELD ? "simulate { method rk4 } or { method exp_euler }" : "backward Euler");
+            pop->kind == MSN_POP_FIELD ? "simulate { method rk4 } or { method exp_euler }"
+                                       : "simulate { method backward_euler } or { method crank_nicolson }");
     rt_options_free(&r.opt);
     return RT_EXIT_USAGE;
   }
