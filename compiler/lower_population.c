@@ -344,7 +344,8 @@ static void lower_density(Lower *L, Decl *d) {
   P->conf[MSN_PD_VRESET] = vr;
   P->conf[MSN_PD_TAU] = tau;
   P->conf[MSN_PD_TREF] = tref;
-  P->conf[MSN_PD_METHOD] = 0;
+  bool cn = c->sim.method == MIR_METHOD_CRANK_NICOLSON;
+  P->conf[MSN_PD_METHOD] = cn; /* RT_DENSITY_CN : RT_DENSITY_BE */
   P->conf[MSN_PD_VMAX] = vmax;
   P->conf[MSN_PD_V0] = v0;
   lower_add_state(L, d->name, d->name, "Hz", 1);
@@ -357,8 +358,10 @@ static void lower_density(Lower *L, Decl *d) {
   m->states[0].rhs = mir_expand(A, m, lower_expr(L, mu->e));
   m->states[1].rhs = sg ? mir_expand(A, m, lower_expr(L, sg->e)) : mir_const(A, 0);
   common_sim(L);
-  P->why = "population density: Fokker-Planck, finite volumes (Scharfetter-Gummel), backward Euler "
-           "(runtime/rt_density.c)";
+  P->why = cn ? "population density: Fokker-Planck, finite volumes (Scharfetter-Gummel), Crank-Nicolson "
+                "(2nd order; 4 backward Euler steps first) (runtime/rt_density.c)"
+              : "population density: Fokker-Planck, finite volumes (Scharfetter-Gummel), backward Euler "
+                "(runtime/rt_density.c)";
   set_why(m, P->why);
   m->records = arena_alloc(A, sizeof(MirRecord));
   m->records[0].state = 0;
@@ -407,10 +410,11 @@ void population_print_info(FILE *out, const Mir *m) {
     sb_puts(&b, "\n  f'(u) = ");
     mir_print_expr(&b, m, m->states[1].rhs);
     char *t = sb_take(&b);
-    fprintf(out, "%s\nlinear stability (at the parameter defaults):\n%s", t, P->report ? P->report : "");
+    fprintf(out, "%s\n  time stepping: %s\nlinear stability (at the parameter defaults):\n%s", t,
+            P->why ? P->why : "?", P->report ? P->report : "");
     free(t);
   } else {
-    fprintf(out, "\npopulation density (Fokker-Planck) of an integrate-and-fire cell:\n%s",
-            P->report ? P->report : "");
+    fprintf(out, "\npopulation density (Fokker-Planck) of an integrate-and-fire cell:\n  time stepping: %s\n%s",
+            P->why ? P->why : "?", P->report ? P->report : "");
   }
 }

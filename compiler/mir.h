@@ -105,7 +105,8 @@ typedef enum MirMethod {
   MIR_METHOD_STAGGERED, MIR_METHOD_RK4, MIR_METHOD_RK45,
   MIR_METHOD_EULER,  /* forward Euler; with noise Euler-Maruyama (Ito) */
   MIR_METHOD_HEUN,   /* explicit trapezoid; with noise stochastic Heun (Stratonovich) */
-  MIR_METHOD_EXP_EULER /* neural fields only: exponential Euler (runtime/rt_field.c) */
+  MIR_METHOD_EXP_EULER, /* neural fields only: exponential Euler (runtime/rt_field.c) */
+  MIR_METHOD_BACKWARD_EULER, MIR_METHOD_CRANK_NICOLSON /* densities only (runtime/rt_density.c) */
 } MirMethod;
 
 typedef struct MirRecord {

@@ -1259,14 +1259,16 @@ static void check_setting(Sema *S, Scope *sc, Stmt *st, SimSpec *sim, Stmt **see
   case 2: setting_time(S, sc, st, &sim->dt, "the time step dt"); return;
   case 3: {
     /* in MirMethod order */
-    static const char *methods[] = {"staggered", "rk4", "rk45", "euler", "heun", "exp_euler"};
-    for (int m = 0; m < 6; m++)
+    static const char *methods[] = {"staggered", "rk4", "rk45", "euler", "heun", "exp_euler", "backward_euler",
+                                    "crank_nicolson"};
+    for (int m = 0; m < 8; m++)
       if (st->e->kind == EX_NAME && strcmp(st->e->name, methods[m]) == 0) {
         sim->method = m;
         sim->method_given = true;
         return;
       }
-    diag_error(S->diag, st->e->loc, "E0406", "unknown method; choose staggered, rk4, rk45, euler, heun or exp_euler");
+    diag_error(S->diag, st->e->loc, "E0406", "unknown method; choose staggered, rk4, rk45, euler, heun, exp_euler, "
+               "backward_euler or crank_nicolson");
     return;
   }
   case 4: case 5: case 6:
@@ -1364,7 +1366,7 @@ static void check_simulate(Sema *S, Decl *d, SimSpec *sim) {
       diag_error(S->diag, d->loc, "E0409", "simulate needs a model: add `model NAME` naming a cell or a rates model");
     return;
   }
-  if (sim->cell->kind == DC_RATES && seen[3] && sim->method != MIR_METHOD_EXP_EULER) {
+  if (sim->cell->kind == DC_RATES && seen[3] && sim->method <= MIR_METHOD_HEUN) {
     if (sim->method == MIR_METHOD_STAGGERED) {
       diag_error(S->diag, seen[3]->e->loc, "E0231", "rates model %s has no membrane: the staggered method does not apply",
                  sim->cell->name);

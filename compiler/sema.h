@@ -89,8 +89,9 @@ char *sema_unit_text(Unit u, char *buf, size_t len);
 typedef struct Scope Scope;
 bool sema_population_decl(const Decl *d);   /* DC_FIELD or DC_DENSITY */
 void sema_check_population(Sema *S, Decl *d);
-/* `method` of simulate against the simulated model: exp_euler for fields
- * only, a field takes rk4 or exp_euler, a density none (E1015). */
+/* `method` of simulate against the simulated model: a field takes rk4 or
+ * exp_euler, a density backward_euler or crank_nicolson, and those three
+ * fit nothing else (E1015). */
 void sema_population_method(Sema *S, const Decl *model, int method, Loc at);
 Diag *sema_diag(Sema *S);
 Arena *sema_arena(Sema *S);

@@ -407,16 +407,20 @@ void sema_check_population(Sema *S, Decl *d) {
 void sema_population_method(Sema *S, const Decl *model, int method, Loc at) {
   Diag *D = sema_diag(S);
   bool field = model && model->kind == DC_FIELD, density = model && model->kind == DC_DENSITY;
-  if (field && method != MIR_METHOD_RK4 && method != MIR_METHOD_EXP_EULER) {
+  bool field_m = method == MIR_METHOD_RK4 || method == MIR_METHOD_EXP_EULER;
+  bool dens_m = method == MIR_METHOD_BACKWARD_EULER || method == MIR_METHOD_CRANK_NICOLSON;
+  if (field && !field_m) {
     diag_error(D, at, "E1015", "field %s is integrated by rk4 or exp_euler", model->name);
     diag_note(D, (Loc){0}, "rk4 (the default): 4 convolutions a step, 4th order; exp_euler: 1 convolution a step, "
               "1st order, the leak exact");
-  } else if (density) {
-    diag_error(D, at, "E1015", "density %s is integrated by its own scheme (finite volumes, backward Euler): "
-               "remove the method", model->name);
-  } else if (!field && method == MIR_METHOD_EXP_EULER) {
-    diag_error(D, at, "E1015", "exp_euler is the exponential Euler method of neural fields; %s is not a field",
-               model ? model->name : "a network");
+  } else if (density && !dens_m) {
+    diag_error(D, at, "E1015", "density %s is integrated by backward_euler or crank_nicolson", model->name);
+    diag_note(D, (Loc){0}, "backward_euler (the default): 1st order, keeps the density non-negative; "
+              "crank_nicolson: 2nd order");
+  } else if (!field && !density && (method == MIR_METHOD_EXP_EULER || dens_m)) {
+    diag_error(D, at, "E1015", "%s is a method of %s; %s is not one", method == MIR_METHOD_EXP_EULER ? "exp_euler"
+               : method == MIR_METHOD_BACKWARD_EULER ? "backward_euler" : "crank_nicolson",
+               dens_m ? "population densities" : "neural fields", model ? model->name : "a network");
     diag_note(D, (Loc){0}, "cells use staggered, rk4, rk45, euler or heun; rates models rk4, rk45, euler or heun");
   }
 }

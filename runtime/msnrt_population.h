@@ -23,7 +23,7 @@
 
 #include <stdint.h>
 
-#define MSN_POPULATION_VERSION 1
+#define MSN_POPULATION_VERSION 2 /* 2: conf[MSN_PD_V0], conf[MSN_PF_METHOD] used */
 enum { MSN_POP_FIELD = 1, MSN_POP_DENSITY = 2 };
 enum { MSN_PF_SLOTS = 10 };
 enum { MSN_PF_KIND = 0, MSN_PF_GEOMETRY, MSN_PF_NX, MSN_PF_NY, MSN_PF_LX, MSN_PF_LY, MSN_PF_KERNEL,

@@ -647,6 +647,7 @@ void rt_field_free(RtField *f) {
   free(f->acc);
   free(f->ut);
   free(f->cbuf);
+  free(f->ibuf);
   free(f);
 }
 
@@ -733,27 +734,54 @@ oom:
 
 /* ---- time stepping -------------------------------------------------------------- */
 
-void rt_field_rhs(RtField *f, const double *u, double *dudt) {
+/* dudt = (-u + w * f(u) + I + ext) / tau, ext may be NULL */
+static void rhs_ext(RtField *f, const double *u, double *dudt, const double *ext) {
   int64_t n = f->n;
   apply_gain(&f->spec.gain, u, f->fu, n);
   rt_field_convolve(f, f->fu, f->fu);
   double I = f->spec.I, r = 1 / f->spec.tau;
-  const double *fu = f->fu, *ext = f->input;
+  const double *fu = f->fu;
   if (ext)
     for (int64_t i = 0; i < n; i++) dudt[i] = (-u[i] + fu[i] + I + ext[i]) * r;
   else
     for (int64_t i = 0; i < n; i++) dudt[i] = (-u[i] + fu[i] + I) * r;
 }
 
-bool rt_field_step(RtField *f, double *u, double dt) {
-  if (!f || !u || !pos_finite(dt)) return false;
+void rt_field_rhs(RtField *f, const double *u, double *dudt) { rhs_ext(f, u, dudt, f->input); }
+
+bool rt_field_set_input_fn(RtField *f, RtFieldInputFn fn, void *ctx, char *err, size_t errlen) {
+  if (!f) return false;
+  if (fn && !f->ibuf && !(f->ibuf = malloc(sizeof(double) * (size_t)f->n))) {
+    rt_msg(err, errlen, "field: out of memory for the input");
+    return false;
+  }
+  f->input_at = fn;
+  f->input_ctx = ctx;
+  f->ibuf_t = NAN;
+  return true;
+}
+
+/* I_ext at time t: the time-dependent input (evaluated once per distinct
+ * t: RK4's two middle stages share theirs), else the fixed array */
+static const double *ext_at(RtField *f, double t) {
+  if (!f->input_at) return f->input;
+  if (!(t == f->ibuf_t)) {
+    f->input_at(t, f->ibuf, f->input_ctx);
+    f->ibuf_t = t;
+  }
+  return f->ibuf;
+}
+
+bool rt_field_step_at(RtField *f, double *u, double t, double dt) {
+  if (!f || !u || !pos_finite(dt) || (f->input_at && !isfinite(t))) return false;
   int64_t n = f->n;
   if (f->spec.method == RT_FIELD_EXPEULER) {
     if (dt != f->ee_dt) f->ee_dt = dt, f->ee_E = exp(-dt / f->spec.tau);
     double E = f->ee_E, G = -expm1(-dt / f->spec.tau), I = f->spec.I;
+    const double *ext = ext_at(f, t);
     apply_gain(&f->spec.gain, u, f->fu, n);
     rt_field_convolve(f, f->fu, f->fu);
-    const double *fu = f->fu, *ext = f->input;
+    const double *fu = f->fu;
     if (ext)
       for (int64_t i = 0; i < n; i++) u[i] = E * u[i] + G * (fu[i] + I + ext[i]);
     else
@@ -761,17 +789,19 @@ bool rt_field_step(RtField *f, double *u, double dt) {
     return true;
   }
   double *k = f->k, *acc = f->acc, *ut = f->ut, h2 = 0.5 * dt;
-  rt_field_rhs(f, u, k);
+  rhs_ext(f, u, k, ext_at(f, t));
   for (int64_t i = 0; i < n; i++) acc[i] = k[i], ut[i] = u[i] + h2 * k[i];
-  rt_field_rhs(f, ut, k);
+  rhs_ext(f, ut, k, ext_at(f, t + h2));
   for (int64_t i = 0; i < n; i++) acc[i] += 2 * k[i], ut[i] = u[i] + h2 * k[i];
-  rt_field_rhs(f, ut, k);
+  rhs_ext(f, ut, k, ext_at(f, t + h2));
   for (int64_t i = 0; i < n; i++) acc[i] += 2 * k[i], ut[i] = u[i] + dt * k[i];
-  rt_field_rhs(f, ut, k);
+  rhs_ext(f, ut, k, ext_at(f, t + dt));
   double h6 = dt / 6;
   for (int64_t i = 0; i < n; i++) u[i] += h6 * (acc[i] + k[i]);
   return true;
 }
+
+bool rt_field_step(RtField *f, double *u, double dt) { return rt_field_step_at(f, u, NAN, dt); }
 
 /* ---- modes ---------------------------------------------------------------------------- */
 

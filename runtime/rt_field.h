@@ -94,6 +94,9 @@ typedef struct RtFieldSpec {
 
 struct RtFieldFFT;      /* GSL tables and workspaces (rt_field.c) */
 
+/* A time-dependent I_ext(x, t): fill I (n values, index as u) at time t. */
+typedef void (*RtFieldInputFn)(double t, double *I, void *ctx);
+
 typedef struct RtField {
   RtFieldSpec spec;     /* a copy; spec.ny = 1, spec.Ly = dx on a ring */
   int32_t dim;          /* 1 (ring) or 2 (torus) */
@@ -104,6 +107,9 @@ typedef struct RtField {
   double *what;         /* ring: n multipliers in GSL half-complex order;
                            torus: ny*(nx/2+1) real DFT of wgrid, [ky][kx] */
   const double *input;  /* optional I_ext (n values, caller-owned), NULL: none */
+  RtFieldInputFn input_at; /* optional I_ext(x, t) instead (rt_field_set_input_fn) */
+  void *input_ctx;
+  double *ibuf, ibuf_t; /* its values and the time they are for */
   /* scratch (steps and transforms) */
   double *fu, *k, *acc, *ut, *cbuf;
   double ee_dt, ee_E;   /* cached exponential-Euler factor */
@@ -124,8 +130,17 @@ void rt_field_convolve_direct(const RtField *f, const double *in, double *out);
 
 /* dudt = (-u + w * f(u) + I + I_ext) / tau. */
 void rt_field_rhs(RtField *f, const double *u, double *dudt);
-/* Advance u (n values) by dt with spec.method.  false for dt <= 0 / NaN. */
+/* Advance u (n values) by dt with spec.method.  false for dt <= 0 / NaN,
+ * or when a time-dependent input is set (use rt_field_step_at). */
 bool rt_field_step(RtField *f, double *u, double dt);
+/* The same from time t: a time-dependent input is evaluated at the stage
+ * times (RK4: t, t + dt/2, t + dt, so the method keeps its 4th order;
+ * exponential Euler: t, frozen over the step like the convolution). */
+bool rt_field_step_at(RtField *f, double *u, double t, double dt);
+/* Use fn(t, I, ctx) for I_ext instead of `input` (NULL: back to `input`);
+ * allocates its buffer here, not in the steps.  false (and a message) when
+ * out of memory. */
+bool rt_field_set_input_fn(RtField *f, RtFieldInputFn fn, void *ctx, char *err, size_t errlen);
 
 /* Kernel value w(r) (unnormalised by the cell). */
 double rt_field_kernel_eval(const RtFieldKernel *k, int32_t dim, double r);

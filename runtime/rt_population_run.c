@@ -18,11 +18,13 @@
 enum { GAIN_BLOCK = 256 };
 typedef struct PopCtx {
   const MsnModel *m;
-  double scratch[2 * (MSN_PF_SLOTS + 2)][GAIN_BLOCK]; /* gain_fv's other slots */
+  double scratch[2 * (MSN_PF_SLOTS + 2)][GAIN_BLOCK]; /* block calls: the other slots */
+  const double *xs, *ys;  /* the field's point coordinates (m), for input_fill */
   const double *P;
   double y[MSN_PF_SLOTS + 2], dy[MSN_PF_SLOTS + 2];
   double *yc[MSN_PF_SLOTS + 2], *dyc[MSN_PF_SLOTS + 2];
   double t;
+  int64_t n;              /* points of the field */
 } PopCtx;
 
 static void slots(PopCtx *c) {
@@ -53,6 +55,22 @@ static void gain_fv(const double *u, double *out, int64_t n, void *ctx) {
     yv[0] = yv[1] = u + off;
     dyv[0] = out + off;
     c->m->rhs(yv, dyv, dyv, c->P, 0, len, c->t);
+  }
+}
+/* The input term I(x, y, t) at every point (a time-dependent input,
+ * RtField.input_at): block calls of the rhs kernel with x and y as slots
+ * 3 and 4. */
+static void input_fill(double t, double *I, void *ctx) {
+  PopCtx *c = ctx;
+  const double *yv[MSN_PF_SLOTS + 2];
+  double *dyv[MSN_PF_SLOTS + 2];
+  for (int k = 0; k < MSN_PF_SLOTS + 2; k++) yv[k] = c->scratch[k], dyv[k] = c->scratch[MSN_PF_SLOTS + 2 + k];
+  for (int64_t off = 0; off < c->n; off += GAIN_BLOCK) {
+    int64_t len = c->n - off < GAIN_BLOCK ? c->n - off : GAIN_BLOCK;
+    yv[3] = c->xs + off;
+    yv[4] = c->ys + off;
+    dyv[3] = I + off;
+    c->m->rhs(yv, dyv, dyv, c->P, 0, len, t);
   }
 }
 static double kernel_w(double r, void *ctx) {
@@ -127,23 +145,43 @@ static void run_field(RtRun *r, const MsnPopulation *pop, PopCtx *c) {
   }
   int64_t n = f->n;
   double *u = malloc(sizeof(double) * (size_t)n), *I = malloc(sizeof(double) * (size_t)n);
-  /* initial value and input per point; xi uniform in [-1, 1] from the seed */
+  double *xy = malloc(sizeof(double) * 3 * (size_t)n); /* x, y, xi */
+  FILE *out = NULL;
+  if (!u || !I || !xy) {
+    rt_fail(r, RT_EXIT_NUMERIC, "out of memory for a field of %lld points", (long long)n);
+    goto done;
+  }
+  /* coordinates, and xi uniform in [-1, 1] from the seed */
   for (int64_t i = 0; i < n; i++) {
-    int64_t ix = i % f->nx, iy = i / f->nx;
     uint32_t ctr[4] = {(uint32_t)i, (uint32_t)(i >> 32), 0x51ed, 0}, key[2] = {(uint32_t)r->opt.seed,
                                                                                (uint32_t)(r->opt.seed >> 32)}, o[4];
     rt_philox4x32_10(ctr, key, o);
-    c->y[3] = ix * f->dx;
-    c->y[4] = f->dim == 2 ? iy * f->dy : 0;
-    c->y[5] = 2.0 * (o[0] / 4294967296.0) - 1.0;
-    c->t = 0;
-    slots(c);
-    u[i] = c->dy[4];
-    I[i] = c->dy[3];
+    xy[i] = (i % f->nx) * f->dx;
+    xy[n + i] = f->dim == 2 ? (i / f->nx) * f->dy : 0;
+    xy[2 * n + i] = 2.0 * (o[0] / 4294967296.0) - 1.0;
   }
-  f->input = I;
+  c->xs = xy, c->ys = xy + n, c->n = n;
+  /* the initial value u(0)(x, y, xi) and the input at t = 0, by blocks */
+  {
+    const double *yv[MSN_PF_SLOTS + 2];
+    double *dyv[MSN_PF_SLOTS + 2];
+    for (int k = 0; k < MSN_PF_SLOTS + 2; k++) yv[k] = c->scratch[k], dyv[k] = c->scratch[MSN_PF_SLOTS + 2 + k];
+    for (int64_t off = 0; off < n; off += GAIN_BLOCK) {
+      int64_t len = n - off < GAIN_BLOCK ? n - off : GAIN_BLOCK;
+      yv[3] = xy + off, yv[4] = xy + n + off, yv[5] = xy + 2 * n + off;
+      dyv[3] = I + off, dyv[4] = u + off;
+      c->m->rhs(yv, dyv, dyv, c->P, 0, len, 0);
+    }
+  }
+  /* a time-dependent input is evaluated by the steps at their stage times */
+  if (conf[MSN_PF_I_OF_T] != 0) {
+    if (!rt_field_set_input_fn(f, input_fill, c, r->err, sizeof r->err)) {
+      r->status = RT_EXIT_NUMERIC;
+      goto done;
+    }
+  } else f->input = I;
   bool npy = r->opt.format == RT_FORMAT_NPY;
-  FILE *out = open_out(r, npy ? "field.npy" : "field.csv");
+  out = open_out(r, npy ? "field.npy" : "field.csv");
   if (!out) goto done;
   int64_t nsteps = steps_of(r->opt.duration, r->opt.dt);
   int64_t every = r->opt.record_every > 0 ? (int64_t)llround(r->opt.record_every / r->opt.dt) : 1;
@@ -177,15 +215,7 @@ static void run_field(RtRun *r, const MsnPopulation *pop, PopCtx *c) {
       }
     }
     if (s == nsteps) break;
-    if (conf[MSN_PF_I_OF_T] != 0)
-      for (int64_t i = 0; i < n; i++) {
-        c->y[3] = (i % f->nx) * f->dx;
-        c->y[4] = f->dim == 2 ? (i / f->nx) * f->dy : 0;
-        c->t = t;
-        slots(c);
-        I[i] = c->dy[3];
-      }
-    if (!rt_field_step(f, u, r->opt.dt)) {
+    if (!rt_field_step_at(f, u, t, r->opt.dt)) {
       rt_fail(r, RT_EXIT_NUMERIC, "field step failed at t = %g ms", t * 1e3);
       break;
     }
@@ -202,6 +232,7 @@ static void run_field(RtRun *r, const MsnPopulation *pop, PopCtx *c) {
 done:
   free(u);
   free(I);
+  free(xy);
   rt_field_free(f);
 }
 
@@ -211,7 +242,8 @@ static void run_density(RtRun *r, const MsnPopulation *pop, PopCtx *c) {
   const double *conf = pop->conf;
   RtDensityParams p = {.v_min = conf[MSN_PD_VMIN], .dv = conf[MSN_PD_DV], .tau = conf[MSN_PD_TAU],
                        .theta = conf[MSN_PD_THETA], .v_reset = conf[MSN_PD_VRESET], .t_ref = conf[MSN_PD_TREF],
-                       .method = RT_DENSITY_BE, .init = RT_DENSITY_DELTA, .v0 = conf[MSN_PD_V0]};
+                       .method = conf[MSN_PD_METHOD] != 0 ? RT_DENSITY_CN : RT_DENSITY_BE,
+                       .init = RT_DENSITY_DELTA, .v0 = conf[MSN_PD_V0]};
   char warn[512];
   RtDensity *d = rt_density_init(&p, r->err, sizeof r->err, warn, sizeof warn);
   if (!d) {
@@ -268,6 +300,15 @@ int msn_population_main(const MsnModel *m, int argc, char **argv) {
   if (rc != RT_EXIT_OK) {
     rt_options_free(&r.opt);
     return rc < 0 ? RT_EXIT_OK : rc;
+  }
+  /* the scheme is fixed when the model is compiled (simulate's method) */
+  if (r.opt.method != MSN_RK4) {
+    fprintf(stderr, "%s: error: --method %s does not apply to a %s; its scheme is chosen when it is compiled "
+            "(%s)\n", r.opt.prog, rt_method_name(r.opt.method), pop->kind == MSN_POP_FIELD ? "neural field" : "density",
+            pop->kind == MSN_POP_FIELD ? "simulate { method rk4 } or { method exp_euler }"
+                                       : "simulate { method backward_euler } or { method crank_nicolson }");
+    rt_options_free(&r.opt);
+    return RT_EXIT_USAGE;
   }
   r.wall_start = rt_now();
   r.P = calloc((size_t)m->nparams + 1, sizeof *r.P);

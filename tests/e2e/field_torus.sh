@@ -18,6 +18,9 @@
 #     ln(g)/dt within 1e-6 (the implementation), within 2 % of lambda(k)
 #     at dt = tau/100 (accuracy), and its error must halve with dt:
 #     observed order between 0.9 and 1.1 from dt = 0.1 and 0.05 ms.
+# examples/turing_torus.msn (above threshold, exp_euler): from noise, the
+# dominant |k| of the last row equals the k_max of msnc info within one
+# mode spacing 2 pi/L.
 . "$SRCDIR/tests/e2e/lib.sh"
 PY=${PYTHON:-python3}
 if ! command -v "$PY" > /dev/null 2>&1; then echo "SKIP: no python3"; exit 77; fi
@@ -52,6 +55,11 @@ else fail "rk4 vs lambda(k), 2 %: $out"; fi
 if out=$("$PY" "$CHECK" decay "$WORK/rk4_out/field.csv" 64 64 3 2 20 100 "$lam" 1e-6); then pass "rk4 vs lambda(k), 1e-6"
 else fail "rk4 vs lambda(k), 1e-6: $out"; fi
 
+if (cd "$WORK" && ./rk4 --quiet --method heun --out heun_out) 2> "$WORK/heun.err"; then
+  fail "--method heun on a field is refused"
+elif grep -q "does not apply to a neural field" "$WORK/heun.err"; then pass "--method heun on a field is refused: $(cat "$WORK/heun.err")"
+else fail "--method heun on a field: $(cat "$WORK/heun.err")"; fi
+
 sed 's/^  method rk4$/  method exp_euler/' "$M/torus_mode.msn" > "$WORK/torus_ee.msn"
 grep -q 'method exp_euler' "$WORK/torus_ee.msn" || fail "cannot make the exp_euler model"
 "$MSNC" build "$WORK/torus_ee.msn" -o "$WORK/ee" &&
@@ -74,4 +82,11 @@ p = math.log(e1 / e2) / math.log(2)
 print('errors %.4g (dt 0.1 ms), %.4g (dt 0.05 ms): observed order %.3f (0.9 .. 1.1)' % (e1, e2, p))
 sys.exit(0 if 0.9 <= p <= 1.1 else 1)" "$lam" "$r1" "$r2"); then pass "exp_euler order: $out"
 else fail "exp_euler order: $out"; fi
+
+# above threshold, through the example: the pattern's wavenumber is k_max
+kmax=$("$MSNC" info "$SRCDIR/examples/turing_torus.msn" 2>&1 | sed -n 's/.*k_max = \([0-9.e+-]*\) rad\/mm.*/\1/p' | head -1)
+"$MSNC" build "$SRCDIR/examples/turing_torus.msn" -o "$WORK/tt" && (cd "$WORK" && ./tt --quiet --out tt_out)
+if out=$("$PY" "$CHECK" pattern2d "$WORK/tt_out/field.csv" 128 128 25.6 "${kmax:-0}"); then
+  pass "examples/turing_torus.msn: $out"
+else fail "examples/turing_torus.msn: $out"; fi
 finish

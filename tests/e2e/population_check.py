@@ -8,6 +8,9 @@
   decay FIELD.csv NX NY MX MY T1_MS T2_MS LAMBDA REL_TOL
                                             decay rate of cos(kx x) cos(ky y) on a torus
                                             between T1 and T2 vs LAMBDA (1/s)
+  pattern2d FIELD.csv NX NY L_MM KMAX_RAD_PER_MM
+                                            dominant |k| of the last row on a square
+                                            torus vs k_max, within 2 pi / L
   transient SPIKES.csv RATES.csv N DT_MS BIN_MS MAX_FRAC MAX_MEAN_Z2
                                             a network's spike counts per bin vs the
                                             density's rate (see density_network.sh)
@@ -112,4 +115,23 @@ if kind == 'decay':
     print(f"mode ({mx}, {my}): amplitude {a1:.6g} at {t1:g} ms, {a2:.6g} at {t2:g} ms; decay rate "
           f"{lam:.8g} 1/s vs {want:.8g} 1/s, relative difference {err:.3g} (tolerance {tol:g})")
     sys.exit(0 if err <= tol else 1)
+if kind == 'pattern2d':
+    _, row = last_row(sys.argv[2])
+    nx, ny = int(sys.argv[3]), int(sys.argv[4]); L, kmax = float(sys.argv[5]), float(sys.argv[6])
+    u = row[1:]; mean = sum(u) / len(u)
+    M = 16                                   # modes |m| <= 16: k up to 4 rad/mm here
+    # separable DFT: along x for each row, then along y
+    ex = [[cmath.exp(-2j * math.pi * m * i / nx) for i in range(nx)] for m in range(M + 1)]
+    ey = [[cmath.exp(-2j * math.pi * m * i / ny) for i in range(ny)] for m in range(-M, M + 1)]
+    rows = [[sum((u[iy * nx + ix] - mean) * ex[m][ix] for ix in range(nx)) for m in range(M + 1)] for iy in range(ny)]
+    best, bm = -1.0, (0, 0)
+    for j, my in enumerate(range(-M, M + 1)):
+        for mx in range(M + 1):
+            if mx == 0 and my <= 0: continue
+            p = abs(sum(rows[iy][mx] * ey[j][iy] for iy in range(ny)))
+            if p > best: best, bm = p, (mx, my)
+    k = 2 * math.pi * math.hypot(*bm) / L; dk = 2 * math.pi / L
+    print(f"dominant mode {bm}: |k| = {k:.6g} rad/mm, predicted k_max {kmax:.6g} rad/mm, |diff| {abs(k - kmax):.3g} "
+          f"(tolerance one mode spacing 2 pi/L = {dk:.4g} rad/mm); pattern amplitude {max(u) - min(u):.4g}")
+    sys.exit(0 if abs(k - kmax) <= dk and max(u) - min(u) > 0.1 else 1)
 sys.exit(2)

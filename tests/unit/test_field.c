@@ -509,6 +509,52 @@ static void test_errors(void) {
   rt_field_free(NULL);
 }
 
+/* ---- time-dependent input at the stage times -------------------------------------- */
+
+static double drive(double t) { return 0.2 + 0.3 * sin(2 * M_PI * 20 * t); }
+static void drive_fill(double t, double *I, void *ctx) {
+  int64_t n = *(const int64_t *)ctx;
+  for (int64_t i = 0; i < n; i++) I[i] = drive(t);
+}
+static double sig4(double u) { return 1 / (1 + exp(-4 * u)); }
+/* the homogeneous mode: tau u' = -u + w0 f(u) + I(t) */
+static double mode_rhs(double u, double t, double w0) { return (-u + w0 * sig4(u) + drive(t)) / 10e-3; }
+
+/* A homogeneous field with I_ext(t) follows the scalar ODE of its mode
+ * computed with the same scheme: RK4 with the input at t, t + dt/2, t + dt
+ * (4th order kept), exponential Euler with the input at t. */
+static void test_input_fn(void) {
+  for (int meth = 0; meth < 2; meth++) {
+    RtFieldSpec s = {.geometry = RT_FIELD_RING, .nx = 64, .Lx = 10 * MM, .tau = 10e-3,
+                     .kernel = {.kind = RT_KERNEL_GAUSSIAN, .a_e = 0.5, .s_e = 0.5 * MM},
+                     .gain = {.kind = RT_GAIN_SIGMOID, .gain = 4, .threshold = 0},
+                     .method = meth ? RT_FIELD_EXPEULER : RT_FIELD_RK4};
+    RtField *f = make(&s);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    int64_t n = f->n;
+    CU_ASSERT_FATAL(rt_field_set_input_fn(f, drive_fill, &n, NULL, 0));
+    double u[64] = {0}, v = 0, dt = 1e-4, w0 = rt_field_what_mode(f, 0, 0), e = 0;
+    CU_ASSERT(!rt_field_step(f, u, dt)); /* needs the time */
+    for (int k = 0; k < 1000; k++) {
+      double t = k * dt;
+      CU_ASSERT(rt_field_step_at(f, u, t, dt));
+      if (meth) {
+        double E = exp(-dt / 10e-3);
+        v = E * v + (1 - E) * (w0 * sig4(v) + drive(t));
+      } else {
+        double k1 = mode_rhs(v, t, w0), k2 = mode_rhs(v + dt / 2 * k1, t + dt / 2, w0);
+        double k3 = mode_rhs(v + dt / 2 * k2, t + dt / 2, w0), k4 = mode_rhs(v + dt * k3, t + dt, w0);
+        v += dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4);
+      }
+      for (int i = 0; i < 64; i++) e = fmax(e, fabs(u[i] - v));
+    }
+    printf("\n    %s, I_ext(t) = 0.2 + 0.3 sin(2 pi 20 Hz t): max |u_field - u_mode| = %.2e (tol 1e-12)",
+           meth ? "exponential Euler" : "RK4", e);
+    CU_ASSERT(e < 1e-12);
+    rt_field_free(f);
+  }
+}
+
 int main(void) {
   if (CU_initialize_registry() != CUE_SUCCESS) return 2;
   CU_pSuite s = CU_add_suite("field", NULL, NULL);
@@ -520,6 +566,7 @@ int main(void) {
       !CU_add_test(s, "ring: single-mode decay at lambda(k)", test_ring_decay) ||
       !CU_add_test(s, "Amari bump width", test_amari_bump) ||
       !CU_add_test(s, "torus: pattern |k| = k_max", test_torus_pattern) ||
+      !CU_add_test(s, "time-dependent input at the stage times", test_input_fn) ||
       !CU_add_test(s, "bad arguments give messages", test_errors))
     return 2;
   CU_basic_set_mode(CU_BRM_VERBOSE);
