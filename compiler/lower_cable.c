@@ -311,6 +311,59 @@ static void channel_settings(Compilation *c, Decl *cell, MirCable *cb, const RtC
   free(wsum);
 }
 
+/* ---- the DC length constant (msnc info) --------------------------------------- */
+
+/* Channel k's current density at V with its states at their initial
+ * values for V (gates at steady state); y holds nstates values. */
+static double resting_current(const MirKernel *k, double V, double *y) {
+  const Mir *m = k->m;
+  y[0] = V;
+  for (int s = 1; s < m->nstates; s++) y[s] = m->states[s].init ? mir_eval(m, m->states[s].init, y, 0) : 0;
+  return mir_eval(m, k->current, y, 0);
+}
+
+/* Per section, the membrane's small-signal conductance at V(0): the slope
+ * dI/dV of the summed steady-state channel currents (central difference
+ * of 0.01 mV; the leak for a passive membrane), with the parameter values
+ * set in the cell (the mean over the section's compartments where they
+ * vary); and lambda_DC = sqrt(d / (4 Ra gm)), the length constant of the
+ * linearised cable. */
+static void dc_length_constants(Arena *A, MirCable *cb) {
+  cb->gm = arena_alloc(A, sizeof *cb->gm * (size_t)(cb->nsec + 1));
+  cb->lambda_dc = arena_alloc(A, sizeof *cb->lambda_dc * (size_t)(cb->nsec + 1));
+  const double dV = 1e-5;
+  for (int s = 0; s < cb->nsec; s++) {
+    for (int j = 0; j < cb->nk; j++) {
+      if (!cb->on[j][s]) continue;
+      MirKernel *k = &cb->k[j];
+      double *saved = malloc(sizeof *saved * (size_t)(k->nabi + 1));
+      double *y = malloc(sizeof *y * (size_t)(k->m->nstates + 1));
+      for (int a = 0; a < k->nabi; a++) {
+        MirParam *p = &k->m->params[k->abi_param[a]];
+        saved[a] = p->value;
+        if (a == k->nabi - 1 && strcmp(k->abi_param_name[a], "celsius") == 0) continue;
+        double v = cb->P[j][a];
+        if (cb->pnode && cb->pnode[j][a]) {
+          double sum = 0;
+          int cnt = 0;
+          for (int i = 0; i < cb->ncomp; i++)
+            if (cb->node_sec[i] == s) sum += cb->pnode[j][a][i], cnt++;
+          if (cnt) v = sum / cnt;
+        }
+        p->value = v;
+      }
+      cb->gm[s] += (resting_current(k, cb->V0 + dV, y) - resting_current(k, cb->V0 - dV, y)) / (2 * dV);
+      for (int a = 0; a < k->nabi; a++) k->m->params[k->abi_param[a]].value = saved[a];
+      free(saved);
+      free(y);
+    }
+    const RtCableSection *q = &cb->secs[s];
+    double dmean = q->diam1 > 0 ? 0.5 * (q->diam + q->diam1) : q->diam;
+    if (q->shape != RT_CABLE_SPHERE && cb->gm[s] > 0 && isfinite(cb->gm[s]))
+      cb->lambda_dc[s] = sqrt(dmean / (4 * cb->Ra * cb->gm[s]));
+  }
+}
+
 Mir *lower_cable(Compilation *c) {
   Arena *A = c->arena;
   Decl *cell = c->sim.cell;
@@ -385,6 +438,7 @@ Mir *lower_cable(Compilation *c) {
   }
 
   channel_settings(c, cell, cb, probe, pieces, npieces);
+  dc_length_constants(A, cb);
   rt_cable_free(probe);
 
   /* stimuli */
@@ -444,21 +498,35 @@ void cable_print_info(FILE *out, const Mir *m) {
   fprintf(out, "  Ra %g ohm*cm, Cm %g uF/cm^2, V(0) %g mV\n", cb->Ra * 100, cb->Cm * 100, cb->V0 * 1e3);
   fprintf(out, "  discretize %s %g%s\n", cb->rule, strcmp(cb->rule, "max_length") == 0 ? cb->rule_value * 1e6 : cb->rule_value,
           strcmp(cb->rule, "max_length") == 0 ? " um" : "");
-  int ncomp = 1;
+  if (m->n_instances > 1) fprintf(out, "  instances: %lld identical cells (interleaved in groups of 16)\n",
+                                   (long long)m->n_instances);
+  int w = 7; /* the section column fits the longest name */
+  for (int s = 0; s < cb->nsec; s++)
+    if ((int)strlen(cb->secs[s].name) > w) w = (int)strlen(cb->secs[s].name);
   fprintf(out, "\nsections (%d):\n", cb->nsec);
-  fprintf(out, "  %-14s %-8s %10s %8s %10s %12s %5s\n", "section", "region", "length/um", "diam/um", "lambda/um",
-          "lambda100/um", "nseg");
+  fprintf(out, "  %-*s %-8s %-8s %10s %11s %5s %8s %9s %12s %12s\n", w, "section", "region", "shape", "length/um",
+          "diam/um", "nseg", "seg/um", "lambda/um", "lambda100/um", "gm/(mS/cm2)");
   for (int s = 0; s < cb->nsec; s++) {
     const RtCableSection *q = &cb->secs[s];
+    char diam[32], gm[32], lam[32];
+    snprintf(gm, sizeof gm, "%.4g", cb->gm[s] / 10); /* S/m^2 -> mS/cm^2 */
     if (q->shape == RT_CABLE_SPHERE) {
-      fprintf(out, "  %-14s %-8s %10s %8.4g %10s %12s %5s\n", q->name, cb->region[s], "sphere", q->diam * 1e6, "-", "-", "-");
+      fprintf(out, "  %-*s %-8s %-8s %10s %11.4g %5s %8s %9s %12s %12s\n", w, q->name, cb->region[s], "sphere", "-",
+              q->diam * 1e6, "-", "-", "-", "-", gm);
       continue;
     }
-    ncomp += q->nseg;
-    fprintf(out, "  %-14s %-8s %10.4g %8.4g %10s %12.4g %5d\n", q->name, cb->region[s], q->length * 1e6,
-            q->diam * 1e6, "-", cb->lambda[s] * 1e6, (int)q->nseg);
+    if (q->diam1 > 0 && q->diam1 != q->diam) snprintf(diam, sizeof diam, "%.4g-%.4g", q->diam * 1e6, q->diam1 * 1e6);
+    else snprintf(diam, sizeof diam, "%.4g", q->diam * 1e6);
+    if (cb->lambda_dc[s] > 0) snprintf(lam, sizeof lam, "%.4g", cb->lambda_dc[s] * 1e6);
+    else snprintf(lam, sizeof lam, "-");
+    fprintf(out, "  %-*s %-8s %-8s %10.4g %11s %5d %8.3g %9s %12.4g %12s\n", w, q->name, cb->region[s],
+            q->diam1 > 0 && q->diam1 != q->diam ? "frustum" : "cylinder", q->length * 1e6, diam, (int)q->nseg,
+            q->length / q->nseg * 1e6, lam, cb->lambda[s] * 1e6, gm);
   }
-  fprintf(out, "  compartments: %d\n", ncomp); /* root node + one per segment */
+  fprintf(out, "  compartments: %d\n", cb->ncomp);
+  fprintf(out, "  lambda: DC length constant sqrt(d / (4 Ra gm)), gm the membrane's slope conductance at V(0)\n"
+               "  with the channels' states at steady state (the leak of a passive membrane; '-' when gm <= 0);\n"
+               "  lambda100: the AC length constant at 100 Hz of the d_lambda rule\n");
   fprintf(out, "\nchannels (%d):\n", cb->nk);
   for (int j = 0; j < cb->nk; j++) {
     fprintf(out, "  %-8s in", cb->k[j].m->name);
