@@ -262,6 +262,15 @@ static void apply_setting(Compilation *c, MirCable *cb, const RtCable *rc, const
   }
 }
 
+/* The kernel's ABI parameter that `X_CHANNEL` names (X), or -1. */
+static int abi_index(const MirKernel *k, const char *name) {
+  size_t n = strlen(name), c = strlen(k->m->name);
+  if (n < c + 2) return -1;
+  for (int a = 0; a < k->nabi; a++)
+    if (strlen(k->abi_param_name[a]) == n - c - 1 && strncmp(k->abi_param_name[a], name, n - c - 1) == 0) return a;
+  return -1;
+}
+
 /* Parameters set in the cell: per-node values (area-weighted over the
  * node's pieces); those that differ between the channel's nodes become
  * arrays of the kernel, the others stay scalars. */
@@ -273,6 +282,14 @@ static void channel_settings(Compilation *c, Decl *cell, MirCable *cb, const RtC
   for (int j = 0; j < cb->nk; j++) {
     MirKernel *k = &cb->k[j];
     cb->pnode[j] = arena_alloc(A, sizeof **cb->pnode * (size_t)(k->nabi + 1));
+    /* a setting X_CHANNEL names the kernel's ABI parameter X (P, or P_GATE) */
+    for (int i = 0; i < cell->body.n; i++) {
+      Stmt *st = cell->body.v[i], *param = NULL;
+      if (st->kind != ST_DEF && st->kind != ST_PARAM) continue;
+      Decl *ch = sema_cable_param_target(&c->prog, cell, st->name, &param);
+      if (!ch || strcmp(ch->name, k->m->name) != 0 || abi_index(k, st->name) >= 0) continue;
+      diag_error(&c->diag, st->name_loc, "E0807", "channel %s does not use the gate of %s", ch->name, st->name);
+    }
     for (int a = 0; a < k->nabi; a++) {
       bool set = false;
       for (int q = 0; q < np; q++) pv[q] = cb->P[j][a];
@@ -280,7 +297,7 @@ static void channel_settings(Compilation *c, Decl *cell, MirCable *cb, const RtC
         Stmt *st = cell->body.v[i], *param = NULL;
         if (st->kind != ST_DEF && st->kind != ST_PARAM) continue;
         Decl *ch = sema_cable_param_target(&c->prog, cell, st->name, &param);
-        if (!ch || strcmp(ch->name, k->m->name) != 0 || strcmp(k->abi_param_name[a], param->name) != 0) continue;
+        if (!ch || strcmp(ch->name, k->m->name) != 0 || abi_index(k, st->name) != a) continue;
         apply_setting(c, cb, rc, pc, np, pv, j, st);
         set = true;
       }
