@@ -19,6 +19,7 @@ typedef struct MirCableStim {
   double x;
   double amp;      /* A, positive inward (into the cell) */
   double t0, t1;   /* s; t1 = INFINITY when the stimulus does not end */
+  const double *amp_inst; /* `vary NAME`: one amplitude per instance (A), else NULL */
 } MirCableStim;
 
 typedef struct MirCableRec {

@@ -469,6 +469,10 @@ Mir *lower_cable(Compilation *c) {
     s->amp = cval(st->e);
     s->t0 = st->e2 ? cval(st->e2) : 0;
     s->t1 = st->e3 ? cval(st->e3) : INFINITY;
+    for (int v = 0; v < c->sim.vary.n; v++) { /* sema allows only stimuli here */
+      VarySpec *vs = c->sim.vary.v[v];
+      if (strcmp(vs->name, st->name) == 0) s->amp_inst = vs->values;
+    }
     cb->nstim++;
   }
   /* records */
@@ -515,7 +519,7 @@ void cable_print_info(FILE *out, const Mir *m) {
   fprintf(out, "  Ra %g ohm*cm, Cm %g uF/cm^2, V(0) %g mV\n", cb->Ra * 100, cb->Cm * 100, cb->V0 * 1e3);
   fprintf(out, "  discretize %s %g%s\n", cb->rule, strcmp(cb->rule, "max_length") == 0 ? cb->rule_value * 1e6 : cb->rule_value,
           strcmp(cb->rule, "max_length") == 0 ? " um" : "");
-  if (m->n_instances > 1) fprintf(out, "  instances: %lld identical cells (interleaved in groups of 16)\n",
+  if (m->n_instances > 1) fprintf(out, "  instances: %lld cells on one tree (interleaved in groups of 16)\n",
                                    (long long)m->n_instances);
   int w = 7; /* the section column fits the longest name */
   for (int s = 0; s < cb->nsec; s++)
@@ -563,9 +567,14 @@ void cable_print_info(FILE *out, const Mir *m) {
     }
   }
   fprintf(out, "\nstimuli (%d):\n", cb->nstim);
-  for (int i = 0; i < cb->nstim; i++)
-    fprintf(out, "  %s = %g nA at %s(%g) from %g ms to %g ms\n", cb->stims[i].name, cb->stims[i].amp * 1e9,
-            cb->secs[cb->stims[i].sec].name, cb->stims[i].x, cb->stims[i].t0 * 1e3, cb->stims[i].t1 * 1e3);
+  for (int i = 0; i < cb->nstim; i++) {
+    const MirCableStim *q = &cb->stims[i];
+    fprintf(out, "  %s = %g nA at %s(%g) from %g ms to %g ms\n", q->name, q->amp * 1e9, cb->secs[q->sec].name, q->x,
+            q->t0 * 1e3, q->t1 * 1e3);
+    if (q->amp_inst)
+      fprintf(out, "    varied: instance 0 gets %g nA, instance %lld %g nA\n", q->amp_inst[0] * 1e9,
+              (long long)m->n_instances - 1, q->amp_inst[m->n_instances - 1] * 1e9);
+  }
   fprintf(out, "\nrecorded (%d):\n", cb->nrec);
   for (int i = 0; i < cb->nrec; i++)
     fprintf(out, "  %s [mV]  (section %s at x = %g)\n", cb->recs[i].label, cb->secs[cb->recs[i].sec].name, cb->recs[i].x);

@@ -482,12 +482,26 @@ void sema_cable_simulate(Sema *S, Decl *simulate, SimSpec *sim) {
   }
   if (!cable) return;
   /* the copies share one discretised tree and one set of channel
-   * parameters (runtime/rt_cable_run.c): nothing can differ between them */
+   * parameters (runtime/rt_cable_run.c): only a stimulus's amplitude
+   * (a current per lane) can differ between them */
   for (int i = 0; i < sim->vary.n; i++) {
     VarySpec *v = sim->vary.v[i];
-    diag_error(d, v->loc, "E0815", "the instances of cell %s (a cell with a morphology) are identical copies: "
-               "'%s' cannot vary", sim->cell->name, v->name);
-    diag_note(d, (Loc){0}, "declare one cell per parameter value instead");
+    Stmt *stim = NULL;
+    for (int k = 0; k < sim->cell->body.n; k++) {
+      Stmt *st = sim->cell->body.v[k];
+      if (st->kind == ST_STIMULUS && st->at && strcmp(st->name, v->name) == 0) stim = st;
+    }
+    if (!stim) {
+      diag_error(d, v->loc, "E0815", "the instances of cell %s (a cell with a morphology) share everything but "
+                 "their stimuli: '%s' cannot vary", sim->cell->name, v->name);
+      diag_note(d, (Loc){0}, "vary the amplitude of a stimulus, or declare one cell per parameter value");
+      continue;
+    }
+    if (!units_same_dim(v->unit, unit_of("nA"))) {
+      char got[160];
+      diag_error(d, v->loc, "E0304", "the values of vary %s must be currents (nA) like the stimulus, but they "
+                 "are in %s", v->name, sema_unit_text(v->unit, got, sizeof got));
+    }
   }
   for (int i = 0; i < sim->records.n; i++) {
     IdRef *r = sim->records.v[i];

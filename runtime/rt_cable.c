@@ -343,7 +343,7 @@ bool rt_cable_step(RtCable *c, double *V, const double *g, const double *im,
   return true;
 }
 
-/* ---- many identical cells: lanes ------------------------------------------------------ */
+/* ---- many cells on one tree: lanes ------------------------------------------------------ */
 
 /* Row i of the elimination for all lanes: finish the row (its own
  * capacitance, membrane and axial terms; the children have already added
@@ -399,7 +399,7 @@ bool rt_cable_step_lanes(const RtCable *c, int32_t L, double *V, const double *g
   for (int32_t s = 0; s < ninj; s++) {
     if (inj_node[s] < 0 || inj_node[s] >= n) continue;
     double *b = rhs + (size_t)inj_node[s] * row;
-    for (int32_t l = 0; l < L; l++) b[l] += inj_amp[s];
+    for (int32_t l = 0; l < L; l++) b[l] += inj_amp[(size_t)s * (size_t)L + (size_t)l];
   }
   /* one pass from the leaves to the root assembles and eliminates */
   for (int32_t i = n - 1; i >= 1; i--) {
