@@ -19,6 +19,7 @@ typedef struct MirCableStim {
   double x;
   double amp;      /* A, positive inward (into the cell) */
   double t0, t1;   /* s; t1 = INFINITY when the stimulus does not end */
+  const double *amp_inst; /* `vary NAME`: one amplitude per instance (A), else NULL */
 } MirCableStim;
 
 typedef struct MirCableRec {
@@ -31,6 +32,8 @@ typedef struct MirCable {
   RtCableSection *secs; int nsec;
   const char **region;  /* nsec: the region (block: the section's name) */
   double *lambda;       /* nsec: AC length constant at 100 Hz, m (0 for a sphere) */
+  double *gm;           /* nsec: membrane slope conductance at rest, S/m^2 (msnc info) */
+  double *lambda_dc;    /* nsec: DC length constant sqrt(d / (4 Ra gm)), m (0: none) */
   double Ra, Cm, V0;    /* ohm*m, F/m^2, V */
   const char *rule;     /* "d_lambda", "segments" or "max_length" */
   double rule_value;

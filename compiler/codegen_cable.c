@@ -120,12 +120,12 @@ static void emit_cable_desc(Cg *cg, const MirCable *cb)
   LLVMTypeRef p = cg->ptr, d = cg->f64, i = cg->i32;
   LLVMTypeRef sec_f[] = {p, i, d, d, d, i, d, i};
   LLVMTypeRef ch_f[] = {p, i, i, p, p, p, p, p, p, i, p};
-  LLVMTypeRef st_f[] = {p, i, d, d, d, d};
+  LLVMTypeRef st_f[] = {p, i, d, d, d, d, p};
   LLVMTypeRef re_f[] = {p, i, d};
   LLVMTypeRef ca_f[] = {i, i, p, d, d, d, i, p, i, p, i, p, i};
   LLVMTypeRef tsec = named_struct(cg, "RtCableSection", sec_f, 8);
   LLVMTypeRef tch = named_struct(cg, "MsnCableChannel", ch_f, 11);
-  LLVMTypeRef tst = named_struct(cg, "MsnCableStim", st_f, 6);
+  LLVMTypeRef tst = named_struct(cg, "MsnCableStim", st_f, 7);
   LLVMTypeRef tre = named_struct(cg, "MsnCableRecord", re_f, 3);
   LLVMTypeRef tca = named_struct(cg, "MsnCable", ca_f, 13);
   static const size_t sec_off[] = {offsetof(RtCableSection, name), offsetof(RtCableSection, shape),
@@ -136,7 +136,8 @@ static void emit_cable_desc(Cg *cg, const MirCable *cb)
     offsetof(MsnCableChannel, on), offsetof(MsnCableChannel, init), offsetof(MsnCableChannel, update),
     offsetof(MsnCableChannel, current), offsetof(MsnCableChannel, narrays), offsetof(MsnCableChannel, arrays)};
   static const size_t st_off[] = {offsetof(MsnCableStim, name), offsetof(MsnCableStim, sec),
-    offsetof(MsnCableStim, x), offsetof(MsnCableStim, amp), offsetof(MsnCableStim, t0), offsetof(MsnCableStim, t1)};
+    offsetof(MsnCableStim, x), offsetof(MsnCableStim, amp), offsetof(MsnCableStim, t0), offsetof(MsnCableStim, t1),
+    offsetof(MsnCableStim, amp_inst)};
   static const size_t re_off[] = {offsetof(MsnCableRecord, label), offsetof(MsnCableRecord, sec),
     offsetof(MsnCableRecord, x)};
   static const size_t ca_off[] = {offsetof(MsnCable, version), offsetof(MsnCable, nsec), offsetof(MsnCable, secs),
@@ -145,7 +146,7 @@ static void emit_cable_desc(Cg *cg, const MirCable *cb)
     offsetof(MsnCable, recs), offsetof(MsnCable, ncomp)};
   check_layout(cg, tsec, sec_off, 8, sizeof(RtCableSection), "RtCableSection");
   check_layout(cg, tch, ch_off, 11, sizeof(MsnCableChannel), "MsnCableChannel");
-  check_layout(cg, tst, st_off, 6, sizeof(MsnCableStim), "MsnCableStim");
+  check_layout(cg, tst, st_off, 7, sizeof(MsnCableStim), "MsnCableStim");
   check_layout(cg, tre, re_off, 3, sizeof(MsnCableRecord), "MsnCableRecord");
   check_layout(cg, tca, ca_off, 13, sizeof(MsnCable), "MsnCable");
 
@@ -194,9 +195,17 @@ static void emit_cable_desc(Cg *cg, const MirCable *cb)
   LLVMValueRef chans = const_array(cg, tch, v, cb->nk, "msn.cable.chans", 8);
   for (int s = 0; s < cb->nstim; s++) {
     const MirCableStim *q = &cb->stims[s];
+    LLVMValueRef inst = LLVMConstPointerNull(cg->ptr);
+    if (q->amp_inst) {
+      int64_t ni = cg->m->n_instances;
+      LLVMValueRef *a = calloc((size_t)ni + 1, sizeof *a);
+      for (int64_t k = 0; k < ni; k++) a[k] = cg_const(cg, q->amp_inst[k]);
+      inst = const_array(cg, cg->f64, a, (int)ni, "msn.cable.stim_inst", 8);
+      free(a);
+    }
     LLVMValueRef f[] = {cg_cstring(cg, q->name), i32c(cg, q->sec), cg_const(cg, q->x), cg_const(cg, q->amp),
-                        cg_const(cg, q->t0), cg_const(cg, q->t1)};
-    v[s] = LLVMConstNamedStruct(tst, f, 6);
+                        cg_const(cg, q->t0), cg_const(cg, q->t1), inst};
+    v[s] = LLVMConstNamedStruct(tst, f, 7);
   }
   LLVMValueRef stims = const_array(cg, tst, v, cb->nstim, "msn.cable.stims", 8);
   for (int r = 0; r < cb->nrec; r++) {

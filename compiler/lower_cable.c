@@ -262,6 +262,15 @@ static void apply_setting(Compilation *c, MirCable *cb, const RtCable *rc, const
   }
 }
 
+/* The kernel's ABI parameter that `X_CHANNEL` names (X), or -1. */
+static int abi_index(const MirKernel *k, const char *name) {
+  size_t n = strlen(name), c = strlen(k->m->name);
+  if (n < c + 2) return -1;
+  for (int a = 0; a < k->nabi; a++)
+    if (strlen(k->abi_param_name[a]) == n - c - 1 && strncmp(k->abi_param_name[a], name, n - c - 1) == 0) return a;
+  return -1;
+}
+
 /* Parameters set in the cell: per-node values (area-weighted over the
  * node's pieces); those that differ between the channel's nodes become
  * arrays of the kernel, the others stay scalars. */
@@ -273,6 +282,14 @@ static void channel_settings(Compilation *c, Decl *cell, MirCable *cb, const RtC
   for (int j = 0; j < cb->nk; j++) {
     MirKernel *k = &cb->k[j];
     cb->pnode[j] = arena_alloc(A, sizeof **cb->pnode * (size_t)(k->nabi + 1));
+    /* a setting X_CHANNEL names the kernel's ABI parameter X (P, or P_GATE) */
+    for (int i = 0; i < cell->body.n; i++) {
+      Stmt *st = cell->body.v[i], *param = NULL;
+      if (st->kind != ST_DEF && st->kind != ST_PARAM) continue;
+      Decl *ch = sema_cable_param_target(&c->prog, cell, st->name, &param);
+      if (!ch || strcmp(ch->name, k->m->name) != 0 || abi_index(k, st->name) >= 0) continue;
+      diag_error(&c->diag, st->name_loc, "E0807", "channel %s does not use the gate of %s", ch->name, st->name);
+    }
     for (int a = 0; a < k->nabi; a++) {
       bool set = false;
       for (int q = 0; q < np; q++) pv[q] = cb->P[j][a];
@@ -280,7 +297,7 @@ static void channel_settings(Compilation *c, Decl *cell, MirCable *cb, const RtC
         Stmt *st = cell->body.v[i], *param = NULL;
         if (st->kind != ST_DEF && st->kind != ST_PARAM) continue;
         Decl *ch = sema_cable_param_target(&c->prog, cell, st->name, &param);
-        if (!ch || strcmp(ch->name, k->m->name) != 0 || strcmp(k->abi_param_name[a], param->name) != 0) continue;
+        if (!ch || strcmp(ch->name, k->m->name) != 0 || abi_index(k, st->name) != a) continue;
         apply_setting(c, cb, rc, pc, np, pv, j, st);
         set = true;
       }
@@ -309,6 +326,59 @@ static void channel_settings(Compilation *c, Decl *cell, MirCable *cb, const RtC
   }
   free(pv);
   free(wsum);
+}
+
+/* ---- the DC length constant (msnc info) --------------------------------------- */
+
+/* Channel k's current density at V with its states at their initial
+ * values for V (gates at steady state); y holds nstates values. */
+static double resting_current(const MirKernel *k, double V, double *y) {
+  const Mir *m = k->m;
+  y[0] = V;
+  for (int s = 1; s < m->nstates; s++) y[s] = m->states[s].init ? mir_eval(m, m->states[s].init, y, 0) : 0;
+  return mir_eval(m, k->current, y, 0);
+}
+
+/* Per section, the membrane's small-signal conductance at V(0): the slope
+ * dI/dV of the summed steady-state channel currents (central difference
+ * of 0.01 mV; the leak for a passive membrane), with the parameter values
+ * set in the cell (the mean over the section's compartments where they
+ * vary); and lambda_DC = sqrt(d / (4 Ra gm)), the length constant of the
+ * linearised cable. */
+static void dc_length_constants(Arena *A, MirCable *cb) {
+  cb->gm = arena_alloc(A, sizeof *cb->gm * (size_t)(cb->nsec + 1));
+  cb->lambda_dc = arena_alloc(A, sizeof *cb->lambda_dc * (size_t)(cb->nsec + 1));
+  const double dV = 1e-5;
+  for (int s = 0; s < cb->nsec; s++) {
+    for (int j = 0; j < cb->nk; j++) {
+      if (!cb->on[j][s]) continue;
+      MirKernel *k = &cb->k[j];
+      double *saved = malloc(sizeof *saved * (size_t)(k->nabi + 1));
+      double *y = malloc(sizeof *y * (size_t)(k->m->nstates + 1));
+      for (int a = 0; a < k->nabi; a++) {
+        MirParam *p = &k->m->params[k->abi_param[a]];
+        saved[a] = p->value;
+        if (a == k->nabi - 1 && strcmp(k->abi_param_name[a], "celsius") == 0) continue;
+        double v = cb->P[j][a];
+        if (cb->pnode && cb->pnode[j][a]) {
+          double sum = 0;
+          int cnt = 0;
+          for (int i = 0; i < cb->ncomp; i++)
+            if (cb->node_sec[i] == s) sum += cb->pnode[j][a][i], cnt++;
+          if (cnt) v = sum / cnt;
+        }
+        p->value = v;
+      }
+      cb->gm[s] += (resting_current(k, cb->V0 + dV, y) - resting_current(k, cb->V0 - dV, y)) / (2 * dV);
+      for (int a = 0; a < k->nabi; a++) k->m->params[k->abi_param[a]].value = saved[a];
+      free(saved);
+      free(y);
+    }
+    const RtCableSection *q = &cb->secs[s];
+    double dmean = q->diam1 > 0 ? 0.5 * (q->diam + q->diam1) : q->diam;
+    if (q->shape != RT_CABLE_SPHERE && cb->gm[s] > 0 && isfinite(cb->gm[s]))
+      cb->lambda_dc[s] = sqrt(dmean / (4 * cb->Ra * cb->gm[s]));
+  }
 }
 
 Mir *lower_cable(Compilation *c) {
@@ -385,6 +455,7 @@ Mir *lower_cable(Compilation *c) {
   }
 
   channel_settings(c, cell, cb, probe, pieces, npieces);
+  dc_length_constants(A, cb);
   rt_cable_free(probe);
 
   /* stimuli */
@@ -398,6 +469,10 @@ Mir *lower_cable(Compilation *c) {
     s->amp = cval(st->e);
     s->t0 = st->e2 ? cval(st->e2) : 0;
     s->t1 = st->e3 ? cval(st->e3) : INFINITY;
+    for (int v = 0; v < c->sim.vary.n; v++) { /* sema allows only stimuli here */
+      VarySpec *vs = c->sim.vary.v[v];
+      if (strcmp(vs->name, st->name) == 0) s->amp_inst = vs->values;
+    }
     cb->nstim++;
   }
   /* records */
@@ -444,21 +519,35 @@ void cable_print_info(FILE *out, const Mir *m) {
   fprintf(out, "  Ra %g ohm*cm, Cm %g uF/cm^2, V(0) %g mV\n", cb->Ra * 100, cb->Cm * 100, cb->V0 * 1e3);
   fprintf(out, "  discretize %s %g%s\n", cb->rule, strcmp(cb->rule, "max_length") == 0 ? cb->rule_value * 1e6 : cb->rule_value,
           strcmp(cb->rule, "max_length") == 0 ? " um" : "");
-  int ncomp = 1;
+  if (m->n_instances > 1) fprintf(out, "  instances: %lld cells on one tree (interleaved in groups of 16)\n",
+                                   (long long)m->n_instances);
+  int w = 7; /* the section column fits the longest name */
+  for (int s = 0; s < cb->nsec; s++)
+    if ((int)strlen(cb->secs[s].name) > w) w = (int)strlen(cb->secs[s].name);
   fprintf(out, "\nsections (%d):\n", cb->nsec);
-  fprintf(out, "  %-14s %-8s %10s %8s %10s %12s %5s\n", "section", "region", "length/um", "diam/um", "lambda/um",
-          "lambda100/um", "nseg");
+  fprintf(out, "  %-*s %-8s %-8s %10s %11s %5s %8s %9s %12s %12s\n", w, "section", "region", "shape", "length/um",
+          "diam/um", "nseg", "seg/um", "lambda/um", "lambda100/um", "gm/(mS/cm2)");
   for (int s = 0; s < cb->nsec; s++) {
     const RtCableSection *q = &cb->secs[s];
+    char diam[32], gm[32], lam[32];
+    snprintf(gm, sizeof gm, "%.4g", cb->gm[s] / 10); /* S/m^2 -> mS/cm^2 */
     if (q->shape == RT_CABLE_SPHERE) {
-      fprintf(out, "  %-14s %-8s %10s %8.4g %10s %12s %5s\n", q->name, cb->region[s], "sphere", q->diam * 1e6, "-", "-", "-");
+      fprintf(out, "  %-*s %-8s %-8s %10s %11.4g %5s %8s %9s %12s %12s\n", w, q->name, cb->region[s], "sphere", "-",
+              q->diam * 1e6, "-", "-", "-", "-", gm);
       continue;
     }
-    ncomp += q->nseg;
-    fprintf(out, "  %-14s %-8s %10.4g %8.4g %10s %12.4g %5d\n", q->name, cb->region[s], q->length * 1e6,
-            q->diam * 1e6, "-", cb->lambda[s] * 1e6, (int)q->nseg);
+    if (q->diam1 > 0 && q->diam1 != q->diam) snprintf(diam, sizeof diam, "%.4g-%.4g", q->diam * 1e6, q->diam1 * 1e6);
+    else snprintf(diam, sizeof diam, "%.4g", q->diam * 1e6);
+    if (cb->lambda_dc[s] > 0) snprintf(lam, sizeof lam, "%.4g", cb->lambda_dc[s] * 1e6);
+    else snprintf(lam, sizeof lam, "-");
+    fprintf(out, "  %-*s %-8s %-8s %10.4g %11s %5d %8.3g %9s %12.4g %12s\n", w, q->name, cb->region[s],
+            q->diam1 > 0 && q->diam1 != q->diam ? "frustum" : "cylinder", q->length * 1e6, diam, (int)q->nseg,
+            q->length / q->nseg * 1e6, lam, cb->lambda[s] * 1e6, gm);
   }
-  fprintf(out, "  compartments: %d\n", ncomp); /* root node + one per segment */
+  fprintf(out, "  compartments: %d\n", cb->ncomp);
+  fprintf(out, "  lambda: DC length constant sqrt(d / (4 Ra gm)), gm the membrane's slope conductance at V(0)\n"
+               "  with the channels' states at steady state (the leak of a passive membrane; '-' when gm <= 0);\n"
+               "  lambda100: the AC length constant at 100 Hz of the d_lambda rule\n");
   fprintf(out, "\nchannels (%d):\n", cb->nk);
   for (int j = 0; j < cb->nk; j++) {
     fprintf(out, "  %-8s in", cb->k[j].m->name);
@@ -478,9 +567,14 @@ void cable_print_info(FILE *out, const Mir *m) {
     }
   }
   fprintf(out, "\nstimuli (%d):\n", cb->nstim);
-  for (int i = 0; i < cb->nstim; i++)
-    fprintf(out, "  %s = %g nA at %s(%g) from %g ms to %g ms\n", cb->stims[i].name, cb->stims[i].amp * 1e9,
-            cb->secs[cb->stims[i].sec].name, cb->stims[i].x, cb->stims[i].t0 * 1e3, cb->stims[i].t1 * 1e3);
+  for (int i = 0; i < cb->nstim; i++) {
+    const MirCableStim *q = &cb->stims[i];
+    fprintf(out, "  %s = %g nA at %s(%g) from %g ms to %g ms\n", q->name, q->amp * 1e9, cb->secs[q->sec].name, q->x,
+            q->t0 * 1e3, q->t1 * 1e3);
+    if (q->amp_inst)
+      fprintf(out, "    varied: instance 0 gets %g nA, instance %lld %g nA\n", q->amp_inst[0] * 1e9,
+              (long long)m->n_instances - 1, q->amp_inst[m->n_instances - 1] * 1e9);
+  }
   fprintf(out, "\nrecorded (%d):\n", cb->nrec);
   for (int i = 0; i < cb->nrec; i++)
     fprintf(out, "  %s [mV]  (section %s at x = %g)\n", cb->recs[i].label, cb->secs[cb->recs[i].sec].name, cb->recs[i].x);

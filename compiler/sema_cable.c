@@ -216,6 +216,36 @@ static bool inserts(const Stmt *st, const char *channel) {
   return false;
 }
 
+/* `param P` of block d whose name is the first len characters of x. */
+static Stmt *find_param(const Decl *d, const char *x, size_t len) {
+  for (int j = 0; d && j < d->body.n; j++) {
+    Stmt *p = d->body.v[j];
+    if (p->kind == ST_PARAM && strlen(p->name) == len && strncmp(p->name, x, len) == 0) return p;
+  }
+  return NULL;
+}
+
+/* x (len characters) = P_GATE: parameter P of gate GATE, declared in
+ * channel ch or at the top level (lowering checks that ch uses it). */
+static Stmt *gate_param(Program *prog, const Decl *ch, const char *x, size_t len) {
+  for (size_t u = 1; u + 1 < len; u++) {
+    if (x[u] != '_') continue;
+    char gate[128];
+    if (len - u - 1 >= sizeof gate) continue;
+    memcpy(gate, x + u + 1, len - u - 1);
+    gate[len - u - 1] = 0;
+    const Decl *g = NULL;
+    for (int j = 0; j < ch->body.n && !g; j++) {
+      Stmt *st = ch->body.v[j];
+      if (st->kind == ST_GATE && st->decl && strcmp(st->decl->name, gate) == 0) g = st->decl;
+    }
+    if (!g) g = sema_find_decl(prog, DC_GATE, gate);
+    Stmt *p = find_param(g, x, u);
+    if (p) return p;
+  }
+  return NULL;
+}
+
 Decl *sema_cable_param_target(Program *prog, const Decl *cell, const char *name, Stmt **param) {
   size_t len = strlen(name);
   for (int i = 0; i < cell->body.n; i++) {
@@ -228,12 +258,12 @@ Decl *sema_cable_param_target(Program *prog, const Decl *cell, const char *name,
       if (len < cl + 2 || name[len - cl - 1] != '_' || strcmp(name + len - cl, ch) != 0) continue;
       Decl *d = sema_find_decl(prog, DC_CHANNEL, ch);
       if (!d) continue;
-      for (int j = 0; j < d->body.n; j++) {
-        Stmt *p = d->body.v[j];
-        if (p->kind == ST_PARAM && strlen(p->name) == len - cl - 1 && strncmp(p->name, name, len - cl - 1) == 0) {
-          *param = p;
-          return d;
-        }
+      size_t xl = len - cl - 1; /* X of X_CHANNEL: P, or P_GATE for a gate's parameter */
+      Stmt *p = find_param(d, name, xl);
+      if (!p) p = gate_param(prog, d, name, xl);
+      if (p) {
+        *param = p;
+        return d;
       }
     }
   }
@@ -251,6 +281,10 @@ static void list_settable(Sema *S, const Decl *cell) {
       for (int j = 0; d && j < d->body.n; j++) {
         Stmt *p = d->body.v[j];
         if (p->kind == ST_PARAM) sb_printf(&b, "%s%s_%s", b.len ? ", " : "", p->name, d->name);
+        for (int q = 0; p->kind == ST_GATE && p->decl && q < p->decl->body.n; q++) {
+          Stmt *gp = p->decl->body.v[q];
+          if (gp->kind == ST_PARAM) sb_printf(&b, "%s%s_%s_%s", b.len ? ", " : "", gp->name, p->decl->name, d->name);
+        }
       }
     }
   }
@@ -274,7 +308,7 @@ static void check_param_setting(Sema *S, Decl *cell, Decl *m, Stmt *st, Decl *ch
   }
   Unit want = param->sym ? param->sym->unit : param->e->unit;
   char what[160];
-  snprintf(what, sizeof what, "parameter %s of channel %s", param->name, ch->name);
+  snprintf(what, sizeof what, "parameter %s", st->name);
   if (!sema_check_expr(S, sc, st->e) || !sema_expect_unit(S, st->e, want, what)) return;
   double v;
   if (!sema_const_value(st->e, &v)) {
@@ -448,12 +482,26 @@ void sema_cable_simulate(Sema *S, Decl *simulate, SimSpec *sim) {
   }
   if (!cable) return;
   /* the copies share one discretised tree and one set of channel
-   * parameters (runtime/rt_cable_run.c): nothing can differ between them */
+   * parameters (runtime/rt_cable_run.c): only a stimulus's amplitude
+   * (a current per lane) can differ between them */
   for (int i = 0; i < sim->vary.n; i++) {
     VarySpec *v = sim->vary.v[i];
-    diag_error(d, v->loc, "E0815", "the instances of cell %s (a cell with a morphology) are identical copies: "
-               "'%s' cannot vary", sim->cell->name, v->name);
-    diag_note(d, (Loc){0}, "declare one cell per parameter value instead");
+    Stmt *stim = NULL;
+    for (int k = 0; k < sim->cell->body.n; k++) {
+      Stmt *st = sim->cell->body.v[k];
+      if (st->kind == ST_STIMULUS && st->at && strcmp(st->name, v->name) == 0) stim = st;
+    }
+    if (!stim) {
+      diag_error(d, v->loc, "E0815", "the instances of cell %s (a cell with a morphology) share everything but "
+                 "their stimuli: '%s' cannot vary", sim->cell->name, v->name);
+      diag_note(d, (Loc){0}, "vary the amplitude of a stimulus, or declare one cell per parameter value");
+      continue;
+    }
+    if (!units_same_dim(v->unit, unit_of("nA"))) {
+      char got[160];
+      diag_error(d, v->loc, "E0304", "the values of vary %s must be currents (nA) like the stimulus, but they "
+                 "are in %s", v->name, sema_unit_text(v->unit, got, sizeof got));
+    }
   }
   for (int i = 0; i < sim->records.n; i++) {
     IdRef *r = sim->records.v[i];

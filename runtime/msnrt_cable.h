@@ -46,6 +46,7 @@ typedef struct MsnCableStim {
   double x;
   double amp;      /* A, positive into the cell */
   double t0, t1;   /* s; t1 may be +inf */
+  const double *amp_inst; /* MsnModel.n_instances amplitudes (vary), or NULL: amp */
 } MsnCableStim;
 
 typedef struct MsnCableRecord {

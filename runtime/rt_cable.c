@@ -343,11 +343,13 @@ bool rt_cable_step(RtCable *c, double *V, const double *g, const double *im,
   return true;
 }
 
-/* ---- many identical cells: lanes ------------------------------------------------------ */
+/* ---- many cells on one tree: lanes ------------------------------------------------------ */
 
 /* Row i of the elimination for all lanes: finish the row (its own
  * capacitance, membrane and axial terms; the children have already added
- * theirs), then fold it into the parent's row.  One function with restrict
+ * theirs), then fold it into the parent's row.  The row keeps the
+ * reciprocal of its pivot, so that back substitution multiplies (one
+ * division per node and step instead of two).  One function with restrict
  * rows so that the lane loop vectorises (rows i and p never overlap). */
 static inline void lanes_eliminate(int32_t L, double cc, double a, double G,
                                    const double *restrict Vi, const double *restrict Vp,
@@ -358,21 +360,22 @@ static inline void lanes_eliminate(int32_t L, double cc, double a, double G,
     double flux = G * (Vp[l] - Vi[l]); /* axial current into i */
     double dd = di[l] + cc + a * gi[l] + G;
     double bb = bi[l] - a * imi[l] + flux;
-    double f = G / dd;
-    di[l] = dd;
+    double inv = 1.0 / dd, f = G * inv;
+    di[l] = inv;
     bi[l] = bb;
     dp[l] += G - f * G;
     bp[l] += f * bb - flux;
   }
 }
 
-/* Back substitution of row i for all lanes, with the voltage update. */
-static inline double lanes_substitute(int32_t L, double G, double k, const double *restrict di,
+/* Back substitution of row i for all lanes (inv: the reciprocal pivots),
+ * with the voltage update. */
+static inline double lanes_substitute(int32_t L, double G, double k, const double *restrict inv,
                                       const double *restrict xp, double *restrict xi,
                                       double *restrict Vi) {
   double acc = 0;
   for (int32_t l = 0; l < L; l++) {
-    double x = (xi[l] + G * xp[l]) / di[l];
+    double x = (xi[l] + G * xp[l]) * inv[l];
     xi[l] = x;
     Vi[l] += k * x;
     acc += Vi[l] * 0.0; /* NaN as soon as one V is not finite */
@@ -396,7 +399,7 @@ bool rt_cable_step_lanes(const RtCable *c, int32_t L, double *V, const double *g
   for (int32_t s = 0; s < ninj; s++) {
     if (inj_node[s] < 0 || inj_node[s] >= n) continue;
     double *b = rhs + (size_t)inj_node[s] * row;
-    for (int32_t l = 0; l < L; l++) b[l] += inj_amp[s];
+    for (int32_t l = 0; l < L; l++) b[l] += inj_amp[(size_t)s * (size_t)L + (size_t)l];
   }
   /* one pass from the leaves to the root assembles and eliminates */
   for (int32_t i = n - 1; i >= 1; i--) {

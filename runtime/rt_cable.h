@@ -100,8 +100,8 @@ bool rt_cable_step(RtCable *c, double *V, const double *g, const double *im,
 /* rt_cable_step for L identical trees side by side ("lanes"): every array
  * holds n * L values, node-major (the value of node i in lane l is at
  * i * L + l), so the solver's inner loops run over lanes and vectorise.
- * g and im are required; point currents are sparse: inj_amp[s] (A) enters
- * node inj_node[s] of every lane.  diag and rhs are n * L scratch values
+ * g and im are required; point currents are sparse: inj_amp[s * L + l]
+ * (A) enters node inj_node[s] of lane l.  diag and rhs are n * L scratch values
  * (rhs ends as the correction).  Returns false for bad arguments, a zero
  * pivot, or a V that is no longer finite (the caller finds where). */
 bool rt_cable_step_lanes(const RtCable *c, int32_t L, double *V, const double *g,

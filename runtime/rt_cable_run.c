@@ -64,7 +64,8 @@ typedef struct CableRun {
   double *V;        /* ngroup * n * L */
   double *g, *im, *diag, *rhs; /* n * L scratch of one group */
   int32_t *stim_node, *rec_node;
-  double *stim_amp; /* nstim: the amplitude of each stimulus over this step */
+  double *stim_amp; /* nstim * L: each stimulus's mean current over the step, per lane */
+  double *stim_frac;/* nstim: the fraction of the step each stimulus is on */
   double t_chan, t_hines; /* seconds spent in the phases */
 } CableRun;
 
@@ -107,6 +108,7 @@ static void cable_free(CableRun *cr) {
   rt_aligned_free(cr->rhs);
   free(cr->stim_node);
   free(cr->stim_amp);
+  free(cr->stim_frac);
   free(cr->rec_node);
   rt_cable_free(cr->c);
 }
@@ -135,10 +137,11 @@ static bool cable_alloc(RtRun *r, CableRun *cr) {
   cr->diag = zalloc(row, sizeof(double));
   cr->rhs = zalloc(row, sizeof(double));
   cr->stim_node = calloc((size_t)cd->nstim + 1, sizeof(int32_t));
-  cr->stim_amp = calloc((size_t)cd->nstim + 1, sizeof(double));
+  cr->stim_amp = calloc((size_t)cd->nstim * (size_t)cr->L + 1, sizeof(double));
+  cr->stim_frac = calloc((size_t)cd->nstim + 1, sizeof(double));
   cr->rec_node = calloc((size_t)cd->nrec + 1, sizeof(int32_t));
   cr->ch = calloc((size_t)cd->nchan + 1, sizeof(Chan));
-  if (!cr->V || !cr->g || !cr->im || !cr->diag || !cr->rhs || !cr->stim_node || !cr->stim_amp ||
+  if (!cr->V || !cr->g || !cr->im || !cr->diag || !cr->rhs || !cr->stim_node || !cr->stim_amp || !cr->stim_frac ||
       !cr->rec_node || !cr->ch)
     goto oom;
   cr->direct = -1;
@@ -192,6 +195,20 @@ static void select_group(CableRun *cr, int64_t G) {
 
 static double *group_V(const CableRun *cr, int64_t G) {
   return cr->V + (size_t)G * (size_t)cr->c->n * (size_t)cr->L;
+}
+
+/* The stimuli of group G over this step, lane by lane (a lane past the
+ * last cell copies the last cell). */
+static void stimuli_of_group(CableRun *cr, int64_t G) {
+  for (int32_t s = 0; s < cr->cd->nstim; s++) {
+    const MsnCableStim *q = &cr->cd->stims[s];
+    double *a = cr->stim_amp + (size_t)s * (size_t)cr->L;
+    for (int32_t l = 0; l < cr->L; l++) {
+      int64_t cell = G * cr->L + l;
+      if (cell >= cr->ncell) cell = cr->ncell - 1;
+      a[l] = (q->amp_inst ? q->amp_inst[cell] : q->amp) * cr->stim_frac[s];
+    }
+  }
 }
 
 /* Fraction of [t, t+dt) inside [t0, t1). */
@@ -289,7 +306,7 @@ static void run_loop(RtRun *r, CableRun *cr, FILE *trace) {
     double t = (double)step * dt;
     for (int32_t s = 0; s < cd->nstim; s++) {
       const MsnCableStim *q = &cd->stims[s];
-      cr->stim_amp[s] = q->amp * overlap(t, dt, q->t0, q->t1);
+      cr->stim_frac[s] = overlap(t, dt, q->t0, q->t1);
       if ((q->t0 >= t && q->t0 < t + dt) || (q->t1 >= t && q->t1 < t + dt)) be_left = 2;
     }
     int method = be_left > 0 ? RT_CABLE_BE : RT_CABLE_CN;
@@ -297,6 +314,7 @@ static void run_loop(RtRun *r, CableRun *cr, FILE *trace) {
     for (int64_t G = 0; G < cr->ngroup; G++) {
       double *V = group_V(cr, G);
       select_group(cr, G);
+      stimuli_of_group(cr, G);
       double t0 = rt_now();
       membrane_current(cr, V);
       double t1 = rt_now();

@@ -6,7 +6,8 @@
 #
 # Builds bench/cable/cable_bench.msn (1,000 cells x 200 compartments, HH
 # everywhere, f64, one thread, 800 steps) and the same cell alone
-# (`instances 1`, 16,000 steps: the same work per compartment, no
+# (`instances 1`, 160,000 steps: a fifth of the work, long enough for a
+# CPU time that /usr/bin/time resolves to 1 %; no
 # interleaving across cells), checks that the cell fires and that the
 # action potential reaches the dendrite's end, then runs both in turn
 # BENCH_ROUNDS (5) times.  Per round it reads run.json: the time loop's
@@ -16,7 +17,8 @@
 # CPU time (user + system, /usr/bin/time) to show how much of the wall time
 # the shared machine took away.  All per compartment-step:
 # time / (cells x 200 x steps).  Prints medians [min, max] with the load
-# average and writes a copy to $BUILDDIR/bench-cable-results.txt.
+# average, and the ratio one cell / 1000 cells computed per round, and
+# writes a copy to $BUILDDIR/bench-cable-results.txt.
 set -eu
 : "${MSNC:?MSNC must name the msnc binary}"
 : "${SRCDIR:?SRCDIR must name the source tree}"
@@ -35,8 +37,8 @@ minmax() { sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s %s\n"
 
 echo "bench-cable: building in $WORK" >&2
 "$MSNC" build "$SRC" -o "$WORK/many" || die "msnc build cable_bench.msn failed"
-sed -e 's/^  instances 1000$/  instances 1/' -e 's/^  duration 20 ms$/  duration 400 ms/' "$SRC" > "$WORK/one.msn"
-grep -q 'instances 1$' "$WORK/one.msn" && grep -q 'duration 400 ms' "$WORK/one.msn" || die "cannot make the one-cell model"
+sed -e 's/^  instances 1000$/  instances 1/' -e 's/^  duration 20 ms$/  duration 4000 ms/' "$SRC" > "$WORK/one.msn"
+grep -q 'instances 1$' "$WORK/one.msn" && grep -q 'duration 4000 ms' "$WORK/one.msn" || die "cannot make the one-cell model"
 "$MSNC" build "$WORK/one.msn" -o "$WORK/one" || die "msnc build of the one-cell model failed"
 # the check model: one cell recording the soma and the dendrite's end
 sed -e 's/^  instances 1000$/  instances 1/' \
@@ -61,9 +63,12 @@ load0=$(cut -d' ' -f1 /proc/loadavg)
 for r in $(seq "$ROUNDS"); do
   echo "bench-cable: round $r of $ROUNDS" >&2
   run many 1000 800
-  run one 1 16000
+  run one 1 160000
 done
 load1=$(cut -d' ' -f1 /proc/loadavg)
+# per round: one cell / 1000 cells (the two ran back to back), CPU time and time loop
+paste -d' ' "$WORK/one.rounds" "$WORK/many.rounds" |
+  awk '{ printf "%.4g %.4g\n", $5 / $10, $1 / $6 }' > "$WORK/ratio.rounds"
 
 # cell COLUMN FILE: "median [min, max]"
 cell() {
@@ -83,6 +88,8 @@ cell() {
   echo "| Hines (assemble, solve, update V) | $(cell 3 "$WORK/many.rounds") | $(cell 3 "$WORK/one.rounds") |"
   echo "| wall time of the run | $(cell 4 "$WORK/many.rounds") | $(cell 4 "$WORK/one.rounds") |"
   echo "| CPU time of the process | $(cell 5 "$WORK/many.rounds") | $(cell 5 "$WORK/one.rounds") |"
+  echo ""
+  echo "1 cell / 1000 cells per round, CPU time: $(cell 1 "$WORK/ratio.rounds"); time loop: $(cell 2 "$WORK/ratio.rounds")"
   echo ""
   echo "goal: <= 30 ns per compartment-step (CoreNEURON ~49 ns, NEURON ~65 ns on one core)"
 } | tee "$OUT"

@@ -42,9 +42,11 @@ pw=$(awk -F, 'NR == 2 { m = $2 } NR > 2 && $2 > m { m = $2 } END { printf "%.4f"
 echo "0.1 nA: soma peak $pw mV"
 check "0.1 nA: soma stays below 0 mV, -(peak V) in mV" "$(awk -v v="$pw" 'BEGIN { printf "%.4f", -v }')" ">=" 0
 
-# msnc info: lambda_100 and the d_lambda 0.1 segment counts
+# msnc info: the d_lambda 0.1 segment counts, lambda (DC: sqrt(d Rm / 4 Ra) =
+# 707.1 um with the 0.1 mS/cm^2 leak of the dendrite) and lambda_100
 "$MSNC" info "$EX" > "$WORK/info"
-grep -q '^  sample 3 *dend *100 *2 *- *398.9 *3$' "$WORK/info" &&
-  pass "msnc info: dendrite lambda_100 398.9 um, 3 segments per 100 um" || { cat "$WORK/info"; fail "msnc info lines"; }
+grep -q '^  sample 3 *dend *cylinder *100 *2 *3 *33.3 *707.1 *398.9 *0.1$' "$WORK/info" &&
+  pass "msnc info: dendrite 3 segments of 33.3 um per 100 um, lambda 707.1 um, lambda_100 398.9 um" ||
+  { cat "$WORK/info"; fail "msnc info lines"; }
 grep -q '^  compartments: 25$' "$WORK/info" && pass "msnc info: 25 compartments" || fail "msnc info: compartments"
 finish

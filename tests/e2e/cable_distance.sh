@@ -16,7 +16,9 @@
 # deflection V - E (the passive cable's tolerance, issue 3), the run at
 # steady state (the last two records within 1e-6 of the deflection), and
 # the distance origin: with the soma's radius left out (g(x) taken from
-# exp(x / 300 um)) the reference moves by more than 10x the tolerance.
+# exp(x / 300 um)) the reference moves by more than 10x the tolerance;
+# statements apply in order (a later one overrides an earlier one); a
+# gate's parameter set with distance gives the same cell.
 . "$SRCDIR/tests/e2e/lib.sh"
 M="$SRCDIR/tests/e2e/models/cable_distance.msn"
 
@@ -62,4 +64,41 @@ check "distance counts the soma's radius: the reference without it differs by" "
 "$MSNC" info "$M" > "$WORK/info"
 grep -q 'g_Pas.*varies' "$WORK/info" && pass "msnc info shows the varying parameter" ||
   { cat "$WORK/info"; fail "msnc info: no g_Pas line"; }
+
+# a gate's parameter (NAME_GATE_CHANNEL) varies the same way: a leak gated
+# by s = s_inf = k, with k = 0.4 exp(distance / 300 um) in dend and
+# g = 0.05 mS/cm^2, is the model's leak again
+sed -e 's|^  current g \* (V - E)$|  gate s {\
+    param k = 1\
+    inf = k\
+    tau = 1 ms\
+  }\
+  current g * s * (V - E)|' \
+    -e 's|^  g_Pas = 0.02 mS/cm^2 \* exp(distance / 300 um) in dend$|  k_s_Pas = 0.4 * exp(distance / 300 um) in dend|' \
+    "$M" > "$WORK/gated.msn"
+grep -q 'k_s_Pas' "$WORK/gated.msn" && grep -q 'g \* s \*' "$WORK/gated.msn" || fail "cannot make the gated model"
+"$MSNC" run "$WORK/gated.msn" --out "$WORK/gated" --quiet
+d=$(tail -1 "$WORK/gated/trace.csv" | tr , '\n' | tail -n +2 | paste - "$WORK/v_end" |
+    awk '{ e = $1 - $2; if (e < 0) e = -e; if (e > m) m = e; n++ } END { if (n != 5) m = 1e9; printf "%.3g", m + 0 }')
+check "gate parameter k_s_Pas with distance: same V as the leak gradient, mV" "$d" "<=" 1e-6
+
+# statements apply in order: a constant everywhere, then the gradient in
+# dend, is the model itself (the constant is the default); the other way
+# round the constant overrides the gradient, and nothing varies any more
+sed 's|^  g_Pas = 0.02 mS/cm^2 \* exp(distance / 300 um) in dend$|  g_Pas = 0.05 mS/cm^2\
+&|' "$M" > "$WORK/two.msn"
+sed 's|^  g_Pas = 0.02 mS/cm^2 \* exp(distance / 300 um) in dend$|&\
+  g_Pas = 0.05 mS/cm^2|' "$M" > "$WORK/over.msn"
+n2=$(grep -c '^  g_Pas' "$WORK/two.msn"); n3=$(grep -c '^  g_Pas' "$WORK/over.msn")
+check "variants with two settings" "$((n2 + n3))" ">=" 4
+"$MSNC" run "$WORK/two.msn" --out "$WORK/two" --quiet
+d=$(tail -1 "$WORK/two/trace.csv" | tr , '\n' | tail -n +2 | paste - "$WORK/v_end" |
+    awk '{ e = $1 - $2; if (e < 0) e = -e; if (e > m) m = e } END { printf "%.3g", m + 0 }')
+check "constant, then gradient in dend: same V as the model, mV" "$d" "<=" 1e-9
+"$MSNC" info "$WORK/over.msn" > "$WORK/info_over"
+if grep -q 'compartments: 501' "$WORK/info_over" && ! grep -q 'varies' "$WORK/info_over"; then
+  pass "gradient, then constant everywhere: the later statement wins, g_Pas is one scalar"
+else
+  cat "$WORK/info_over"; fail "gradient, then constant everywhere: still varies (or no info)"
+fi
 finish

@@ -598,8 +598,8 @@ static void test_errors(void) {
 /* ---- lanes: many identical trees side by side -------------------------------- */
 
 /* rt_cable_step_lanes on L = 5 lanes of a branched tree (soma sphere,
- * three sections, a stimulus at a branch point) with different V, g and im
- * per lane equals rt_cable_step lane by lane, BE and CN, to 1e-13 of the
+ * three sections, a stimulus at a branch point) with different V, g, im
+ * and stimulus per lane equals rt_cable_step lane by lane, BE and CN, to 1e-13 of the
  * step; a lane whose V is not finite makes it return false. */
 static void test_lanes(void) {
   RtCableSection secs[4] = {
@@ -618,7 +618,8 @@ static void test_lanes(void) {
   double *b = malloc(sizeof *b * (size_t)n * L), *V1 = malloc(sizeof *V1 * (size_t)n);
   double *g1 = malloc(sizeof *g1 * (size_t)n), *im1 = malloc(sizeof *im1 * (size_t)n);
   double *inj = calloc((size_t)n, sizeof *inj);
-  double amp = 3e-11, worst = 0;
+  double amp = 3e-11, worst = 0, amps[L];
+  for (int l = 0; l < L; l++) amps[l] = amp * (1 + l); /* a different current per lane */
   for (int method = RT_CABLE_BE; method <= RT_CABLE_CN; method++) {
     srand(7);
     for (int32_t i = 0; i < n; i++)
@@ -634,13 +635,13 @@ static void test_lanes(void) {
         g1[i] = g[i * L + l];
         im1[i] = im[i * L + l];
       }
-      inj[at] = amp;
+      inj[at] = amps[l];
       CU_ASSERT_FATAL(rt_cable_step(c, V1, g1, im1, inj, 2.5e-5, method));
       for (int32_t i = 0; i < n; i++) Vref[i * L + l] = V1[i];
     }
     double *V0 = malloc(sizeof *V0 * (size_t)n * L);
     memcpy(V0, V, sizeof *V0 * (size_t)n * L);
-    CU_ASSERT_FATAL(rt_cable_step_lanes(c, L, V, g, im, 1, &at, &amp, 2.5e-5, method, d, b));
+    CU_ASSERT_FATAL(rt_cable_step_lanes(c, L, V, g, im, 1, &at, amps, 2.5e-5, method, d, b));
     for (int32_t i = 0; i < n * L; i++) {
       double e = fabs(V[i] - Vref[i]) / fmax(1e-12, fabs(Vref[i] - V0[i]));
       if (e > worst) worst = e;
