@@ -119,6 +119,7 @@ void rt_conn_free(RtConn *c) {
   if (!c) return;
   free(c->row);
   free(c->tgt);
+  free(c->tgt16);
   free(c->w);
   free(c->w32);
   free(c->d8);
@@ -129,7 +130,7 @@ void rt_conn_free(RtConn *c) {
 size_t rt_conn_syn_bytes(const RtConn *c) {
   size_t d = c->delay_width == RT_DELAY_U8 ? 1 : c->delay_width == RT_DELAY_U16 ? 2 : 0;
   size_t w = c->weight_shared ? 0 : c->weight_f32 ? sizeof(float) : sizeof(double);
-  return sizeof(uint32_t) + w + d;
+  return (c->tgt16 ? sizeof(uint16_t) : sizeof(uint32_t)) + w + d;
 }
 
 size_t rt_conn_bytes(const RtConn *c) {
@@ -192,6 +193,18 @@ static int fill_weights_delays(RtConn *c, double weight, int weight_f32, int sha
 oom:
   return fail(err, errlen, "out of memory for the weights and delays of %llu synapses",
               (unsigned long long)n);
+}
+
+/* The targets in 16 bits (n_tgt <= 65536): half the index bytes and
+ * half the memory traffic of delivery. */
+static int narrow_targets(RtConn *c) {
+  uint16_t *t = malloc((c->n_syn ? (size_t)c->n_syn : 1) * sizeof *t);
+  if (!t) return -1;
+  for (uint64_t k = 0; k < c->n_syn; k++) t[k] = (uint16_t)c->tgt[k];
+  free(c->tgt);
+  c->tgt = NULL;
+  c->tgt16 = t;
+  return 0;
 }
 
 /* Append to a growable target array. */
@@ -361,6 +374,7 @@ int rt_conn_build(RtConn *c, const RtConnSpec *sp, char *err, size_t errlen) {
     rt_conn_free(c);
     return -1;
   }
+  if (sp->narrow && c->n_tgt <= 65536 && narrow_targets(c)) goto oom;
   return 0;
 oom:
   free(scratch);
@@ -564,13 +578,13 @@ static inline void row_range(const RtConn *c, uint32_t i, uint32_t lo, uint32_t 
   uint64_t x = a, y = b;
   while (x < y) { /* first k with tgt[k] >= lo */
     uint64_t m = x + (y - x) / 2;
-    if (c->tgt[m] < lo) x = m + 1;
+    if (rt_conn_target(c, m) < lo) x = m + 1;
     else y = m;
   }
   *k0 = x;
   for (y = b; x < y;) { /* first k with tgt[k] >= hi */
     uint64_t m = x + (y - x) / 2;
-    if (c->tgt[m] < hi) x = m + 1;
+    if (rt_conn_target(c, m) < hi) x = m + 1;
     else y = m;
   }
   *k1 = x;
@@ -595,6 +609,57 @@ static inline void ring_note_range(RtRing *r, uint32_t slot, const uint32_t *t, 
   r->nlist[slot] = have + (uint32_t)n;
 }
 
+static inline void ring_note_range16(RtRing *r, uint32_t slot, const uint16_t *t, uint64_t n,
+                                     uint32_t lo) {
+  uint32_t have = r->nlist[slot];
+  if (have == RT_RING_DENSE) return;
+  if (n > r->list_cap - have) {
+    r->nlist[slot] = RT_RING_DENSE;
+    return;
+  }
+  uint32_t *l = r->list + (size_t)slot * r->list_cap + have;
+  for (uint64_t q = 0; q < n; q++) l[q] = (uint32_t)t[q] - lo;
+  r->nlist[slot] = have + (uint32_t)n;
+}
+
+/* One row's synapses [k0, k1) into the slot `in` (targets - lo), for a
+ * uniform delay: the hot loop of delivery, one version per storage. */
+static void deliver_row(RtRing *r, const RtConn *c, uint32_t slot, double *restrict in, uint64_t k0,
+                        uint64_t k1, uint32_t lo) {
+  if (c->tgt16) {
+    const uint16_t *restrict tg = c->tgt16;
+    if (c->weight_shared) {
+      const double w = c->weight;
+      for (uint64_t k = k0; k < k1; k++) in[tg[k] - lo] += w;
+    } else if (c->weight_f32) {
+      for (uint64_t k = k0; k < k1; k++) in[tg[k] - lo] += (double)c->w32[k];
+    } else {
+      for (uint64_t k = k0; k < k1; k++) in[tg[k] - lo] += c->w[k];
+    }
+    ring_note_range16(r, slot, tg + k0, k1 - k0, lo);
+    return;
+  }
+  const uint32_t *restrict tg = c->tgt;
+  if (c->weight_shared) {
+    const double w = c->weight;
+    for (uint64_t k = k0; k < k1; k++) in[tg[k] - lo] += w;
+  } else if (c->weight_f32) {
+    for (uint64_t k = k0; k < k1; k++) in[tg[k] - lo] += (double)c->w32[k];
+  } else {
+    for (uint64_t k = k0; k < k1; k++) in[tg[k] - lo] += c->w[k];
+  }
+  ring_note_range(r, slot, tg + k0, k1 - k0, lo);
+}
+
+/* One synapse k into its slot (per-synapse delays, plasticity). */
+static inline void deliver_one(RtRing *r, const RtConn *c, uint32_t slot, uint64_t k, uint32_t lo,
+                               double w) {
+  uint32_t j = rt_conn_target(c, k);
+  r->buf[(size_t)slot * r->stride + (j - lo)] += w;
+  uint32_t local = j; /* ring_note_range subtracts lo */
+  ring_note_range(r, slot, &local, 1, lo);
+}
+
 int rt_deliver(RtRing *r, const RtConn *c, int64_t step, const uint32_t *src, size_t n) {
   return rt_deliver_part(r, c, step, src, n, 0, c->n_tgt);
 }
@@ -608,26 +673,15 @@ int rt_deliver_part(RtRing *r, const RtConn *c, int64_t step, const uint32_t *sr
   for (size_t q = 0; q < n; q++) {
     uint64_t k0, k1;
     row_range(c, src[q], lo, hi, &k0, &k1);
-    const uint32_t *restrict tg = c->tgt;
     if (c->delay_width == RT_DELAY_UNIFORM) {
       uint32_t slot = base + c->delay_uniform;
       if (slot >= r->nslots) slot -= r->nslots;
-      double *restrict in = buf + (size_t)slot * stride;
-      if (c->weight_shared) {
-        const double w = c->weight;
-        for (uint64_t k = k0; k < k1; k++) in[tg[k] - lo] += w;
-      } else if (c->weight_f32) {
-        for (uint64_t k = k0; k < k1; k++) in[tg[k] - lo] += (double)c->w32[k];
-      } else {
-        for (uint64_t k = k0; k < k1; k++) in[tg[k] - lo] += c->w[k];
-      }
-      ring_note_range(r, slot, tg + k0, k1 - k0, lo);
+      deliver_row(r, c, slot, buf + (size_t)slot * stride, k0, k1, lo);
     } else {
       for (uint64_t k = k0; k < k1; k++) {
         uint32_t slot = base + rt_conn_delay(c, k);
         if (slot >= r->nslots) slot -= r->nslots;
-        buf[(size_t)slot * stride + (tg[k] - lo)] += rt_conn_weight(c, k);
-        ring_note_range(r, slot, tg + k, 1, lo);
+        deliver_one(r, c, slot, k, lo, rt_conn_weight(c, k));
       }
     }
   }
@@ -746,8 +800,7 @@ int rt_deliver_stp_part(RtRing *r, const RtConn *c, RtStp *s, int64_t step, cons
       double rel = rt_tm_spike(&s->p, &s->u[k], &s->R[k], &s->t_last[k], t[q]);
       uint32_t slot = base + rt_conn_delay(c, k);
       if (slot >= r->nslots) slot -= r->nslots;
-      r->buf[(size_t)slot * r->stride + (c->tgt[k] - lo)] += rt_conn_weight(c, k) * rel;
-      ring_note_range(r, slot, c->tgt + k, 1, lo);
+      deliver_one(r, c, slot, k, lo, rt_conn_weight(c, k) * rel);
     }
   }
   return 0;

@@ -376,7 +376,7 @@ bool rt_network_start(RtRun *r) {
     RtConnSpec s = {.rule = (RtConnRule)j->rule, .n_src = (uint32_t)src->n, .n_tgt = (uint32_t)tgt->n,
                     .p = j->p, .k = (uint32_t)j->k, .autapses = (int)j->autapses, .multapses = (int)j->multapses,
                     .seed = mix64(r->opt.seed * 0x100000001b3ULL + (uint64_t)q + 1), .weight = j->weight,
-                    .weight_shared = 1, .delay_lo = P->delay_steps, .delay_hi = P->delay_steps};
+                    .weight_shared = 1, .narrow = 1, .delay_lo = P->delay_steps, .delay_hi = P->delay_steps};
     if (src->kind == 1) { /* Poisson source: independent trains per synapse, not stored (nor counted) */
       uint64_t ks = mix64(s.seed ^ 0x706f6973736f6eULL); /* "poisson" */
       P->key[0] = (uint32_t)ks;
@@ -395,7 +395,7 @@ bool rt_network_start(RtRun *r) {
         rt_fail(r, RT_EXIT_IO, "projection %s -> %s: %s", src->name, tgt->name, P->lam ? err : "out of memory");
         return false;
       }
-      for (uint64_t e = 0; e < P->conn.n_syn; e++) P->lam[P->conn.tgt[e]] += per;
+      for (uint64_t e = 0; e < P->conn.n_syn; e++) P->lam[rt_conn_target(&P->conn, e)] += per;
       rt_conn_free(&P->conn);
       memset(&P->conn, 0, sizeof P->conn);
       continue;

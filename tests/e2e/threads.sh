@@ -8,8 +8,9 @@
 # drained inputs, the Poisson draws and the jump spikes all cross a part
 # boundary), and run.json must record the thread count.  Also: run.json's
 # synapse count and CSR bytes for CUBA follow the CSR layout (row offsets
-# 8 bytes per source row of each projection, 4 bytes per synapse: the
-# weight of a projection is shared), and --threads 0 is a usage error.
+# 8 bytes per source row of each projection, 2 bytes per synapse: 16-bit
+# target indices, and the weight of a projection is shared), and
+# --threads 0 is a usage error.
 . "$SRCDIR/tests/e2e/lib.sh"
 MSN_STDLIB="$SRCDIR/stdlib"
 export MSN_STDLIB
@@ -42,10 +43,10 @@ same_on_threads brunel "$WORK/brunel" 60ms
 json=$WORK/cuba1/run.json
 nsyn=$(sed -n 's/^  "synapses": \([0-9]*\),$/\1/p' "$json")
 bytes=$(sed -n 's/^  "synapse_bytes": \([0-9]*\),$/\1/p' "$json")
-want=$(( ${nsyn:-0} * 4 + (2 * 3201 + 2 * 801) * 8 ))
+want=$(( ${nsyn:-0} * 2 + (2 * 3201 + 2 * 801) * 8 ))
 check "CUBA synapses (p = 0.02 of 16e6 pairs)" "${nsyn:-0}" ">=" 310000
 check "CUBA synapses (p = 0.02 of 16e6 pairs)" "${nsyn:-0}" "<=" 330000
-equal "CUBA synapse_bytes = 4 x synapses + 8 x rows" "${bytes:-none}" "$want"
+equal "CUBA synapse_bytes = 2 x synapses + 8 x rows" "${bytes:-none}" "$want"
 
 st=0
 "$WORK/cuba" --quiet --threads 0 --out "$WORK/z" 2> "$WORK/err" || st=$?

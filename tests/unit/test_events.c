@@ -520,7 +520,7 @@ static void test_ring_small(void) {
  * (step, then spike order, then row order) kept in a table indexed by
  * absolute step.  Both call orders (take before / after deliver). */
 static void ring_vs_direct_mode(uint32_t lo, uint32_t hi, int f32, int take_first, int drain,
-                                uint32_t spike_below) {
+                                uint32_t spike_below, int narrow) {
   char err[256];
   const uint32_t N = 60;
   const int64_t NSTEPS = 2000;
@@ -529,6 +529,7 @@ static void ring_vs_direct_mode(uint32_t lo, uint32_t hi, int f32, int take_firs
   s.delay_lo = lo;
   s.delay_hi = hi;
   s.weight_f32 = f32;
+  s.narrow = narrow;
   s.seed = 99 + lo + hi;
   RtConn c;
   CU_ASSERT_FATAL(rt_conn_build(&c, &s, err, sizeof err) == 0);
@@ -566,7 +567,7 @@ static void ring_vs_direct_mode(uint32_t lo, uint32_t hi, int f32, int take_firs
     }
     for (size_t q = 0; q < n; q++)
       for (uint64_t k = c.row[spikes[q]]; k < c.row[spikes[q] + 1]; k++) {
-        direct[(st + rt_conn_delay(&c, k)) * N + c.tgt[k]] += rt_conn_weight(&c, k);
+        direct[(st + rt_conn_delay(&c, k)) * N + rt_conn_target(&c, k)] += rt_conn_weight(&c, k);
         delivered++;
       }
     CU_ASSERT(rt_deliver(&r, &c, st, spikes, n) == 0);
@@ -589,7 +590,7 @@ static void ring_vs_direct_mode(uint32_t lo, uint32_t hi, int f32, int take_firs
 }
 
 static void ring_vs_direct(uint32_t lo, uint32_t hi, int f32, int take_first) {
-  ring_vs_direct_mode(lo, hi, f32, take_first, 0, 0x20000000u); /* p = 1/8 per step */
+  ring_vs_direct_mode(lo, hi, f32, take_first, 0, 0x20000000u, 0); /* p = 1/8 per step */
 }
 
 static void test_ring_wraparound(void) {
@@ -608,10 +609,12 @@ static void test_ring_drain(void) {
   const uint32_t rates[2] = {0x02000000u, 0x20000000u};
   for (int q = 0; q < 2; q++) {
     uint32_t below = rates[q];
-    ring_vs_direct_mode(1, 1, 0, 1, 1, below);
-    ring_vs_direct_mode(1, 7, 0, 1, 1, below);
-    ring_vs_direct_mode(1, 7, 1, 1, 1, below);
-    ring_vs_direct_mode(200, 300, 0, 1, 1, below);
+    ring_vs_direct_mode(1, 1, 0, 1, 1, below, 0);
+    ring_vs_direct_mode(1, 7, 0, 1, 1, below, 0);
+    ring_vs_direct_mode(1, 7, 1, 1, 1, below, 0);
+    ring_vs_direct_mode(200, 300, 0, 1, 1, below, 0);
+    ring_vs_direct_mode(1, 1, 0, 1, 1, below, 1); /* 16-bit targets */
+    ring_vs_direct_mode(1, 7, 0, 1, 1, below, 1);
   }
 }
 
@@ -643,6 +646,30 @@ static void test_shared_weight(void) {
   rt_conn_free(&c);
   CU_ASSERT_FATAL(rt_conn_build(&c, &s, err, sizeof err) == 0);
   CU_ASSERT(rt_conn_syn_bytes(&c) == 5);
+  /* 16-bit targets: 2 bytes (+ 1 for u8 delays), the same synapses */
+  uint32_t *t32 = malloc(c.n_syn * sizeof *t32);
+  for (uint64_t k = 0; k < c.n_syn; k++) t32[k] = c.tgt[k];
+  uint64_t n32 = c.n_syn;
+  rt_conn_free(&c);
+  s.narrow = 1;
+  CU_ASSERT_FATAL(rt_conn_build(&c, &s, err, sizeof err) == 0);
+  CU_ASSERT(c.tgt == NULL && c.tgt16 != NULL && c.n_syn == n32);
+  CU_ASSERT(rt_conn_syn_bytes(&c) == 3);
+  CU_ASSERT(rt_conn_array_bytes(&c) == 101 * sizeof(uint64_t) + 10000 * 3);
+  int same = 1;
+  for (uint64_t k = 0; k < c.n_syn; k++) same &= rt_conn_target(&c, k) == t32[k];
+  CU_ASSERT(same);
+  free(t32);
+  rt_conn_free(&c);
+  s.delay_hi = 2;
+  CU_ASSERT_FATAL(rt_conn_build(&c, &s, err, sizeof err) == 0);
+  CU_ASSERT(rt_conn_syn_bytes(&c) == 2);
+  s.n_tgt = 70000; /* too many targets for 16 bits: stays 32-bit */
+  rt_conn_free(&c);
+  s.rule = RT_CONN_FIXED_PROB;
+  s.p = 0.001;
+  CU_ASSERT_FATAL(rt_conn_build(&c, &s, err, sizeof err) == 0);
+  CU_ASSERT(c.tgt != NULL && c.tgt16 == NULL && rt_conn_syn_bytes(&c) == 4);
   rt_ring_free(&r);
   rt_conn_free(&c);
 }
