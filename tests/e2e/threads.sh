@@ -48,6 +48,31 @@ check "CUBA synapses (p = 0.02 of 16e6 pairs)" "${nsyn:-0}" ">=" 310000
 check "CUBA synapses (p = 0.02 of 16e6 pairs)" "${nsyn:-0}" "<=" 330000
 equal "CUBA synapse_bytes = 2 x synapses + 8 x rows" "${bytes:-none}" "$want"
 
+# the NaN guard of a large network (every 16 steps): the message names
+# the state, the neuron by population and index, and the interval of 16
+# steps in which x went bad, which must meet [702.87, 709.78] ms; the same
+# on 2 threads
+"$MSNC" build "$SRCDIR/tests/e2e/models/netblow.msn" -o "$WORK/netblow"
+for t in 1 2; do
+  st=0
+  "$WORK/netblow" --quiet --threads $t --out "$WORK/blow$t" 2> "$WORK/blow$t.err" || st=$?
+  equal "network blow-up on $t thread(s): exit status" "$st" 2
+done
+cat "$WORK/blow1.err"
+if grep -Eq "^netblow: error: state 'x' of neuron a\[0\] became (\+inf|NaN) between t = [0-9.]+ ms and t = [0-9.]+ ms \(steps [0-9]+ to [0-9]+\); try a smaller --dt" "$WORK/blow1.err"; then
+  pass "network blow-up: state, neuron a[0] and interval named"
+else fail "network blow-up: unexpected message: $(cat "$WORK/blow1.err")"; fi
+ta=$(sed -n 's/.* between t = \([0-9.]*\) ms and .*/\1/p' "$WORK/blow1.err")
+tb=$(sed -n 's/.* ms and t = \([0-9.]*\) ms .*/\1/p' "$WORK/blow1.err")
+check "network blow-up: interval starts before 709.78 ms" "${ta:-1e9}" "<=" 709.78
+check "network blow-up: interval ends after 702.87 ms" "${tb:-0}" ">=" 702.87
+width=$(awk -v a="${ta:-0}" -v b="${tb:-1e9}" 'BEGIN { printf "%.6g\n", b - a }')
+check "network blow-up: interval of 16 steps (1.6 ms) at most" "$width" "<=" 1.6000001
+if cmp -s "$WORK/blow1.err" "$WORK/blow2.err"; then pass "network blow-up: same message on 2 threads"
+else fail "network blow-up: other message on 2 threads: $(cat "$WORK/blow2.err")"; fi
+if grep -q '"completed": false' "$WORK/blow1/run.json"; then pass "network blow-up: run.json says completed false"
+else fail "network blow-up: run.json does not say completed false"; fi
+
 st=0
 "$WORK/cuba" --quiet --threads 0 --out "$WORK/z" 2> "$WORK/err" || st=$?
 if [ "$st" -eq 1 ] && grep -q "threads expects at least 1" "$WORK/err"; then pass "--threads 0: exit 1, message"
