@@ -29,12 +29,17 @@ enum {
   PURPOSE_DELAY = 0xE7C50003u,  /* delays of a source row */
 };
 
+/* Words are made RT_PHILOX_LANES blocks at a time (rt_philox4x32_10_batch,
+ * vectorised): buf holds blocks block .. block + 7, word w of block q at
+ * buf[4 q + w], the same sequence as one block after the other. */
+#define STREAM_WORDS (4 * RT_PHILOX_LANES)
+
 typedef struct Stream {
   uint32_t key[2];
   uint32_t index, purpose;
   uint64_t block;  /* next Philox block */
-  uint32_t buf[4];
-  int pos;         /* next unused word of buf; 4: empty */
+  uint32_t buf[STREAM_WORDS];
+  int pos;         /* next unused word of buf; STREAM_WORDS: empty */
 } Stream;
 
 static void stream_init(Stream *s, uint64_t seed, uint32_t purpose, uint32_t index) {
@@ -43,17 +48,29 @@ static void stream_init(Stream *s, uint64_t seed, uint32_t purpose, uint32_t ind
   s->index = index;
   s->purpose = purpose;
   s->block = 0;
-  s->pos = 4;
+  s->pos = STREAM_WORDS;
 }
 
-static uint32_t stream_u32(Stream *s) {
-  if (s->pos == 4) {
-    const uint32_t ctr[4] = {(uint32_t)s->block, (uint32_t)(s->block >> 32), s->index,
-                             s->purpose};
-    rt_philox4x32_10(ctr, s->key, s->buf);
-    s->block++;
-    s->pos = 0;
+static void stream_refill(Stream *s) {
+  if ((uint32_t)s->block <= UINT32_MAX - RT_PHILOX_LANES) {
+    uint32_t o[4][RT_PHILOX_LANES];
+    rt_philox4x32_10_batch((uint32_t)s->block, (uint32_t)(s->block >> 32), s->index, s->purpose,
+                           s->key, o);
+    for (int q = 0; q < RT_PHILOX_LANES; q++)
+      for (int w = 0; w < 4; w++) s->buf[4 * q + w] = o[w][q];
+  } else { /* the low counter word wraps inside the batch: one by one */
+    for (int q = 0; q < RT_PHILOX_LANES; q++) {
+      uint64_t b = s->block + (uint64_t)q;
+      const uint32_t ctr[4] = {(uint32_t)b, (uint32_t)(b >> 32), s->index, s->purpose};
+      rt_philox4x32_10(ctr, s->key, s->buf + 4 * q);
+    }
   }
+  s->block += RT_PHILOX_LANES;
+  s->pos = 0;
+}
+
+static inline uint32_t stream_u32(Stream *s) {
+  if (s->pos == STREAM_WORDS) stream_refill(s);
   return s->buf[s->pos++];
 }
 
@@ -327,8 +344,11 @@ int rt_conn_build(RtConn *c, const RtConnSpec *sp, char *err, size_t errlen) {
     uint64_t total = (uint64_t)sp->n_tgt * sp->k;
     if (total > SIZE_MAX / sizeof(uint32_t)) goto oom;
     size_t tn = total ? (size_t)total : 1;
+    /* 16-bit targets are written directly: no second array and pass */
+    int narrow = sp->narrow && sp->n_tgt <= 65536;
     if (!(scratch = malloc(tn * sizeof(uint32_t))) || !(mark = calloc(sp->n_src, 1)) ||
-        !(c->tgt = malloc(tn * sizeof(uint32_t))))
+        !(narrow ? (void *)(c->tgt16 = malloc(tn * sizeof(uint16_t)))
+                 : (void *)(c->tgt = malloc(tn * sizeof(uint32_t)))))
       goto oom;
     for (uint32_t j = 0; j < sp->n_tgt; j++) {
       Stream s;
@@ -346,7 +366,11 @@ int rt_conn_build(RtConn *c, const RtConnSpec *sp, char *err, size_t errlen) {
     if (!fillp) goto oom;
     memcpy(fillp, c->row, ((size_t)sp->n_src + 1) * sizeof(uint64_t));
     for (uint32_t j = 0; j < sp->n_tgt; j++)
-      for (uint32_t q = 0; q < sp->k; q++) c->tgt[fillp[scratch[(size_t)j * sp->k + q]]++] = j;
+      for (uint32_t q = 0; q < sp->k; q++) {
+        uint64_t k = fillp[scratch[(size_t)j * sp->k + q]]++;
+        if (narrow) c->tgt16[k] = (uint16_t)j;
+        else c->tgt[k] = j;
+      }
     free(fillp);
     c->n_syn = total;
   } else {
@@ -374,7 +398,7 @@ int rt_conn_build(RtConn *c, const RtConnSpec *sp, char *err, size_t errlen) {
     rt_conn_free(c);
     return -1;
   }
-  if (sp->narrow && c->n_tgt <= 65536 && narrow_targets(c)) goto oom;
+  if (sp->narrow && c->n_tgt <= 65536 && !c->tgt16 && narrow_targets(c)) goto oom;
   return 0;
 oom:
   free(scratch);

@@ -670,6 +670,21 @@ static void test_shared_weight(void) {
   s.p = 0.001;
   CU_ASSERT_FATAL(rt_conn_build(&c, &s, err, sizeof err) == 0);
   CU_ASSERT(c.tgt != NULL && c.tgt16 == NULL && rt_conn_syn_bytes(&c) == 4);
+  rt_conn_free(&c);
+  /* fixed in-degree writes the 16-bit targets directly: the same synapses */
+  RtConnSpec si = spec(RT_CONN_FIXED_INDEGREE, 300, 200);
+  si.k = 40;
+  si.autapses = 0;
+  RtConn wide;
+  CU_ASSERT_FATAL(rt_conn_build(&wide, &si, err, sizeof err) == 0);
+  si.narrow = 1;
+  CU_ASSERT_FATAL(rt_conn_build(&c, &si, err, sizeof err) == 0);
+  CU_ASSERT(c.tgt16 != NULL && c.n_syn == wide.n_syn && c.n_syn == 200 * 40);
+  same = 1;
+  for (uint64_t k = 0; k < c.n_syn; k++) same &= rt_conn_target(&c, k) == wide.tgt[k];
+  for (uint32_t i = 0; i <= 300; i++) same &= c.row[i] == wide.row[i];
+  CU_ASSERT(same);
+  rt_conn_free(&wide);
   rt_ring_free(&r);
   rt_conn_free(&c);
 }
