@@ -695,6 +695,14 @@ int rt_deliver_part(RtRing *r, const RtConn *c, int64_t step, const uint32_t *sr
   const size_t stride = r->stride;
   double *const buf = r->buf; /* holds targets [lo, hi) at index target - lo */
   for (size_t q = 0; q < n; q++) {
+    /* the rows of the next spikes start at random places: fetch their
+     * offsets two spikes ahead and their first targets one ahead */
+    if (q + 2 < n) __builtin_prefetch(&c->row[src[q + 2]]);
+    if (q + 1 < n) {
+      uint64_t nk = c->row[src[q + 1]];
+      if (c->tgt16) __builtin_prefetch(&c->tgt16[nk]);
+      else __builtin_prefetch(&c->tgt[nk]);
+    }
     uint64_t k0, k1;
     row_range(c, src[q], lo, hi, &k0, &k1);
     if (c->delay_width == RT_DELAY_UNIFORM) {
