@@ -792,6 +792,32 @@ static void test_philox_batch(void) {
   CU_ASSERT(ok);
 }
 
+/* rt_above (the reset pass's scan) finds exactly the indices at or above
+ * the threshold, for ranges that do and do not start or end on blocks of
+ * 8, with sparse and dense crossings and NaN (never above). */
+static void test_above(void) {
+  double x[203];
+  int64_t got[203], want[203];
+  int ok = 1;
+  for (int rep = 0; rep < 200; rep++) {
+    for (int i = 0; i < 203; i++) {
+      uint32_t w[4];
+      const uint32_t ctr[4] = {(uint32_t)rep, (uint32_t)i, 5, 5}, key[2] = {9, 9};
+      rt_philox4x32_10(ctr, key, w);
+      x[i] = (w[0] % 1000 < (rep % 2 ? 5u : 400u)) ? 1.0 + w[1] % 3 : -1.0 * (w[1] % 5);
+      if (w[2] % 97 == 0) x[i] = NAN;
+      if (w[2] % 89 == 0) x[i] = 0.5; /* exactly the threshold */
+    }
+    int64_t b = rep % 11, e = 203 - rep % 13;
+    size_t n = rt_above(x, b, e, 0.5, got), m = 0;
+    for (int64_t i = b; i < e; i++)
+      if (x[i] >= 0.5) want[m++] = i;
+    ok &= n == m;
+    for (size_t q = 0; q < n && q < m; q++) ok &= got[q] == want[q];
+  }
+  CU_ASSERT(ok);
+}
+
 int main(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "-q") == 0) verbose = 0;
   if (CU_initialize_registry() != CUE_SUCCESS) return 2;
@@ -810,7 +836,8 @@ int main(int argc, char **argv) {
       !CU_add_test(s, "shared weight", test_shared_weight) ||
       !CU_add_test(s, "Poisson inversion table", test_poisson_table) ||
       !CU_add_test(s, "%.17g by hand", test_format) ||
-      !CU_add_test(s, "Philox in batches", test_philox_batch)) {
+      !CU_add_test(s, "Philox in batches", test_philox_batch) ||
+      !CU_add_test(s, "scan for the threshold", test_above)) {
     CU_cleanup_registry();
     return 2;
   }
