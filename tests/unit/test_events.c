@@ -765,6 +765,22 @@ static void test_format(void) {
   }
   if (verbose) printf("  %ld of %ld numbers differ from %%.17g\n", bad, n);
   CU_ASSERT(bad == 0);
+  /* "%.*g" with fewer digits (the trace uses 10), negative values too */
+  long bad2 = 0;
+  for (uint32_t q = 0; q < 300000; q++) {
+    uint32_t w[4];
+    const uint32_t ctr[4] = {q, 1, 0, 0xF0F1}, key[2] = {3, 4};
+    rt_philox4x32_10(ctr, key, w);
+    double u = (double)(((uint64_t)w[0] << 21) ^ w[1]) * 0x1p-53;
+    double v = pow(10.0, -6 + 24 * u) * (1 + (double)w[2] * 0x1p-32) * (w[3] & 1 ? -1 : 1);
+    if (w[3] % 50 == 0) v = round(v); /* whole numbers: trailing zeros */
+    int digits = 1 + (int)(w[3] >> 8) % 17;
+    rt_format_g(v, digits, a);
+    snprintf(b, sizeof b, "%.*g", digits, v);
+    bad2 += strcmp(a, b) != 0;
+  }
+  if (verbose) printf("  %ld of 300000 numbers differ from %%.*g\n", bad2);
+  CU_ASSERT(bad2 == 0);
   const int64_t ints[] = {0, 7, -7, 1234567890123LL, INT64_MAX, INT64_MIN};
   for (size_t q = 0; q < sizeof ints / sizeof ints[0]; q++) {
     rt_format_i64(ints[q], a);
