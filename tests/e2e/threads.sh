@@ -3,10 +3,12 @@
 # threads.  Shortened CUBA (examples/cuba.msn, 300 ms: LIF with reset and
 # refractory period, four projections with probability 0.02) and Brunel
 # (examples/brunel.msn, 60 ms: voltage jumps, fixed in-degree, Poisson
-# input) run with --threads 1, 2 and 3; their spikes.csv must be equal byte
-# for byte (the parts are split inside the populations, so delivery, the
-# drained inputs, the Poisson draws and the jump spikes all cross a part
-# boundary), and run.json must record the thread count.  Also: run.json's
+# input), and CUBA with Tsodyks–Markram synapses (tests/e2e/models/
+# cuba_tm.msn, 300 ms) run with --threads 1, 2 and 3; their spikes.csv
+# must be equal byte for byte (the parts are split inside the populations,
+# so delivery, the drained inputs, the Poisson draws, the plasticity state
+# and the jump spikes all cross a part boundary), and run.json must record
+# the thread count.  Also: run.json's
 # synapse count and CSR bytes for CUBA follow the CSR layout (row offsets
 # 8 bytes per source row of each projection, 2 bytes per synapse: 16-bit
 # target indices, and the weight of a projection is shared), and
@@ -38,6 +40,8 @@ same_on_threads() { # NAME PROGRAM DURATION
 }
 same_on_threads cuba "$WORK/cuba" 300ms
 same_on_threads brunel "$WORK/brunel" 60ms
+"$MSNC" build "$SRCDIR/tests/e2e/models/cuba_tm.msn" -o "$WORK/cuba_tm"
+same_on_threads cuba_tm "$WORK/cuba_tm" 300ms
 
 # memory of the connectivity: 2 x (3200 + 1) + 2 x (800 + 1) row offsets
 json=$WORK/cuba1/run.json
