@@ -56,7 +56,7 @@ typedef struct RtNetProj {
 /* ---- thread pool ------------------------------------------------------------ */
 
 /* nthreads - 1 worker threads plus the calling thread, which is thread 0.
- * rt_pool_run hands fn(arg, t) to every thread t and returns when all are
+ * pool_run hands fn(arg, t) to every thread t and returns when all are
  * done; inside fn, pool_barrier synchronises them.  The barrier spins a
  * little (a step's phases are microseconds apart), then sleeps on a futex:
  * the machine may run more threads than cores, and a spinning or yielding
@@ -593,7 +593,9 @@ static void step_part(void *arg, int t) {
   order_step_spikes(part->spikes.v, part->spikes.n);
   if (N->pool) pool_barrier(N->pool); /* every part's spikes are known */
   if (ok) ok = net_step_part(r, t, k);
-  if (!ok && !part->oom && !N->scr[t].err[0]) snprintf(N->scr[t].err, sizeof N->scr[t].err, "step failed");
+  if (!ok && !part->oom && !N->scr[t].err[0])
+    snprintf(N->scr[t].err, sizeof N->scr[t].err, "step %lld of neurons %lld to %lld failed", (long long)k,
+             (long long)part->begin, (long long)part->end - 1);
 }
 
 /* After all parts finished step k: their spikes into the run's list (the
