@@ -29,12 +29,17 @@ enum {
   PURPOSE_DELAY = 0xE7C50003u,  /* delays of a source row */
 };
 
+/* Words are made RT_PHILOX_LANES blocks at a time (rt_philox4x32_10_batch,
+ * vectorised): buf holds blocks block .. block + 7, word w of block q at
+ * buf[4 q + w], the same sequence as one block after the other. */
+#define STREAM_WORDS (4 * RT_PHILOX_LANES)
+
 typedef struct Stream {
   uint32_t key[2];
   uint32_t index, purpose;
   uint64_t block;  /* next Philox block */
-  uint32_t buf[4];
-  int pos;         /* next unused word of buf; 4: empty */
+  uint32_t buf[STREAM_WORDS];
+  int pos;         /* next unused word of buf; STREAM_WORDS: empty */
 } Stream;
 
 static void stream_init(Stream *s, uint64_t seed, uint32_t purpose, uint32_t index) {
@@ -43,17 +48,29 @@ static void stream_init(Stream *s, uint64_t seed, uint32_t purpose, uint32_t ind
   s->index = index;
   s->purpose = purpose;
   s->block = 0;
-  s->pos = 4;
+  s->pos = STREAM_WORDS;
 }
 
-static uint32_t stream_u32(Stream *s) {
-  if (s->pos == 4) {
-    const uint32_t ctr[4] = {(uint32_t)s->block, (uint32_t)(s->block >> 32), s->index,
-                             s->purpose};
-    rt_philox4x32_10(ctr, s->key, s->buf);
-    s->block++;
-    s->pos = 0;
+static void stream_refill(Stream *s) {
+  if ((uint32_t)s->block <= UINT32_MAX - RT_PHILOX_LANES) {
+    uint32_t o[4][RT_PHILOX_LANES];
+    rt_philox4x32_10_batch((uint32_t)s->block, (uint32_t)(s->block >> 32), s->index, s->purpose,
+                           s->key, o);
+    for (int q = 0; q < RT_PHILOX_LANES; q++)
+      for (int w = 0; w < 4; w++) s->buf[4 * q + w] = o[w][q];
+  } else { /* the low counter word wraps inside the batch: one by one */
+    for (int q = 0; q < RT_PHILOX_LANES; q++) {
+      uint64_t b = s->block + (uint64_t)q;
+      const uint32_t ctr[4] = {(uint32_t)b, (uint32_t)(b >> 32), s->index, s->purpose};
+      rt_philox4x32_10(ctr, s->key, s->buf + 4 * q);
+    }
   }
+  s->block += RT_PHILOX_LANES;
+  s->pos = 0;
+}
+
+static inline uint32_t stream_u32(Stream *s) {
+  if (s->pos == STREAM_WORDS) stream_refill(s);
   return s->buf[s->pos++];
 }
 
@@ -119,6 +136,7 @@ void rt_conn_free(RtConn *c) {
   if (!c) return;
   free(c->row);
   free(c->tgt);
+  free(c->tgt16);
   free(c->w);
   free(c->w32);
   free(c->d8);
@@ -129,7 +147,7 @@ void rt_conn_free(RtConn *c) {
 size_t rt_conn_syn_bytes(const RtConn *c) {
   size_t d = c->delay_width == RT_DELAY_U8 ? 1 : c->delay_width == RT_DELAY_U16 ? 2 : 0;
   size_t w = c->weight_shared ? 0 : c->weight_f32 ? sizeof(float) : sizeof(double);
-  return sizeof(uint32_t) + w + d;
+  return (c->tgt16 ? sizeof(uint16_t) : sizeof(uint32_t)) + w + d;
 }
 
 size_t rt_conn_bytes(const RtConn *c) {
@@ -192,6 +210,18 @@ static int fill_weights_delays(RtConn *c, double weight, int weight_f32, int sha
 oom:
   return fail(err, errlen, "out of memory for the weights and delays of %llu synapses",
               (unsigned long long)n);
+}
+
+/* The targets in 16 bits (n_tgt <= 65536): half the index bytes and
+ * half the memory traffic of delivery. */
+static int narrow_targets(RtConn *c) {
+  uint16_t *t = malloc((c->n_syn ? (size_t)c->n_syn : 1) * sizeof *t);
+  if (!t) return -1;
+  for (uint64_t k = 0; k < c->n_syn; k++) t[k] = (uint16_t)c->tgt[k];
+  free(c->tgt);
+  c->tgt = NULL;
+  c->tgt16 = t;
+  return 0;
 }
 
 /* Append to a growable target array. */
@@ -314,8 +344,11 @@ int rt_conn_build(RtConn *c, const RtConnSpec *sp, char *err, size_t errlen) {
     uint64_t total = (uint64_t)sp->n_tgt * sp->k;
     if (total > SIZE_MAX / sizeof(uint32_t)) goto oom;
     size_t tn = total ? (size_t)total : 1;
+    /* 16-bit targets are written directly: no second array and pass */
+    int narrow = sp->narrow && sp->n_tgt <= 65536;
     if (!(scratch = malloc(tn * sizeof(uint32_t))) || !(mark = calloc(sp->n_src, 1)) ||
-        !(c->tgt = malloc(tn * sizeof(uint32_t))))
+        !(narrow ? (void *)(c->tgt16 = malloc(tn * sizeof(uint16_t)))
+                 : (void *)(c->tgt = malloc(tn * sizeof(uint32_t)))))
       goto oom;
     for (uint32_t j = 0; j < sp->n_tgt; j++) {
       Stream s;
@@ -333,7 +366,11 @@ int rt_conn_build(RtConn *c, const RtConnSpec *sp, char *err, size_t errlen) {
     if (!fillp) goto oom;
     memcpy(fillp, c->row, ((size_t)sp->n_src + 1) * sizeof(uint64_t));
     for (uint32_t j = 0; j < sp->n_tgt; j++)
-      for (uint32_t q = 0; q < sp->k; q++) c->tgt[fillp[scratch[(size_t)j * sp->k + q]]++] = j;
+      for (uint32_t q = 0; q < sp->k; q++) {
+        uint64_t k = fillp[scratch[(size_t)j * sp->k + q]]++;
+        if (narrow) c->tgt16[k] = (uint16_t)j;
+        else c->tgt[k] = j;
+      }
     free(fillp);
     c->n_syn = total;
   } else {
@@ -361,6 +398,7 @@ int rt_conn_build(RtConn *c, const RtConnSpec *sp, char *err, size_t errlen) {
     rt_conn_free(c);
     return -1;
   }
+  if (sp->narrow && c->n_tgt <= 65536 && !c->tgt16 && narrow_targets(c)) goto oom;
   return 0;
 oom:
   free(scratch);
@@ -564,13 +602,13 @@ static inline void row_range(const RtConn *c, uint32_t i, uint32_t lo, uint32_t 
   uint64_t x = a, y = b;
   while (x < y) { /* first k with tgt[k] >= lo */
     uint64_t m = x + (y - x) / 2;
-    if (c->tgt[m] < lo) x = m + 1;
+    if (rt_conn_target(c, m) < lo) x = m + 1;
     else y = m;
   }
   *k0 = x;
   for (y = b; x < y;) { /* first k with tgt[k] >= hi */
     uint64_t m = x + (y - x) / 2;
-    if (c->tgt[m] < hi) x = m + 1;
+    if (rt_conn_target(c, m) < hi) x = m + 1;
     else y = m;
   }
   *k1 = x;
@@ -595,6 +633,57 @@ static inline void ring_note_range(RtRing *r, uint32_t slot, const uint32_t *t, 
   r->nlist[slot] = have + (uint32_t)n;
 }
 
+static inline void ring_note_range16(RtRing *r, uint32_t slot, const uint16_t *t, uint64_t n,
+                                     uint32_t lo) {
+  uint32_t have = r->nlist[slot];
+  if (have == RT_RING_DENSE) return;
+  if (n > r->list_cap - have) {
+    r->nlist[slot] = RT_RING_DENSE;
+    return;
+  }
+  uint32_t *l = r->list + (size_t)slot * r->list_cap + have;
+  for (uint64_t q = 0; q < n; q++) l[q] = (uint32_t)t[q] - lo;
+  r->nlist[slot] = have + (uint32_t)n;
+}
+
+/* One row's synapses [k0, k1) into the slot `in` (targets - lo), for a
+ * uniform delay: the hot loop of delivery, one version per storage. */
+static void deliver_row(RtRing *r, const RtConn *c, uint32_t slot, double *restrict in, uint64_t k0,
+                        uint64_t k1, uint32_t lo) {
+  if (c->tgt16) {
+    const uint16_t *restrict tg = c->tgt16;
+    if (c->weight_shared) {
+      const double w = c->weight;
+      for (uint64_t k = k0; k < k1; k++) in[tg[k] - lo] += w;
+    } else if (c->weight_f32) {
+      for (uint64_t k = k0; k < k1; k++) in[tg[k] - lo] += (double)c->w32[k];
+    } else {
+      for (uint64_t k = k0; k < k1; k++) in[tg[k] - lo] += c->w[k];
+    }
+    ring_note_range16(r, slot, tg + k0, k1 - k0, lo);
+    return;
+  }
+  const uint32_t *restrict tg = c->tgt;
+  if (c->weight_shared) {
+    const double w = c->weight;
+    for (uint64_t k = k0; k < k1; k++) in[tg[k] - lo] += w;
+  } else if (c->weight_f32) {
+    for (uint64_t k = k0; k < k1; k++) in[tg[k] - lo] += (double)c->w32[k];
+  } else {
+    for (uint64_t k = k0; k < k1; k++) in[tg[k] - lo] += c->w[k];
+  }
+  ring_note_range(r, slot, tg + k0, k1 - k0, lo);
+}
+
+/* One synapse k into its slot (per-synapse delays, plasticity). */
+static inline void deliver_one(RtRing *r, const RtConn *c, uint32_t slot, uint64_t k, uint32_t lo,
+                               double w) {
+  uint32_t j = rt_conn_target(c, k);
+  r->buf[(size_t)slot * r->stride + (j - lo)] += w;
+  uint32_t local = j; /* ring_note_range subtracts lo */
+  ring_note_range(r, slot, &local, 1, lo);
+}
+
 int rt_deliver(RtRing *r, const RtConn *c, int64_t step, const uint32_t *src, size_t n) {
   return rt_deliver_part(r, c, step, src, n, 0, c->n_tgt);
 }
@@ -606,28 +695,25 @@ int rt_deliver_part(RtRing *r, const RtConn *c, int64_t step, const uint32_t *sr
   const size_t stride = r->stride;
   double *const buf = r->buf; /* holds targets [lo, hi) at index target - lo */
   for (size_t q = 0; q < n; q++) {
+    /* the rows of the next spikes start at random places: fetch their
+     * offsets two spikes ahead and their first targets one ahead */
+    if (q + 2 < n) __builtin_prefetch(&c->row[src[q + 2]]);
+    if (q + 1 < n) {
+      uint64_t nk = c->row[src[q + 1]];
+      if (c->tgt16) __builtin_prefetch(&c->tgt16[nk]);
+      else __builtin_prefetch(&c->tgt[nk]);
+    }
     uint64_t k0, k1;
     row_range(c, src[q], lo, hi, &k0, &k1);
-    const uint32_t *restrict tg = c->tgt;
     if (c->delay_width == RT_DELAY_UNIFORM) {
       uint32_t slot = base + c->delay_uniform;
       if (slot >= r->nslots) slot -= r->nslots;
-      double *restrict in = buf + (size_t)slot * stride;
-      if (c->weight_shared) {
-        const double w = c->weight;
-        for (uint64_t k = k0; k < k1; k++) in[tg[k] - lo] += w;
-      } else if (c->weight_f32) {
-        for (uint64_t k = k0; k < k1; k++) in[tg[k] - lo] += (double)c->w32[k];
-      } else {
-        for (uint64_t k = k0; k < k1; k++) in[tg[k] - lo] += c->w[k];
-      }
-      ring_note_range(r, slot, tg + k0, k1 - k0, lo);
+      deliver_row(r, c, slot, buf + (size_t)slot * stride, k0, k1, lo);
     } else {
       for (uint64_t k = k0; k < k1; k++) {
         uint32_t slot = base + rt_conn_delay(c, k);
         if (slot >= r->nslots) slot -= r->nslots;
-        buf[(size_t)slot * stride + (tg[k] - lo)] += rt_conn_weight(c, k);
-        ring_note_range(r, slot, tg + k, 1, lo);
+        deliver_one(r, c, slot, k, lo, rt_conn_weight(c, k));
       }
     }
   }
@@ -642,7 +728,10 @@ void rt_take(RtRing *r, int64_t step, double *out) {
   r->nlist[slot] = 0;
 }
 
-void rt_drain(RtRing *r, int64_t step, double *restrict x) {
+/* The dense drain is a plain streaming loop: let the compiler vectorise it
+ * (-O2's cost model leaves loops with a remainder scalar). */
+__attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic"))) void
+rt_drain(RtRing *r, int64_t step, double *restrict x) {
   uint32_t slot = (uint32_t)((uint64_t)step % r->nslots);
   double *restrict in = r->buf + (size_t)slot * r->stride;
   uint32_t nl = r->nlist[slot];
@@ -765,8 +854,7 @@ int rt_deliver_stp_part(RtRing *r, const RtConn *c, RtStp *s, int64_t step, cons
       double rel = rt_tm_spike(&s->p, &s->u[k], &s->R[k], &s->t_last[k], t[q]);
       uint32_t slot = base + rt_conn_delay(c, k);
       if (slot >= r->nslots) slot -= r->nslots;
-      r->buf[(size_t)slot * r->stride + (c->tgt[k] - lo)] += rt_conn_weight(c, k) * rel;
-      ring_note_range(r, slot, c->tgt + k, 1, lo);
+      deliver_one(r, c, slot, k, lo, rt_conn_weight(c, k) * rel);
     }
   }
   return 0;

@@ -36,7 +36,8 @@ typedef struct RtConn {
   uint32_t n_src, n_tgt;
   uint64_t n_syn;
   uint64_t *row;          /* n_src + 1 offsets */
-  uint32_t *tgt;          /* n_syn target indices */
+  uint32_t *tgt;          /* n_syn target indices, NULL when narrow */
+  uint16_t *tgt16;        /* the same in 16 bits when narrow (n_tgt <= 65536) */
   double *w;              /* n_syn weights, NULL when weight_f32 or shared */
   float *w32;             /* n_syn weights, NULL unless weight_f32 */
   int weight_f32;
@@ -73,6 +74,7 @@ typedef struct RtConnSpec {
   double weight;
   int weight_f32;
   int weight_shared;        /* store the constant weight once, not per synapse */
+  int narrow;               /* 16-bit target indices when n_tgt <= 65536 */
   uint32_t delay_lo, delay_hi; /* steps, 1 <= lo <= hi <= RT_DELAY_MAX */
 } RtConnSpec;
 
@@ -105,6 +107,9 @@ static inline uint32_t rt_conn_delay(const RtConn *c, uint64_t k) {
   return c->delay_width == RT_DELAY_U8    ? c->d8[k]
          : c->delay_width == RT_DELAY_U16 ? c->d16[k]
                                           : c->delay_uniform;
+}
+static inline uint32_t rt_conn_target(const RtConn *c, uint64_t k) {
+  return c->tgt16 ? c->tgt16[k] : c->tgt[k];
 }
 static inline double rt_conn_weight(const RtConn *c, uint64_t k) {
   return c->weight_shared ? c->weight : c->weight_f32 ? (double)c->w32[k] : c->w[k];

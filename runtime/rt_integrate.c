@@ -260,7 +260,38 @@ double rt_lif_crossing(double x0, double x1, double a, double b, double h, doubl
   return rt_linear_crossing(x0, x1, h, thr);
 }
 
+/* The indices of a block of 8 at or above thr (the block has one). */
+static size_t above_block(const double *x, int64_t i, double thr, int64_t *out) {
+  size_t n = 0;
+  for (int64_t j = i; j < i + 8; j++)
+    if (x[j] >= thr) out[n++] = j;
+  return n;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+/* rt_above with AVX2: two 4-wide compares and one movemask per block. */
+__attribute__((target("avx2"))) static size_t above_avx2(const double *x, int64_t begin, int64_t end,
+                                                         double thr, int64_t *out) {
+  const __m256d vt = _mm256_set1_pd(thr);
+  size_t n = 0;
+  int64_t i = begin;
+  for (; i + 8 <= end; i += 8) {
+    __m256d a = _mm256_loadu_pd(x + i), b = _mm256_loadu_pd(x + i + 4);
+    __m256d m = _mm256_or_pd(_mm256_cmp_pd(a, vt, _CMP_GE_OQ), _mm256_cmp_pd(b, vt, _CMP_GE_OQ));
+    if (_mm256_movemask_pd(m)) n += above_block(x, i, thr, out + n);
+  }
+  for (; i < end; i++)
+    if (x[i] >= thr) out[n++] = i;
+  return n;
+}
+#endif
+
 size_t rt_above(const double *x, int64_t begin, int64_t end, double thr, int64_t *out) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (__builtin_cpu_supports("avx2")) return above_avx2(x, begin, end, thr, out);
+#endif
   /* 16-byte vectors: native on every x86-64 (SSE2) and aarch64 */
   typedef double v2d __attribute__((vector_size(16)));
   typedef int64_t v2l __attribute__((vector_size(16)));
@@ -277,8 +308,7 @@ size_t rt_above(const double *x, int64_t begin, int64_t end, double thr, int64_t
     memcpy(&d, x + i + 6, sizeof d);
     v2l m = (a >= vt) | (b >= vt) | (c >= vt) | (d >= vt);
     if (!(m[0] | m[1])) continue;
-    for (int64_t j = i; j < i + 8; j++)
-      if (x[j] >= thr) out[n++] = j;
+    n += above_block(x, i, thr, out + n);
   }
   for (; i < end; i++)
     if (x[i] >= thr) out[n++] = i;

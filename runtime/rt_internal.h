@@ -223,8 +223,10 @@ bool rt_trace_close(RtRun *r);                   /* flush, patch npy header */
 bool rt_write_spikes(RtRun *r);
 /* v as printf's "%.17g" would print it (which round-trips), into buf (32
  * bytes), several times faster for values in [1e-4, 1e15); returns the
- * length.  rt_format_i64 likewise for "%lld". */
+ * length.  rt_format_g likewise for "%.*g" with 1 to 17 digits,
+ * rt_format_i64 for "%lld". */
 int rt_format_g17(double v, char *buf);
+int rt_format_g(double v, int digits, char *buf);
 int rt_format_i64(int64_t v, char *buf);
 bool rt_write_run_json(RtRun *r);
 void rt_output_free(RtRun *r);

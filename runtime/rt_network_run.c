@@ -18,9 +18,14 @@
  * spikes once per step; results do not depend on N (docs/events.md). */
 #define _GNU_SOURCE /* sched_yield, sysconf(_SC_NPROCESSORS_ONLN) */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#endif
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -53,11 +58,13 @@ typedef struct RtNetProj {
 /* ---- thread pool ------------------------------------------------------------ */
 
 /* nthreads - 1 worker threads plus the calling thread, which is thread 0.
- * rt_pool_run hands fn(arg, t) to every thread t and returns when all are
+ * pool_run hands fn(arg, t) to every thread t and returns when all are
  * done; inside fn, pool_barrier synchronises them.  The barrier spins a
- * little, then yields: the machine may run more threads than cores. */
+ * little (a step's phases are microseconds apart), then sleeps on a futex:
+ * the machine may run more threads than cores, and a spinning or yielding
+ * waiter would take the CPU from the thread it waits for. */
 typedef struct RtBarrier {
-  atomic_uint count, gen;
+  atomic_uint count, gen, sleepers;
   unsigned n;
 } RtBarrier;
 
@@ -77,15 +84,41 @@ typedef struct RtWorkerArg {
   int t;
 } RtWorkerArg;
 
+static void gen_sleep(atomic_uint *gen, unsigned g) {
+#ifdef __linux__
+  syscall(SYS_futex, (unsigned *)gen, FUTEX_WAIT_PRIVATE, g, NULL, NULL, 0);
+#else
+  (void)gen;
+  (void)g;
+  sched_yield();
+#endif
+}
+
+static void gen_wake(atomic_uint *gen) {
+#ifdef __linux__
+  syscall(SYS_futex, (unsigned *)gen, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+#else
+  (void)gen;
+#endif
+}
+
 static void barrier_wait(RtBarrier *b) {
-  unsigned g = atomic_load_explicit(&b->gen, memory_order_acquire);
-  if (atomic_fetch_add_explicit(&b->count, 1, memory_order_acq_rel) + 1 == b->n) {
-    atomic_store_explicit(&b->count, 0, memory_order_relaxed);
-    atomic_fetch_add_explicit(&b->gen, 1, memory_order_acq_rel);
+  unsigned g = atomic_load(&b->gen);
+  if (atomic_fetch_add(&b->count, 1) + 1 == b->n) { /* the last one releases */
+    atomic_store(&b->count, 0);
+    atomic_fetch_add(&b->gen, 1);
+    if (atomic_load(&b->sleepers)) gen_wake(&b->gen);
     return;
   }
-  for (unsigned spin = 0; atomic_load_explicit(&b->gen, memory_order_acquire) == g; spin++)
-    if (spin > 4000) sched_yield();
+  for (unsigned spin = 0; spin < 2000; spin++)
+    if (atomic_load_explicit(&b->gen, memory_order_acquire) != g) return;
+  /* a sleeper announces itself before it looks at gen again, and the
+   * releaser bumps gen before it looks at the sleepers (both sequentially
+   * consistent): one of them sees the other, so no wake-up is lost, and
+   * FUTEX_WAIT returns at once when gen has already moved */
+  atomic_fetch_add(&b->sleepers, 1);
+  while (atomic_load(&b->gen) == g) gen_sleep(&b->gen, g);
+  atomic_fetch_sub(&b->sleepers, 1);
 }
 
 static void *pool_worker(void *p) {
@@ -399,7 +432,7 @@ bool rt_network_start(RtRun *r) {
     RtConnSpec s = {.rule = (RtConnRule)j->rule, .n_src = (uint32_t)src->n, .n_tgt = (uint32_t)tgt->n,
                     .p = j->p, .k = (uint32_t)j->k, .autapses = (int)j->autapses, .multapses = (int)j->multapses,
                     .seed = mix64(r->opt.seed * 0x100000001b3ULL + (uint64_t)q + 1), .weight = j->weight,
-                    .weight_shared = 1, .delay_lo = P->delay_steps, .delay_hi = P->delay_steps};
+                    .weight_shared = 1, .narrow = 1, .delay_lo = P->delay_steps, .delay_hi = P->delay_steps};
     if (src->kind == 1) { /* Poisson source: independent trains per synapse, not stored (nor counted) */
       uint64_t ks = mix64(s.seed ^ 0x706f6973736f6eULL); /* "poisson" */
       P->key[0] = (uint32_t)ks;
@@ -418,7 +451,7 @@ bool rt_network_start(RtRun *r) {
         rt_fail(r, RT_EXIT_IO, "projection %s -> %s: %s", src->name, tgt->name, P->lam ? err : "out of memory");
         return false;
       }
-      for (uint64_t e = 0; e < P->conn.n_syn; e++) P->lam[P->conn.tgt[e]] += per;
+      for (uint64_t e = 0; e < P->conn.n_syn; e++) P->lam[rt_conn_target(&P->conn, e)] += per;
       rt_conn_free(&P->conn);
       memset(&P->conn, 0, sizeof P->conn);
       continue;
@@ -600,7 +633,9 @@ static void step_part(void *arg, int t) {
   order_step_spikes(part->spikes.v, part->spikes.n);
   if (N->pool) pool_barrier(N->pool); /* every part's spikes are known */
   if (ok) ok = net_step_part(r, t, k);
-  if (!ok && !part->oom && !N->scr[t].err[0]) snprintf(N->scr[t].err, sizeof N->scr[t].err, "step failed");
+  if (!ok && !part->oom && !N->scr[t].err[0])
+    snprintf(N->scr[t].err, sizeof N->scr[t].err, "step %lld of neurons %lld to %lld failed", (long long)k,
+             (long long)part->begin, (long long)part->end - 1);
 }
 
 /* After all parts finished step k: their spikes into the run's list (the

@@ -171,11 +171,16 @@ void rt_trace_record(RtRun *r, double t_si) {
     }
     write_le_doubles(t->f, t->row, (size_t)t->ncols);
   } else {
-    fprintf(t->f, "%.10g", t_si / RT_MS);
+    /* "%.10g" per value, formatted by hand (rt_format_g) */
+    char num[40];
+    fwrite(num, 1, (size_t)rt_format_g(t_si / RT_MS, 10, num), t->f);
     for (int32_t k = 0; k < m->nrecords; k++) {
       const double *col = r->cols[m->records[k]];
       double scale = m->states[m->records[k]].scale;
-      for (int64_t i = 0; i < r->n; i++) fprintf(t->f, ",%.10g", col[i] / scale);
+      for (int64_t i = 0; i < r->n; i++) {
+        num[0] = ',';
+        fwrite(num, 1, (size_t)rt_format_g(col[i] / scale, 10, num + 1) + 1, t->f);
+      }
     }
     fputc('\n', t->f);
   }
@@ -225,10 +230,16 @@ static uint64_t scaled_round(uint64_t m, int e, int P) {
   return (uint64_t)qt;
 }
 
-int rt_format_g17(double v, char *buf) {
-  /* the fast path covers positive values in [1e-4, 1e15), where %.17g
-   * prints fixed notation: spike times in ms, ids, most state values */
-  if (!(v >= 1e-4 && v < 1e15)) return sprintf(buf, "%.17g", v);
+int rt_format_g(double v, int digits, char *buf) {
+  /* the fast path covers positive values in [1e-4, 1e15) and 1 to 17
+   * digits, where %g prints fixed notation: times in ms, ids, most state
+   * values; printf does the rest */
+  if (!(v >= 1e-4 && v < 1e15) || digits < 1 || digits > 17) return sprintf(buf, "%.*g", digits, v);
+  static const uint64_t p10[18] = {1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL,
+                                   1000000ULL, 10000000ULL, 100000000ULL, 1000000000ULL,
+                                   10000000000ULL, 100000000000ULL, 1000000000000ULL,
+                                   10000000000000ULL, 100000000000000ULL, 1000000000000000ULL,
+                                   10000000000000000ULL, 100000000000000000ULL};
   int E;
   double f = frexp(v, &E);
   uint64_t m = (uint64_t)ldexp(f, 53);
@@ -236,18 +247,19 @@ int rt_format_g17(double v, char *buf) {
   int d = (int)floor(log10(v)); /* decimal exponent, corrected below */
   uint64_t N = 0;
   for (int tries = 0; tries < 3; tries++) {
-    N = scaled_round(m, e, 16 - d);
-    if (N >= 100000000000000000ULL) d++;    /* rounded up to 10^17 */
-    else if (N < 10000000000000000ULL) d--; /* log10 rounded up */
+    N = scaled_round(m, e, digits - 1 - d);
+    if (N >= p10[digits]) d++;        /* rounded up to 10^digits */
+    else if (N < p10[digits - 1]) d--; /* log10 rounded up */
     else break;
   }
   char dig[17];
-  for (int q = 16; q >= 0; q--) {
+  for (int q = digits - 1; q >= 0; q--) {
     dig[q] = (char)('0' + N % 10);
     N /= 10;
   }
-  int nd = 17;
+  int nd = digits;
   while (nd > 1 && dig[nd - 1] == '0') nd--; /* %g drops trailing zeros */
+  if (d >= digits) return sprintf(buf, "%.*g", digits, v); /* %g: exponent notation */
   char *o = buf;
   if (d >= 0) {
     for (int q = 0; q <= d; q++) *o++ = q < nd ? dig[q] : '0';
@@ -264,6 +276,8 @@ int rt_format_g17(double v, char *buf) {
   *o = '\0';
   return (int)(o - buf);
 }
+
+int rt_format_g17(double v, char *buf) { return rt_format_g(v, 17, buf); }
 
 int rt_format_i64(int64_t v, char *buf) {
   char tmp[24];

@@ -520,7 +520,7 @@ static void test_ring_small(void) {
  * (step, then spike order, then row order) kept in a table indexed by
  * absolute step.  Both call orders (take before / after deliver). */
 static void ring_vs_direct_mode(uint32_t lo, uint32_t hi, int f32, int take_first, int drain,
-                                uint32_t spike_below) {
+                                uint32_t spike_below, int narrow) {
   char err[256];
   const uint32_t N = 60;
   const int64_t NSTEPS = 2000;
@@ -529,6 +529,7 @@ static void ring_vs_direct_mode(uint32_t lo, uint32_t hi, int f32, int take_firs
   s.delay_lo = lo;
   s.delay_hi = hi;
   s.weight_f32 = f32;
+  s.narrow = narrow;
   s.seed = 99 + lo + hi;
   RtConn c;
   CU_ASSERT_FATAL(rt_conn_build(&c, &s, err, sizeof err) == 0);
@@ -566,7 +567,7 @@ static void ring_vs_direct_mode(uint32_t lo, uint32_t hi, int f32, int take_firs
     }
     for (size_t q = 0; q < n; q++)
       for (uint64_t k = c.row[spikes[q]]; k < c.row[spikes[q] + 1]; k++) {
-        direct[(st + rt_conn_delay(&c, k)) * N + c.tgt[k]] += rt_conn_weight(&c, k);
+        direct[(st + rt_conn_delay(&c, k)) * N + rt_conn_target(&c, k)] += rt_conn_weight(&c, k);
         delivered++;
       }
     CU_ASSERT(rt_deliver(&r, &c, st, spikes, n) == 0);
@@ -589,7 +590,7 @@ static void ring_vs_direct_mode(uint32_t lo, uint32_t hi, int f32, int take_firs
 }
 
 static void ring_vs_direct(uint32_t lo, uint32_t hi, int f32, int take_first) {
-  ring_vs_direct_mode(lo, hi, f32, take_first, 0, 0x20000000u); /* p = 1/8 per step */
+  ring_vs_direct_mode(lo, hi, f32, take_first, 0, 0x20000000u, 0); /* p = 1/8 per step */
 }
 
 static void test_ring_wraparound(void) {
@@ -608,10 +609,12 @@ static void test_ring_drain(void) {
   const uint32_t rates[2] = {0x02000000u, 0x20000000u};
   for (int q = 0; q < 2; q++) {
     uint32_t below = rates[q];
-    ring_vs_direct_mode(1, 1, 0, 1, 1, below);
-    ring_vs_direct_mode(1, 7, 0, 1, 1, below);
-    ring_vs_direct_mode(1, 7, 1, 1, 1, below);
-    ring_vs_direct_mode(200, 300, 0, 1, 1, below);
+    ring_vs_direct_mode(1, 1, 0, 1, 1, below, 0);
+    ring_vs_direct_mode(1, 7, 0, 1, 1, below, 0);
+    ring_vs_direct_mode(1, 7, 1, 1, 1, below, 0);
+    ring_vs_direct_mode(200, 300, 0, 1, 1, below, 0);
+    ring_vs_direct_mode(1, 1, 0, 1, 1, below, 1); /* 16-bit targets */
+    ring_vs_direct_mode(1, 7, 0, 1, 1, below, 1);
   }
 }
 
@@ -643,6 +646,45 @@ static void test_shared_weight(void) {
   rt_conn_free(&c);
   CU_ASSERT_FATAL(rt_conn_build(&c, &s, err, sizeof err) == 0);
   CU_ASSERT(rt_conn_syn_bytes(&c) == 5);
+  /* 16-bit targets: 2 bytes (+ 1 for u8 delays), the same synapses */
+  uint32_t *t32 = malloc(c.n_syn * sizeof *t32);
+  for (uint64_t k = 0; k < c.n_syn; k++) t32[k] = c.tgt[k];
+  uint64_t n32 = c.n_syn;
+  rt_conn_free(&c);
+  s.narrow = 1;
+  CU_ASSERT_FATAL(rt_conn_build(&c, &s, err, sizeof err) == 0);
+  CU_ASSERT(c.tgt == NULL && c.tgt16 != NULL && c.n_syn == n32);
+  CU_ASSERT(rt_conn_syn_bytes(&c) == 3);
+  CU_ASSERT(rt_conn_array_bytes(&c) == 101 * sizeof(uint64_t) + 10000 * 3);
+  int same = 1;
+  for (uint64_t k = 0; k < c.n_syn; k++) same &= rt_conn_target(&c, k) == t32[k];
+  CU_ASSERT(same);
+  free(t32);
+  rt_conn_free(&c);
+  s.delay_hi = 2;
+  CU_ASSERT_FATAL(rt_conn_build(&c, &s, err, sizeof err) == 0);
+  CU_ASSERT(rt_conn_syn_bytes(&c) == 2);
+  s.n_tgt = 70000; /* too many targets for 16 bits: stays 32-bit */
+  rt_conn_free(&c);
+  s.rule = RT_CONN_FIXED_PROB;
+  s.p = 0.001;
+  CU_ASSERT_FATAL(rt_conn_build(&c, &s, err, sizeof err) == 0);
+  CU_ASSERT(c.tgt != NULL && c.tgt16 == NULL && rt_conn_syn_bytes(&c) == 4);
+  rt_conn_free(&c);
+  /* fixed in-degree writes the 16-bit targets directly: the same synapses */
+  RtConnSpec si = spec(RT_CONN_FIXED_INDEGREE, 300, 200);
+  si.k = 40;
+  si.autapses = 0;
+  RtConn wide;
+  CU_ASSERT_FATAL(rt_conn_build(&wide, &si, err, sizeof err) == 0);
+  si.narrow = 1;
+  CU_ASSERT_FATAL(rt_conn_build(&c, &si, err, sizeof err) == 0);
+  CU_ASSERT(c.tgt16 != NULL && c.n_syn == wide.n_syn && c.n_syn == 200 * 40);
+  same = 1;
+  for (uint64_t k = 0; k < c.n_syn; k++) same &= rt_conn_target(&c, k) == wide.tgt[k];
+  for (uint32_t i = 0; i <= 300; i++) same &= c.row[i] == wide.row[i];
+  CU_ASSERT(same);
+  rt_conn_free(&wide);
   rt_ring_free(&r);
   rt_conn_free(&c);
 }
@@ -723,6 +765,22 @@ static void test_format(void) {
   }
   if (verbose) printf("  %ld of %ld numbers differ from %%.17g\n", bad, n);
   CU_ASSERT(bad == 0);
+  /* "%.*g" with fewer digits (the trace uses 10), negative values too */
+  long bad2 = 0;
+  for (uint32_t q = 0; q < 300000; q++) {
+    uint32_t w[4];
+    const uint32_t ctr[4] = {q, 1, 0, 0xF0F1}, key[2] = {3, 4};
+    rt_philox4x32_10(ctr, key, w);
+    double u = (double)(((uint64_t)w[0] << 21) ^ w[1]) * 0x1p-53;
+    double v = pow(10.0, -6 + 24 * u) * (1 + (double)w[2] * 0x1p-32) * (w[3] & 1 ? -1 : 1);
+    if (w[3] % 50 == 0) v = round(v); /* whole numbers: trailing zeros */
+    int digits = 1 + (int)(w[3] >> 8) % 17;
+    rt_format_g(v, digits, a);
+    snprintf(b, sizeof b, "%.*g", digits, v);
+    bad2 += strcmp(a, b) != 0;
+  }
+  if (verbose) printf("  %ld of 300000 numbers differ from %%.*g\n", bad2);
+  CU_ASSERT(bad2 == 0);
   const int64_t ints[] = {0, 7, -7, 1234567890123LL, INT64_MAX, INT64_MIN};
   for (size_t q = 0; q < sizeof ints / sizeof ints[0]; q++) {
     rt_format_i64(ints[q], a);
@@ -750,6 +808,32 @@ static void test_philox_batch(void) {
   CU_ASSERT(ok);
 }
 
+/* rt_above (the reset pass's scan) finds exactly the indices at or above
+ * the threshold, for ranges that do and do not start or end on blocks of
+ * 8, with sparse and dense crossings and NaN (never above). */
+static void test_above(void) {
+  double x[203];
+  int64_t got[203], want[203];
+  int ok = 1;
+  for (int rep = 0; rep < 200; rep++) {
+    for (int i = 0; i < 203; i++) {
+      uint32_t w[4];
+      const uint32_t ctr[4] = {(uint32_t)rep, (uint32_t)i, 5, 5}, key[2] = {9, 9};
+      rt_philox4x32_10(ctr, key, w);
+      x[i] = (w[0] % 1000 < (rep % 2 ? 5u : 400u)) ? 1.0 + w[1] % 3 : -1.0 * (w[1] % 5);
+      if (w[2] % 97 == 0) x[i] = NAN;
+      if (w[2] % 89 == 0) x[i] = 0.5; /* exactly the threshold */
+    }
+    int64_t b = rep % 11, e = 203 - rep % 13;
+    size_t n = rt_above(x, b, e, 0.5, got), m = 0;
+    for (int64_t i = b; i < e; i++)
+      if (x[i] >= 0.5) want[m++] = i;
+    ok &= n == m;
+    for (size_t q = 0; q < n && q < m; q++) ok &= got[q] == want[q];
+  }
+  CU_ASSERT(ok);
+}
+
 int main(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "-q") == 0) verbose = 0;
   if (CU_initialize_registry() != CUE_SUCCESS) return 2;
@@ -768,7 +852,8 @@ int main(int argc, char **argv) {
       !CU_add_test(s, "shared weight", test_shared_weight) ||
       !CU_add_test(s, "Poisson inversion table", test_poisson_table) ||
       !CU_add_test(s, "%.17g by hand", test_format) ||
-      !CU_add_test(s, "Philox in batches", test_philox_batch)) {
+      !CU_add_test(s, "Philox in batches", test_philox_batch) ||
+      !CU_add_test(s, "scan for the threshold", test_above)) {
     CU_cleanup_registry();
     return 2;
   }
