@@ -729,8 +729,14 @@ void rt_take(RtRing *r, int64_t step, double *out) {
 }
 
 /* The dense drain is a plain streaming loop: let the compiler vectorise it
- * (-O2's cost model leaves loops with a remainder scalar). */
-__attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic"))) void
+ * (gcc -O2's cost model leaves loops with a remainder scalar; clang
+ * vectorises at -O2 and knows no `optimize` attribute). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define RT_VECTORISE __attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic")))
+#else
+#define RT_VECTORISE
+#endif
+RT_VECTORISE void
 rt_drain(RtRing *r, int64_t step, double *restrict x) {
   uint32_t slot = (uint32_t)((uint64_t)step % r->nslots);
   double *restrict in = r->buf + (size_t)slot * r->stride;
