@@ -16,7 +16,12 @@
 #  - --set of a parameter the cells share with the same value (Cm) sets
 #    it for both; the stimulus I, 2.5 uA/cm^2 in LIF and 2 uA/cm^2 in
 #    HHsyn, is two parameters LIF.I and HHsyn.I: setting HHsyn.I changes
-#    the HH spikes only.
+#    the HH spikes only;
+#  - examples/cobahh.msn (HH) and cuba.msn (LIF: reset, refractory period,
+#    voltage jumps) with the inhibitory population of a copy of the cell
+#    under another name (so two cells: dispatched kernels, per-population
+#    spike settings) give the same spikes, bit for bit, as the originals
+#    on 200 ms (the copy on 2 threads, whose parts split a population).
 . "$SRCDIR/tests/e2e/lib.sh"
 M="$SRCDIR/tests/e2e/models"
 
@@ -92,4 +97,29 @@ if cmp -s "$WORK/ie.hh" "$WORK/mx.hh"; then fail "--set HHsyn.I=0 did not change
 else pass "--set HHsyn.I=0 changes the HH spikes"; fi
 if "$WORK/mixed" --quiet --set I=0uA/cm^2 --out "$WORK/bad" 2>/dev/null; then fail "--set I (ambiguous) accepted"
 else pass "--set I is refused: the cells' I are LIF.I and HHsyn.I"; fi
+
+# FILE CELL: FILE with population inh of CELL2, a copy of CELL
+copy_cell() {
+  awk -v c="$2" '$0 == "cell " c " {" { copy = 1 }
+     copy { cell = cell (cell == "" ? "" : "\n") $0; if ($0 ~ /^}/) copy = 0 }
+     $0 ~ ("^population inh = [0-9]+ of " c " [{]") { sub("cell " c " [{]", "cell " c "2 {", cell); print cell; print ""
+                                                    sub("of " c " [{]", "of " c "2 {") }
+     { print }' "$1"
+}
+for ex in cobahh:COBAHH cuba:CUBA; do
+  name=${ex%%:*}; cell=${ex#*:}
+  copy_cell "$SRCDIR/examples/$name.msn" "$cell" > "$WORK/${name}2.msn"
+  "$MSNC" build "$SRCDIR/examples/$name.msn" -o "$WORK/${name}1" 2>/dev/null
+  "$MSNC" build "$WORK/${name}2.msn" -o "$WORK/${name}2" 2>/dev/null
+  if "$MSNC" info "$WORK/${name}2.msn" 2>/dev/null | grep -q "^network ${cell}_${cell}2 .*: 2 cells, 4000 neurons"; then
+    pass "$name with inh of a copy of the cell: a network of 2 cells"
+  else fail "$name with inh of a copy of the cell: not a network of 2 cells"; fi
+  "$WORK/${name}1" --quiet --duration 200ms --out "$WORK/${name}_1"
+  "$WORK/${name}2" --quiet --duration 200ms --threads 2 --out "$WORK/${name}_2"
+  n=$(awk 'END { print NR - 1 }' "$WORK/${name}_1/spikes.csv")
+  check "$name: spikes in 200 ms" "$n" ">=" 1000
+  if cmp -s "$WORK/${name}_1/spikes.csv" "$WORK/${name}_2/spikes.csv"; then
+    pass "$name with inh of a copy of the cell (2 threads): the same spikes, bit for bit"
+  else fail "$name with inh of a copy of the cell: other spikes"; fi
+done
 finish
