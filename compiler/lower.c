@@ -658,7 +658,7 @@ Mir *msnc_lower(Compilation *c) {
     }
     return NULL;
   }
-  if (c->sim.network && lower_cells_several(c->sim.network)) return lower_cells(c); /* compiler/lower_cells.c */
+  if (c->sim.network && sema_net_several_cells(c->sim.network)) return lower_cells(c); /* compiler/lower_cells.c */
   if (sema_cable_cell_decl(c->sim.cell)) return lower_cable(c); /* compiler/lower_cable.c */
   if (sema_population_decl(c->sim.cell)) return lower_population(c); /* compiler/lower_population.c */
   Lower L;

@@ -42,9 +42,8 @@ MirExpr *lower_channel(Lower *L, Decl *ch);
 /* A point cell lowered alone as model `name`, with the simulate block's
  * settings; NULL on errors. */
 Mir *lower_point_cell(Compilation *c, Decl *cell, const char *name);
-/* compiler/lower_cells.c: are the populations of net of several cells?
- * Then lower_cells lowers the network (NULL on errors). */
-bool lower_cells_several(const struct NetSpec *net);
+/* compiler/lower_cells.c: a network whose populations are of several
+ * cells (sema_net_several_cells); NULL on errors. */
 Mir *lower_cells(Compilation *c);
 /* compiler/lower_synapse.c: an inserted channel or synapse (a point
  * synapse's current divided by the cell's area), and the synapses that

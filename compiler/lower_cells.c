@@ -19,17 +19,6 @@
 #include "lower.h"
 #include "network.h"
 
-bool lower_cells_several(const NetSpec *net) {
-  const Decl *cell = NULL;
-  for (int i = 0; i < net->pops.n; i++) {
-    const NetPop *p = net->pops.v[i];
-    if (p->source) continue;
-    if (cell && p->cell != cell) return true;
-    cell = p->cell;
-  }
-  return false;
-}
-
 typedef struct Cells {
   Compilation *c;
   Arena *A;

@@ -106,6 +106,9 @@ struct Sema;
  * are any, fill sim->network and make sim->cell the populations' cell with
  * sim->instances = the total number of neurons. */
 void sema_network(struct Sema *S, Arena *A, Diag *diag, Program *prog, SimSpec *sim);
+/* Are the populations of neurons of net of more than one cell?  (Then the
+ * network's model is the union of the cells', compiler/lower_cells.c.) */
+bool sema_net_several_cells(const NetSpec *net);
 /* In compiler/sema.c: check e as a top-level constant; with want.scale != 0
  * it must have want's dimension. */
 bool sema_net_const(struct Sema *S, Expr *e, Unit want, const char *what);

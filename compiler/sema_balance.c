@@ -183,17 +183,6 @@ static void keep_report(Arena *A, NetSpec *net, StrBuf *b) {
   free(s);
 }
 
-static bool several_cells(const NetSpec *net) {
-  const Decl *cell = NULL;
-  for (int i = 0; i < net->pops.n; i++) {
-    const NetPop *p = net->pops.v[i];
-    if (p->source) continue;
-    if (cell && p->cell != cell) return true;
-    cell = p->cell;
-  }
-  return false;
-}
-
 /* Populations of different cells: each with its own cell's membrane. */
 static void balance_cells(Arena *A, Diag *diag, Program *prog, SimSpec *sim, NetSpec *net) {
   StrBuf b = {0};
@@ -220,7 +209,7 @@ void sema_balance(Arena *A, Diag *diag, Program *prog, SimSpec *sim, NetSpec *ne
   for (int i = 0; i < net->pops.n && !p0; i++)
     if (!((NetPop *)net->pops.v[i])->source) p0 = net->pops.v[i];
   if (!p0 || !net->projs.n) return;
-  if (several_cells(net)) {
+  if (sema_net_several_cells(net)) { /* compiler/sema_network.c */
     balance_cells(A, diag, prog, sim, net);
     return;
   }

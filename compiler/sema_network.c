@@ -289,8 +289,7 @@ static NetPop *first_neurons(NetCheck *N) {
   return NULL;
 }
 
-/* Are the populations of neurons of more than one cell? */
-static bool several_cells(const NetSpec *net) {
+bool sema_net_several_cells(const NetSpec *net) {
   const Decl *cell = NULL;
   for (int i = 0; i < net->pops.n; i++) {
     const NetPop *p = net->pops.v[i];
@@ -703,7 +702,7 @@ void sema_network(struct Sema *S, Arena *A, Diag *diag, Program *prog, SimSpec *
                    st->key == SIM_VARY_RANGE || st->key == SIM_VARY_LIST ? "vary" : "instances");
         return;
       }
-      if (st->name && strcmp(st->name, "model") == 0 && sim->cell && several_cells(N.net)) {
+      if (st->name && strcmp(st->name, "model") == 0 && sim->cell && sema_net_several_cells(N.net)) {
         diag_error(diag, st->e->loc, "E0923", "model %s: the populations are of several cells", sim->cell->name);
         diag_note(diag, (Loc){0}, "with populations, leave `model` out: the network is simulated");
         return;
