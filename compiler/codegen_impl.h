@@ -93,6 +93,14 @@ char *cg_strfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cg_function_attrs(Cg *cg, LLVMValueRef fn);
 void cg_add_enum_attr(Cg *cg, LLVMValueRef fn, unsigned idx, const char *name);
 
+/* The exported kernel NAME_KIND of cg->m (kind: 0 init, 1 gates, 2 step,
+ * 3 rhs, 4 noise, 5 vlin), and the checks of a model before code
+ * generation (an error message, or NULL). */
+LLVMValueRef cg_model_kernel(Cg *cg, int kind);
+char *cg_validate(const Mir *m);
+/* compiler/codegen_cells.c: a network of several cells (Mir.cells) */
+CgModule *cg_build_cells(const Mir *m, const CgOptions *opt, char **err);
+
 /* ---- codegen_expr.c ----------------------------------------------------- */
 LLVMValueRef cg_expr(Cg *cg, CgEnv *env, const MirExpr *e);
 LLVMValueRef cg_const(Cg *cg, double v);

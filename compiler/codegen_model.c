@@ -579,11 +579,16 @@ static LLVMValueRef emit_kernel(Cg *cg, KernelKind kind)
   return fn;
 }
 
+LLVMValueRef cg_model_kernel(Cg *cg, int kind) { return emit_kernel(cg, (KernelKind)kind); }
+
+char *cg_validate(const Mir *m) { return validate(m); }
+
 /* ---- cg_build ------------------------------------------------------------ */
 
 CgModule *cg_build(const Mir *m, const CgOptions *opt, char **err)
 {
   if (m->cable) return cg_build_cable(m, opt, err); /* compiler/codegen_cable.c */
+  if (m->cells) return cg_build_cells(m, opt, err); /* compiler/codegen_cells.c */
   *err = validate(m);
   if (*err) return NULL;
   CgModule *cm = calloc(1, sizeof *cm);

@@ -98,7 +98,7 @@ LLVMValueRef cg_emit_network(Cg *cg) {
   const NetSpec *net = cg->m->network;
   if (!net) return LLVMConstPointerNull(cg->ptr);
   LLVMTypeRef ti = flat_struct(cg, "MsnNetInit", "lldd");
-  LLVMTypeRef tp = flat_struct(cg, "MsnPopulation", "plllplddlpp");
+  LLVMTypeRef tp = flat_struct(cg, "MsnPopulation", "plllplddlpplldlddl");
   LLVMTypeRef tj = flat_struct(cg, "MsnProjection", "lllldlllddldddppdlp");
   LLVMTypeRef tn = flat_struct(cg, "MsnNetwork", "llplplp");
   LLVMTypeRef td = flat_struct(cg, "MsnDeliver", "ll");
@@ -124,8 +124,11 @@ LLVMValueRef cg_emit_network(Cg *cg) {
     free(tv);
     LLVMValueRef f[] = {cg_cstring(cg, p->name), i64c(cg, p->first), i64c(cg, p->n), i64c(cg, p->inits.n),
                         array_of(cg, ti, iv, p->inits.n, "msn.net.init"), i64c(cg, p->kind),
-                        cg_const(cg, p->rate), cg_const(cg, p->phase), i64c(cg, p->ntimes), times, ids};
-    pops[i] = LLVMConstNamedStruct(tp, f, 11);
+                        cg_const(cg, p->rate), cg_const(cg, p->phase), i64c(cg, p->ntimes), times, ids,
+                        i64c(cg, p->cell_index), i64c(cg, p->spikes), cg_const(cg, p->threshold),
+                        i64c(cg, p->has_reset), cg_const(cg, p->reset), cg_const(cg, p->refractory),
+                        i64c(cg, p->reset_exact)};
+    pops[i] = LLVMConstNamedStruct(tp, f, 18);
     free(iv);
   }
   LLVMValueRef *projs = calloc((size_t)net->projs.n + 1, sizeof *projs);

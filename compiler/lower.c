@@ -631,6 +631,15 @@ static void rates_why(Mir *m) {
                            : "rates model: all states advance together by the run's method (rk4, heun, euler or rk45)";
 }
 
+Mir *lower_point_cell(Compilation *c, Decl *cell, const char *name) {
+  Lower L;
+  lower_init(&L, c, name);
+  int before = c->diag.nerrors;
+  lower_cell(&L, cell);
+  apply_simulate(&L);
+  return lower_finish(&L, before);
+}
+
 Mir *msnc_lower(Compilation *c) {
   if (!c->sim.cell) {
     int ncells = 0;
@@ -649,6 +658,7 @@ Mir *msnc_lower(Compilation *c) {
     }
     return NULL;
   }
+  if (c->sim.network && sema_net_several_cells(c->sim.network)) return lower_cells(c); /* compiler/lower_cells.c */
   if (sema_cable_cell_decl(c->sim.cell)) return lower_cable(c); /* compiler/lower_cable.c */
   if (sema_population_decl(c->sim.cell)) return lower_population(c); /* compiler/lower_population.c */
   Lower L;

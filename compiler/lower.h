@@ -39,6 +39,12 @@ int lower_param_from_stmt(Lower *L, Stmt *st, const char *name);
 /* Lower one channel (its parameters, gates, states, definitions); returns
  * its current density (SI) as an expression. */
 MirExpr *lower_channel(Lower *L, Decl *ch);
+/* A point cell lowered alone as model `name`, with the simulate block's
+ * settings; NULL on errors. */
+Mir *lower_point_cell(Compilation *c, Decl *cell, const char *name);
+/* compiler/lower_cells.c: a network whose populations are of several
+ * cells (sema_net_several_cells); NULL on errors. */
+Mir *lower_cells(Compilation *c);
 /* compiler/lower_synapse.c: an inserted channel or synapse (a point
  * synapse's current divided by the cell's area), and the synapses that
  * projections insert implicitly, added to ionic. */

@@ -11,7 +11,7 @@
 /* Index of the state named `name`: its model name or its qualified name
  * NAME_CHANNEL, or the first qualified one when two states share the short
  * name. */
-static int state_index(const Mir *m, const char *name) {
+int lower_network_state(const Mir *m, const char *name) {
   size_t n = strlen(name);
   for (int k = 0; k < m->nstates; k++)
     if (strcmp(m->states[k].name, name) == 0 || (m->states[k].qual && strcmp(m->states[k].qual, name) == 0)) return k;
@@ -20,15 +20,26 @@ static int state_index(const Mir *m, const char *name) {
   return -1;
 }
 
+void lower_network_spike_settings(NetPop *p, const Mir *cell) {
+  if (p->source) return;
+  p->spikes = cell->spike_state >= 0;
+  p->threshold = cell->spike_threshold;
+  p->has_reset = cell->has_reset;
+  p->reset_exact = cell->reset_exact;
+  p->reset = cell->reset_value;
+  p->refractory = cell->refractory;
+}
+
 bool lower_network(Diag *diag, const SimSpec *sim, Mir *m) {
   NetSpec *net = sim->network;
   if (!net) return true;
   bool ok = true;
   for (int i = 0; i < net->pops.n; i++) {
     NetPop *p = net->pops.v[i];
+    lower_network_spike_settings(p, m);
     for (int j = 0; j < p->inits.n; j++) {
       NetInit *in = p->inits.v[j];
-      in->index = state_index(m, in->state);
+      in->index = lower_network_state(m, in->state);
       if (in->index < 0) {
         diag_error(diag, in->loc, "E0907", "the model has no state '%s'", in->state);
         ok = false;
@@ -41,7 +52,7 @@ bool lower_network(Diag *diag, const SimSpec *sim, Mir *m) {
       pr->index = -1;
       continue;
     }
-    pr->index = state_index(m, pr->target);
+    pr->index = lower_network_state(m, pr->target);
     if (pr->index < 0) {
       diag_error(diag, pr->target_loc, "E0911", "the model has no state '%s'", pr->target);
       ok = false;

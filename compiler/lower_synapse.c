@@ -38,10 +38,35 @@ MirExpr *lower_synapse_inserted(Lower *L, Decl *ch) {
   return mir_bin(L->A, MIR_DIV, current, mir_ref(L->A, MIR_PARAM, area));
 }
 
+static bool inserts(const Decl *cell, const char *name) {
+  for (int i = 0; i < cell->body.n; i++) {
+    Stmt *st = cell->body.v[i];
+    for (int k = 0; st->kind == ST_INSERT && k < st->names.n; k++)
+      if (strcmp(((IdRef *)st->names.v[k])->name, name) == 0) return true;
+  }
+  return false;
+}
+
+/* Does a projection drive synapse syn of a population of cell? */
+static bool driven(const NetSpec *net, const Decl *cell, const Decl *syn) {
+  for (int i = 0; i < net->projs.n; i++) {
+    const NetProj *pr = net->projs.v[i];
+    if (pr->synapse == syn && ((const NetPop *)net->pops.v[pr->tgt])->cell == cell) return true;
+  }
+  return false;
+}
+
+/* The synapses that projections drive in the cell being lowered (sim.cell)
+ * but that it does not insert itself: in a network of several cells, each
+ * cell gets only those of the projections into its own populations. */
 MirExpr *lower_synapse_implicit(Lower *L, MirExpr *ionic) {
   const NetSpec *net = L->c->sim.network;
-  for (int i = 0; net && i < net->implicit.n; i++)
-    ionic = mir_bin(L->A, MIR_ADD, ionic, lower_synapse_inserted(L, net->implicit.v[i]));
+  const Decl *cell = L->c->sim.cell;
+  for (int i = 0; net && i < net->implicit.n; i++) {
+    Decl *syn = net->implicit.v[i];
+    if (cell && (inserts(cell, syn->name) || !driven(net, cell, syn))) continue;
+    ionic = mir_bin(L->A, MIR_ADD, ionic, lower_synapse_inserted(L, syn));
+  }
   return ionic;
 }
 
@@ -110,8 +135,7 @@ static bool deliveries(Lower *L, NetProj *pr) {
   return ok;
 }
 
-bool lower_synapse_deliveries(Compilation *c, Mir *m) {
-  NetSpec *net = c->sim.network;
+bool lower_synapse_projection(Compilation *c, Mir *m, NetProj *pr) {
   Lower L;
   memset(&L, 0, sizeof L);
   L.c = c;
@@ -119,12 +143,18 @@ bool lower_synapse_deliveries(Compilation *c, Mir *m) {
   L.diag = &c->diag;
   L.m = m;
   L.v_state = -1;
+  bool ok = deliveries(&L, pr);
+  free(L.env);
+  return ok;
+}
+
+bool lower_synapse_deliveries(Compilation *c, Mir *m) {
+  NetSpec *net = c->sim.network;
   bool ok = true;
   for (int i = 0; net && i < net->projs.n; i++) {
     NetProj *pr = net->projs.v[i];
-    if (pr->synapse) ok &= deliveries(&L, pr);
+    if (pr->synapse) ok &= lower_synapse_projection(c, m, pr);
   }
-  free(L.env);
   return ok;
 }
 

@@ -272,8 +272,26 @@ static const char *solver_name(MirSolver s) {
   return s == MIR_SOLVE_CNEXP ? "cnexp" : s == MIR_SOLVE_CN ? "cn" : s == MIR_SOLVE_EXP ? "exp" : "euler";
 }
 
+/* A network of several cells: its columns and parameters, then each cell
+ * as its own model. */
+static void cells_print_info(FILE *out, const Mir *m) {
+  fprintf(out, "network %s (%s): %d cells, %lld neurons\n", m->name, m->source, m->cells->n,
+          (long long)m->n_instances);
+  fprintf(out, "  states (%d):", m->nstates);
+  for (int i = 0; i < m->nstates; i++) fprintf(out, " %s", m->states[i].name);
+  fprintf(out, "\n  parameters (%d):", m->nparams);
+  for (int i = 0; i < m->nparams; i++) fprintf(out, " %s", m->params[i].name);
+  fputc('\n', out);
+  for (int c = 0; c < m->cells->n; c++) {
+    fprintf(out, "\ncell %d: ", c);
+    mir_print_info(out, m->cells->cell[c]);
+  }
+  synapse_print_info(out, m); /* compiler/lower_synapse.c */
+}
+
 void mir_print_info(FILE *out, const Mir *m) {
   if (m->cable) { cable_print_info(out, m); return; } /* compiler/lower_cable.c */
+  if (m->cells) { cells_print_info(out, m); return; }
   static const char *methods[] = {"staggered (gates half a step apart from V; second order)",
                                   "rk4 (classic Runge-Kutta, fixed step)",
                                   "rk45 (adaptive Runge-Kutta-Fehlberg, GSL odeiv2)",

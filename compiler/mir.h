@@ -139,7 +139,21 @@ typedef struct Mir {
   const struct MirPopulation *population; /* field / density (compiler/population.h), or NULL */
   const struct NetSpec *network; /* populations and projections (compiler/network.h), or NULL */
   const struct MirCable *cable; /* a cell with a morphology (compiler/cable.h), or NULL */
+  const struct MirCells *cells; /* a network of several cells (below), or NULL */
 } Mir;
+
+/* A network whose populations are of different cells (compiler/
+ * lower_cells.c).  Each cell is lowered alone into its own model; the
+ * network's model holds the union of their states and parameters (no
+ * equations of its own), and its kernels run each cell's kernels on the
+ * instances of that cell's populations, with the cell's columns and
+ * parameters picked out of the union by smap and pmap. */
+typedef struct MirCells {
+  int n;
+  Mir **cell;           /* n models, named NETWORK_cellI (symbol prefixes) */
+  int **smap;           /* smap[c][k]: the network's state for state k of cell c */
+  int **pmap;           /* pmap[c][j]: the network's parameter for parameter j */
+} MirCells;
 
 
 /* ---- construction (compiler/mir.c): nodes are allocated in an arena and

@@ -6,7 +6,9 @@
  * the MsnNetwork descriptor of runtime/msnrt_network.h.
  *
  * One model, many neurons: every population is a range of instances of the
- * one simulated cell, in declaration order (first, n). */
+ * simulated model, in declaration order (first, n).  With populations of
+ * one cell the model is that cell; with several cells it is the union of
+ * their models (compiler/lower_cells.c). */
 #ifndef MSN_NETWORK_H
 #define MSN_NETWORK_H
 
@@ -43,6 +45,11 @@ typedef struct NetPop {
   bool has_rate_hint;
   double rate_hint;
   int nproj_declared, nproj_checked; /* projections into it: written, accepted */
+  /* neurons, filled by lowering: the index of its cell among the network's
+   * cells (compiler/lower_cells.c) and the cell's spike settings (SI) */
+  int cell_index;
+  bool spikes, has_reset, reset_exact;
+  double threshold, reset, refractory;
 } NetPop;
 
 /* rules in the runtime's numbering (RtConnRule of runtime/rt_events.h) */
@@ -99,6 +106,9 @@ struct Sema;
  * are any, fill sim->network and make sim->cell the populations' cell with
  * sim->instances = the total number of neurons. */
 void sema_network(struct Sema *S, Arena *A, Diag *diag, Program *prog, SimSpec *sim);
+/* Are the populations of neurons of net of more than one cell?  (Then the
+ * network's model is the union of the cells', compiler/lower_cells.c.) */
+bool sema_net_several_cells(const NetSpec *net);
 /* In compiler/sema.c: check e as a top-level constant; with want.scale != 0
  * it must have want's dimension. */
 bool sema_net_const(struct Sema *S, Expr *e, Unit want, const char *what);
@@ -113,6 +123,8 @@ void sema_balance_print(FILE *out, const NetSpec *net, bool brief);
 struct Mir;
 /* Resolve state names to indices in m; false (with diagnostics) on error. */
 bool lower_network(Diag *diag, const SimSpec *sim, struct Mir *m);
+/* The spike settings of population p's cell, lowered as cell. */
+void lower_network_spike_settings(NetPop *p, const struct Mir *cell);
 
 /* compiler/sema_synapse.c: `synapse S` of a projection into tgt_cell: S
  * must be a synapse; its weight unit goes to *wunit; S is inserted
@@ -130,5 +142,10 @@ bool sema_net_synapse_weight(struct Sema *S, Decl *tgt_cell, Decl *syn, Expr *we
  * with a synapse; false (with diagnostics) on error. */
 struct Compilation;
 bool lower_synapse_deliveries(struct Compilation *c, struct Mir *m);
+/* The same for one projection, whose target population's cell is m. */
+bool lower_synapse_projection(struct Compilation *c, struct Mir *m, NetProj *pr);
+/* compiler/lower_network.c: the state of model m named `name` (its name,
+ * its qualified name, or the first qualified one with that short name), or -1 */
+int lower_network_state(const struct Mir *m, const char *name);
 
 #endif

@@ -183,11 +183,36 @@ static void keep_report(Arena *A, NetSpec *net, StrBuf *b) {
   free(s);
 }
 
+/* Populations of different cells: each with its own cell's membrane. */
+static void balance_cells(Arena *A, Diag *diag, Program *prog, SimSpec *sim, NetSpec *net) {
+  StrBuf b = {0};
+  sb_printf(&b, "balance report (diffusion approximation of voltage jumps), each population with its cell's "
+                "membrane:\n");
+  for (int i = 0; i < net->pops.n; i++) {
+    NetPop *p = net->pops.v[i];
+    if (p->source || p->nproj_declared != p->nproj_checked) continue;
+    Membrane mem = membrane_of(prog, p->cell);
+    if (!mem.ok) {
+      sb_printf(&b, "  %s: none: %s has no passive membrane (param Cm, currents g * (V - E), `spike when V "
+                    "crosses`)\n", p->name, p->cell->name);
+      continue;
+    }
+    sb_printf(&b, "  %s is of %s: tau %.4g ms, rest %.4g mV, threshold %.4g mV\n", p->name, p->cell->name,
+              mem.tau * 1e3, mem.rest * 1e3, mem.theta * 1e3);
+    report_population(diag, &b, sim, net, p, i, mem);
+  }
+  keep_report(A, net, &b);
+}
+
 void sema_balance(Arena *A, Diag *diag, Program *prog, SimSpec *sim, NetSpec *net) {
   NetPop *p0 = NULL;
   for (int i = 0; i < net->pops.n && !p0; i++)
     if (!((NetPop *)net->pops.v[i])->source) p0 = net->pops.v[i];
   if (!p0 || !net->projs.n) return;
+  if (sema_net_several_cells(net)) { /* compiler/sema_network.c */
+    balance_cells(A, diag, prog, sim, net);
+    return;
+  }
   Membrane mem = membrane_of(prog, p0->cell);
   StrBuf b = {0};
   if (!mem.ok) {

@@ -2,9 +2,10 @@
  * declarations (docs/language.md 5.9, diagnostics E0901–E0929).
  *
  * Every population is a range of instances of one model: the populations'
- * cell (all populations must be of the same cell for now).  Projections
- * name a state of that cell that their events increment, with a weight in
- * that state's unit. */
+ * cell, or with populations of several cells the union of their models
+ * (compiler/lower_cells.c).  Projections name a state of the target
+ * population's cell that their events increment, with a weight in that
+ * state's unit. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -288,6 +289,17 @@ static NetPop *first_neurons(NetCheck *N) {
   return NULL;
 }
 
+bool sema_net_several_cells(const NetSpec *net) {
+  const Decl *cell = NULL;
+  for (int i = 0; i < net->pops.n; i++) {
+    const NetPop *p = net->pops.v[i];
+    if (p->source) continue;
+    if (cell && p->cell != cell) return true;
+    cell = p->cell;
+  }
+  return false;
+}
+
 static void check_population(NetCheck *N, Program *prog, Decl *d) {
   int dup = -1;
   if (find_pop(N, d->name, &dup)) {
@@ -322,16 +334,6 @@ static void check_population(NetCheck *N, Program *prog, Decl *d) {
   p->cell = cell;
   p->n = (int64_t)n;
   p->first = N->net->total;
-  NetPop *p0 = first_neurons(N);
-  if (p0) {
-    if (p0->cell != cell) {
-      diag_error(N->diag, cellname->loc, "E0905", "population %s is of cell %s, but %s is of %s", d->name,
-                 cell->name, p0->name, p0->cell->name);
-      diag_note(N->diag, (Loc){0}, "all populations of a network are of one cell for now "
-                                   "(differences between populations go into their initial values)");
-      return;
-    }
-  }
   N->net->total += p->n;
   vec_push(N->A, &N->net->pops, p);
   for (int i = 0; i < d->body.n; i++) {
@@ -698,6 +700,11 @@ void sema_network(struct Sema *S, Arena *A, Diag *diag, Program *prog, SimSpec *
         diag_error(diag, st->name_loc.file ? st->name_loc : st->loc, "E0922",
                    "%s cannot be used with populations: their sizes give the number of neurons",
                    st->key == SIM_VARY_RANGE || st->key == SIM_VARY_LIST ? "vary" : "instances");
+        return;
+      }
+      if (st->name && strcmp(st->name, "model") == 0 && sim->cell && sema_net_several_cells(N.net)) {
+        diag_error(diag, st->e->loc, "E0923", "model %s: the populations are of several cells", sim->cell->name);
+        diag_note(diag, (Loc){0}, "with populations, leave `model` out: the network is simulated");
         return;
       }
       if (st->name && strcmp(st->name, "model") == 0 && sim->cell && sim->cell != p0->cell) {

@@ -12,8 +12,9 @@
 #include <stdint.h>
 
 /* 3: regular and spike-time sources, edge-list files; 4: deliveries into
- * several states (synapses) */
-#define MSN_NETWORK_VERSION 4
+ * several states (synapses); 5: populations of different cells, each with
+ * its own spike settings */
+#define MSN_NETWORK_VERSION 5
 
 /* kind: 0 constant a; 1 uniform in [a, b); 2 normal, mean a, sd b */
 typedef struct MsnNetInit {
@@ -40,6 +41,17 @@ typedef struct MsnPopulation {
   int64_t ntimes;           /* kind 3: the spike times, s, ascending */
   const double *times;
   const int64_t *ids;       /* kind 3: the source of each time (a file), or NULL: every source */
+  /* version 5, kind 0: the population's cell (an index; populations of one
+   * cell share it) and that cell's spike settings, which replace the
+   * model's when the network has several cells: does it detect spikes
+   * (upward crossings of MsnModel.spike_state through threshold), and for
+   * an integrate-and-fire cell its reset value and refractory period */
+  int64_t cell;
+  int64_t spikes;
+  double threshold;
+  int64_t has_reset;
+  double reset, refractory;
+  int64_t reset_exact;
 } MsnPopulation;
 
 /* A spike of weight w adds coef[coef] * w to state `state` (version 4):

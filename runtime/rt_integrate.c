@@ -196,10 +196,17 @@ static void save_spike_state_part(RtRun *r, const RtPart *p) {
 
 static void save_spike_state(RtRun *r) { save_spike_state_part(r, &r->parts[0]); }
 
+/* The model's spike settings for all of [begin, end) */
+static RtSeg model_seg(const RtRun *r, const RtPart *p) {
+  const MsnModel *m = r->m;
+  return (RtSeg){.begin = p->begin, .end = p->end, .spikes = m->spike_state >= 0, .has_reset = m->has_reset,
+                 .reset_exact = m->reset_exact, .thr = m->spike_threshold, .reset = m->reset_value,
+                 .refractory = m->refractory};
+}
+
 /* Staggered: the spike state is a CN/Euler state living on whole steps. */
-static void detect_linear_part(RtRun *r, RtPart *p, RtSpikes *out, double t0, double h) {
+static void detect_linear_part(RtRun *r, RtPart *p, RtSpikes *out, double thr, double t0, double h) {
   if (!spikes_on(r)) return;
-  const double thr = r->m->spike_threshold;
   const double *v0 = r->spike_old, *v1 = r->cols[r->m->spike_state];
   for (int64_t i = p->begin; i < p->end; i++)
     if (v0[i] < thr && v1[i] >= thr)
@@ -207,7 +214,7 @@ static void detect_linear_part(RtRun *r, RtPart *p, RtSpikes *out, double t0, do
 }
 
 static void detect_linear(RtRun *r, double t0, double h) {
-  detect_linear_part(r, &r->parts[0], &r->spikes, t0, h);
+  detect_linear_part(r, &r->parts[0], &r->spikes, r->m->spike_threshold, t0, h);
 }
 
 /* ---- integrate-and-fire: reset and refractory period -------------------------------- */
@@ -319,16 +326,15 @@ size_t rt_above(const double *x, int64_t begin, int64_t end, double thr, int64_t
  * 1000 in one step): a spike at each, then the reset value until the end
  * of the refractory period, then exact advance from the reset value.
  * *x1 receives the value at t1; false on failure. */
-static bool fire(RtRun *r, RtPart *p, RtSpikes *out, int64_t i, double tc, double v, double v1,
+static bool fire(RtRun *r, RtPart *p, const RtSeg *s, RtSpikes *out, int64_t i, double tc, double v, double v1,
                  double t1, double *x1, bool *changed) {
-  const MsnModel *m = r->m;
-  const double thr = m->spike_threshold, vr = m->reset_value;
+  const double thr = s->thr, vr = s->reset;
   const double a = r->lin_ab[0][i], b = r->lin_ab[1][i];
   for (int guard = 0; v < thr && v1 >= thr && guard < 1000; guard++) {
-    double ts = tc + rt_lif_crossing(v, v1, a, b, t1 - tc, thr, m->reset_exact);
+    double ts = tc + rt_lif_crossing(v, v1, a, b, t1 - tc, thr, s->reset_exact);
     if (!spike_to(r, p, out, ts, i)) return false;
     *changed = true;
-    double until = r->ref_until[i] = ts + m->refractory;
+    double until = r->ref_until[i] = ts + s->refractory;
     if (until >= t1) {
       v1 = vr;
       break;
@@ -347,10 +353,9 @@ static bool fire(RtRun *r, RtPart *p, RtSpikes *out, int64_t i, double tc, doubl
  * refractory at t0 (the list p->refr) and those at or above threshold
  * after the step (rt_above); every other one has not crossed.  The result
  * is the same as looking at every instance. */
-static bool apply_resets_part(RtRun *r, RtPart *p, RtSpikes *out, double t0, double h) {
-  const MsnModel *m = r->m;
-  const double thr = m->spike_threshold, vr = m->reset_value, t1 = t0 + h;
-  double *x = r->cols[m->spike_state];
+static bool apply_resets_part(RtRun *r, RtPart *p, const RtSeg *s, RtSpikes *out, double t0, double h) {
+  const double thr = s->thr, vr = s->reset, t1 = t0 + h;
+  double *x = r->cols[r->m->spike_state];
   const double *x0 = r->spike_old;
   bool changed = false;
   size_t keep = 0, nrefr = p->nrefr;
@@ -364,7 +369,7 @@ static bool apply_resets_part(RtRun *r, RtPart *p, RtSpikes *out, double t0, dou
       continue;
     }
     double v1 = lin_advance(vr, r->lin_ab[0][i], r->lin_ab[1][i], t1 - until);
-    if (!fire(r, p, out, i, until, vr, v1, t1, &x[i], &changed)) return false;
+    if (!fire(r, p, s, out, i, until, vr, v1, t1, &x[i], &changed)) return false;
     if (r->ref_until[i] > t1) p->refr[keep++] = i;
   }
   p->nrefr = keep;
@@ -375,7 +380,7 @@ static bool apply_resets_part(RtRun *r, RtPart *p, RtSpikes *out, double t0, dou
   for (size_t q = 0; q < nc; q++) {
     int64_t i = cand[q];
     if (r->ref_until[i] > t0 || !(x0[i] < thr)) continue;
-    if (!fire(r, p, out, i, t0, x0[i], x[i], t1, &x[i], &changed)) return false;
+    if (!fire(r, p, s, out, i, t0, x0[i], x[i], t1, &x[i], &changed)) return false;
     if (r->ref_until[i] > t1) cand[nnew++] = i; /* joins the list, in place */
   }
   p->nrefr = keep + nnew;
@@ -383,7 +388,36 @@ static bool apply_resets_part(RtRun *r, RtPart *p, RtSpikes *out, double t0, dou
 }
 
 static bool apply_resets(RtRun *r, double t0, double h) {
-  return apply_resets_part(r, &r->parts[0], &r->spikes, t0, h);
+  RtSeg s = model_seg(r, &r->parts[0]);
+  return apply_resets_part(r, &r->parts[0], &s, &r->spikes, t0, h);
+}
+
+/* A network of several cells: spikes, resets and refractory periods of
+ * part p segment by segment, each with its cell's settings.  The part's
+ * refractory list is copied aside (after the scratch) and handed to each
+ * segment in turn, whose list (and scratch) then follows the lists of the
+ * segments before it. */
+static void spikes_by_segment(RtRun *r, RtPart *p, RtSpikes *out, double t0, double h) {
+  int64_t *old = p->refr + 2 * (p->end - p->begin) + 1;
+  size_t nold = p->nrefr, off = 0;
+  memcpy(old, p->refr, nold * sizeof *old);
+  for (int g = 0; g < r->nsegs; g++) {
+    const RtSeg *s = &r->segs[g];
+    int64_t lo = s->begin > p->begin ? s->begin : p->begin, hi = s->end < p->end ? s->end : p->end;
+    if (lo >= hi || !s->spikes) continue;
+    RtPart sub = *p;
+    sub.begin = lo;
+    sub.end = hi;
+    sub.refr = p->refr + off;
+    sub.nrefr = 0;
+    for (size_t q = 0; q < nold; q++)
+      if (old[q] >= lo && old[q] < hi) sub.refr[sub.nrefr++] = old[q];
+    if (s->has_reset && resets_on(r)) apply_resets_part(r, &sub, s, out, t0, h);
+    else detect_linear_part(r, &sub, out, s->thr, t0, h);
+    off += sub.nrefr;
+    p->oom |= sub.oom;
+  }
+  p->nrefr = off;
 }
 
 /* ---- common end of a step ------------------------------------------------------ */
@@ -423,8 +457,10 @@ bool rt_staggered_part(RtRun *r, RtPart *p, int64_t k) {
   save_spike_state_part(r, p);
   reset_coeffs_part(r, p, (const double *const *)r->cols, t, dt);
   r->m->step(r->cols, r->P, p->begin, p->end, t, dt);
-  if (resets_on(r)) apply_resets_part(r, p, out, t, dt);
-  else detect_linear_part(r, p, out, t, dt);
+  RtSeg s = model_seg(r, p);
+  if (r->nsegs) spikes_by_segment(r, p, out, t, dt);
+  else if (resets_on(r)) apply_resets_part(r, p, &s, out, t, dt);
+  else detect_linear_part(r, p, out, s.thr, t, dt);
   return !p->oom && r->status == RT_EXIT_OK;
 }
 
@@ -842,7 +878,7 @@ bool rt_parts_init(RtRun *r, int nparts, int64_t align) {
     if (e < b) e = b;
     p->begin = b;
     p->end = e;
-    p->refr = malloc((2 * (size_t)(e - b) + 1) * sizeof *p->refr);
+    p->refr = malloc((3 * (size_t)(e - b) + 1) * sizeof *p->refr);
     if (!p->refr) return false;
     b = e;
   }

@@ -74,7 +74,8 @@ typedef struct RtSpikes {
 typedef struct RtPart {
   int64_t begin, end;
   int64_t *refr;      /* instances with ref_until > the current step's start */
-  size_t nrefr;       /* (room for 2 (end - begin) + 1: the list, then scratch) */
+  size_t nrefr;       /* (room for 3 (end - begin) + 1: the list, then scratch,
+                         then a copy of the list for networks of several cells) */
   RtSpikes spikes;    /* networks: this part's spikes of the current step */
   RtSpikes pend;      /* networks: spikes of voltage jumps, for the next step */
   bool oom;           /* a spike could not be stored */
@@ -135,7 +136,21 @@ typedef struct RtRun {
   int status;         /* RT_EXIT_* */
   char err[1024];     /* message when status != 0 */
   void *net;          /* network state (runtime/rt_network_run.c), or NULL */
+  /* a network of several cells: the instance ranges of its populations of
+   * neurons with their own spike settings (runtime/rt_network_run.c), in
+   * ascending order; none (nsegs 0) when the model's settings hold for all */
+  struct RtSeg *segs;
+  int nsegs;
 } RtRun;
+
+/* Spike detection settings of instances [begin, end) (MsnPopulation,
+ * network version 5): does the cell detect spikes, its threshold, and for
+ * an integrate-and-fire cell its reset value and refractory period. */
+typedef struct RtSeg {
+  int64_t begin, end;
+  int spikes, has_reset, reset_exact;
+  double thr, reset, refractory;
+} RtSeg;
 
 /* ---- rt_util.c -------------------------------------------------------- */
 void *rt_aligned_alloc(size_t bytes);   /* 64-byte aligned, zeroed; NULL on failure */

@@ -364,6 +364,32 @@ static int proj_parts(RtRun *r, RtNetProj *P, char *err, size_t errlen) {
   return 0;
 }
 
+/* Populations of different cells (version 5: MsnPopulation.cell): one
+ * segment per population of neurons with its cell's spike settings.  With
+ * one cell the model's settings hold for every neuron: no segments. */
+static bool cell_segments(RtRun *r, const MsnNetwork *d) {
+  int64_t cell = -1;
+  bool several = false;
+  for (int64_t p = 0; p < d->npops; p++) {
+    if (d->pops[p].kind != 0) continue;
+    several |= cell >= 0 && d->pops[p].cell != cell;
+    cell = d->pops[p].cell;
+  }
+  if (!several) return true;
+  if (!(r->segs = calloc((size_t)d->npops, sizeof *r->segs))) {
+    rt_fail(r, RT_EXIT_IO, "out of memory for the network");
+    return false;
+  }
+  for (int64_t p = 0; p < d->npops; p++) {
+    const MsnPopulation *q = &d->pops[p];
+    if (q->kind != 0) continue;
+    r->segs[r->nsegs++] = (RtSeg){.begin = q->first, .end = q->first + q->n, .spikes = q->spikes != 0,
+                                  .has_reset = q->has_reset != 0, .reset_exact = q->reset_exact != 0,
+                                  .thr = q->threshold, .reset = q->reset, .refractory = q->refractory};
+  }
+  return true;
+}
+
 bool rt_network_start(RtRun *r) {
   const MsnNetwork *d = r->m->network;
   if (d->version != MSN_NETWORK_VERSION) {
@@ -379,6 +405,7 @@ bool rt_network_start(RtRun *r) {
     rt_fail(r, RT_EXIT_USAGE, "the neurons of the network do not spike");
     return false;
   }
+  if (!cell_segments(r, d)) return false;
   RtNet *N = calloc(1, sizeof *N);
   if (!N || !(N->proj = calloc((size_t)d->nprojs + 1, sizeof *N->proj))) {
     free(N);
@@ -550,12 +577,11 @@ static bool gather_sources(RtRun *r, RtNetProj *P, RtNetScratch *sc, size_t *ns)
  * (reset, refractory period; delivered with the next step's spikes, so
  * kept in part->pend).  Jumps into a refractory neuron are lost: it is
  * held at the reset. */
-static bool jump_spikes(RtRun *r, RtPart *part, int64_t k) {
-  if (!r->m->has_reset || !r->ref_until) return true;
-  const double thr = r->m->spike_threshold, vr = r->m->reset_value, t1 = (double)(k + 1) * r->opt.dt;
+static bool jump_range(RtRun *r, RtPart *part, const RtSeg *s, int64_t k) {
+  const double thr = s->thr, vr = s->reset, t1 = (double)(k + 1) * r->opt.dt;
   double *x = r->cols[r->m->spike_state];
   int64_t *cand = part->refr + part->nrefr; /* scratch after the refractory list */
-  size_t nc = rt_above(x, part->begin, part->end, thr, cand), nnew = 0;
+  size_t nc = rt_above(x, s->begin, s->end, thr, cand), nnew = 0;
   for (size_t q = 0; q < nc; q++) {
     int64_t i = cand[q];
     if (r->ref_until[i] > t1) continue;
@@ -564,10 +590,29 @@ static bool jump_spikes(RtRun *r, RtPart *part, int64_t k) {
       return false;
     }
     x[i] = vr;
-    r->ref_until[i] = t1 + r->m->refractory;
+    r->ref_until[i] = t1 + s->refractory;
     if (r->ref_until[i] > t1) cand[nnew++] = i;
   }
   part->nrefr += nnew;
+  return true;
+}
+
+/* Over the part, or in a network of several cells over the part's share
+ * of each integrate-and-fire population, with its own settings. */
+static bool jump_spikes(RtRun *r, RtPart *part, int64_t k) {
+  if (!r->m->has_reset || !r->ref_until) return true;
+  if (!r->nsegs) {
+    RtSeg s = {.begin = part->begin, .end = part->end, .thr = r->m->spike_threshold, .reset = r->m->reset_value,
+               .refractory = r->m->refractory};
+    return jump_range(r, part, &s, k);
+  }
+  for (int g = 0; g < r->nsegs; g++) {
+    RtSeg s = r->segs[g];
+    if (!s.has_reset) continue;
+    if (s.begin < part->begin) s.begin = part->begin;
+    if (s.end > part->end) s.end = part->end;
+    if (s.begin < s.end && !jump_range(r, part, &s, k)) return false;
+  }
   return true;
 }
 
@@ -758,6 +803,9 @@ bool rt_network_write_spikes(RtRun *r) {
 }
 
 void rt_network_free(RtRun *r) {
+  free(r->segs);
+  r->segs = NULL;
+  r->nsegs = 0;
   RtNet *N = r->net;
   if (!N) return;
   for (int64_t q = 0; N->proj && q < N->d->nprojs; q++) {

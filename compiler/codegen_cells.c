@@ -1,0 +1,161 @@
+/* compiler/codegen_cells.c — code for a network of several cells
+ * (Mir.cells, compiler/lower_cells.c).
+ *
+ * Every cell gets its own kernels NAME_cellC_{init,gates,step,rhs,vlin},
+ * generated from its own model exactly as for a cell run alone.  The
+ * network's kernels NAME_{init,...} have the ABI signatures of
+ * runtime/msnrt.h and dispatch: for each cell they pick the cell's state
+ * columns and parameters out of the union (smap, pmap) into small arrays
+ * on the stack, then call the cell's kernel on the part of [begin, end)
+ * that each of its populations owns.  So an instance only ever runs its
+ * own cell's equations, and a cell run in a network computes what it
+ * computes alone.  The init kernel also zeroes, on each cell's instances,
+ * the columns of states the cell does not have (they stay 0: recorded as
+ * 0, and finite for the runtime's NaN guard). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "codegen_impl.h"
+#include "network.h"
+
+enum { KI_INIT, KI_GATES, KI_STEP, KI_RHS, KI_NOISE, KI_VLIN };
+static const char *const suffix[] = {"init", "gates", "step", "rhs", "noise", "vlin"};
+
+static LLVMValueRef i64c(Cg *cg, long long v) { return LLVMConstInt(cg->i64, (unsigned long long)v, 1); }
+
+static LLVMTypeRef kernel_type(Cg *cg, int kind) {
+  LLVMTypeRef p = cg->ptr, i = cg->i64, d = cg->f64;
+  LLVMTypeRef init[] = {p, p, i, i}, step[] = {p, p, i, i, d, d}, rhs[] = {p, p, p, p, i, i, d},
+              vlin[] = {p, p, p, p, i, i, d, d};
+  if (kind == KI_INIT) return LLVMFunctionType(cg->void_t, init, 4, 0);
+  if (kind == KI_RHS) return LLVMFunctionType(cg->void_t, rhs, 7, 0);
+  if (kind == KI_VLIN) return LLVMFunctionType(cg->void_t, vlin, 8, 0);
+  return LLVMFunctionType(cg->void_t, step, 6, 0);
+}
+
+/* A copy of the pointers base[map[k]], k < n, in a stack array. */
+static LLVMValueRef pick(Cg *cg, LLVMTypeRef elem, LLVMValueRef base, const int *map, int n, const char *name) {
+  LLVMValueRef a = LLVMBuildAlloca(cg->b, LLVMArrayType2(elem, (uint64_t)(n > 0 ? n : 1)), name);
+  for (int k = 0; k < n; k++) {
+    LLVMValueRef from = i64c(cg, map[k]), to = i64c(cg, k);
+    LLVMValueRef v = LLVMBuildLoad2(cg->b, elem, LLVMBuildInBoundsGEP2(cg->b, elem, base, &from, 1, ""), "");
+    LLVMBuildStore(cg->b, v, LLVMBuildInBoundsGEP2(cg->b, elem, a, &to, 1, ""));
+  }
+  return a;
+}
+
+static LLVMValueRef smax(Cg *cg, LLVMValueRef a, LLVMValueRef b) {
+  return LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntSGT, a, b, ""), a, b, "");
+}
+
+static LLVMValueRef smin(Cg *cg, LLVMValueRef a, LLVMValueRef b) {
+  return LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntSLT, a, b, ""), a, b, "");
+}
+
+/* Init: the columns of states cell c lacks are 0 on [lo, hi). */
+static void zero_missing(Cg *cg, int c, LLVMValueRef cols, LLVMValueRef lo, LLVMValueRef hi) {
+  const Mir *m = cg->m, *x = m->cells->cell[c];
+  for (int u = 0; u < m->nstates; u++) {
+    bool has = false;
+    for (int k = 0; k < x->nstates; k++) has |= m->cells->smap[c][k] == u;
+    if (has) continue;
+    LLVMValueRef idx = i64c(cg, u);
+    LLVMValueRef col = LLVMBuildLoad2(cg->b, cg->ptr, LLVMBuildInBoundsGEP2(cg->b, cg->ptr, cols, &idx, 1, ""), "");
+    LLVMValueRef at = LLVMBuildInBoundsGEP2(cg->b, cg->f64, col, &lo, 1, "");
+    LLVMValueRef len = LLVMBuildMul(cg->b, LLVMBuildSub(cg->b, hi, lo, ""), i64c(cg, 8), "");
+    LLVMBuildMemSet(cg->b, at, LLVMConstInt(cg->i8, 0, 0), len, 8);
+  }
+}
+
+/* The network's kernel of this kind over the cells' kernels sub[c]
+ * (a null pointer: the cell has none, e.g. no vlin without a reset). */
+static LLVMValueRef dispatcher(Cg *cg, int kind, LLVMValueRef *sub) {
+  const Mir *m = cg->m;
+  const MirCells *mc = m->cells;
+  const NetSpec *net = m->network;
+  LLVMTypeRef ft = kernel_type(cg, kind);
+  char *name = cg_strfmt("%s_%s", m->name, suffix[kind]);
+  LLVMValueRef fn = LLVMAddFunction(cg->mod, name, ft);
+  free(name);
+  cg_function_attrs(cg, fn);
+  LLVMPositionBuilderAtEnd(cg->b, LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry"));
+  bool like_rhs = kind == KI_RHS || kind == KI_VLIN;
+  unsigned o = like_rhs ? 2 : 0, nargs = LLVMCountParams(fn);
+  LLVMValueRef cols = LLVMGetParam(fn, o), P = LLVMGetParam(fn, o + 1);
+  LLVMValueRef begin = LLVMGetParam(fn, o + 2), end = LLVMGetParam(fn, o + 3);
+  for (int c = 0; c < mc->n; c++) {
+    if (LLVMIsNull(sub[c])) continue;
+    const Mir *x = mc->cell[c];
+    LLVMValueRef args[8];
+    for (unsigned a = 0; a < nargs; a++) args[a] = LLVMGetParam(fn, a);
+    args[o] = pick(cg, cg->ptr, cols, mc->smap[c], x->nstates, "cols");
+    args[o + 1] = pick(cg, cg->f64, P, mc->pmap[c], x->nparams, "P");
+    if (like_rhs) args[0] = pick(cg, cg->ptr, LLVMGetParam(fn, 0), mc->smap[c], x->nstates, "y");
+    if (kind == KI_RHS) args[1] = pick(cg, cg->ptr, LLVMGetParam(fn, 1), mc->smap[c], x->nstates, "dy");
+    for (int i = 0; i < net->pops.n; i++) {
+      const NetPop *p = net->pops.v[i];
+      if (p->source || p->cell_index != c) continue;
+      LLVMValueRef lo = smax(cg, begin, i64c(cg, p->first)), hi = smin(cg, end, i64c(cg, p->first + p->n));
+      LLVMBasicBlockRef run = LLVMAppendBasicBlockInContext(cg->ctx, fn, "run");
+      LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(cg->ctx, fn, "next");
+      LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntSLT, lo, hi, ""), run, next);
+      LLVMPositionBuilderAtEnd(cg->b, run);
+      args[o + 2] = lo;
+      args[o + 3] = hi;
+      LLVMBuildCall2(cg->b, ft, sub[c], args, nargs, "");
+      if (kind == KI_INIT) zero_missing(cg, c, cols, lo, hi);
+      LLVMBuildBr(cg->b, next);
+      LLVMPositionBuilderAtEnd(cg->b, next);
+    }
+  }
+  LLVMBuildRetVoid(cg->b);
+  return fn;
+}
+
+CgModule *cg_build_cells(const Mir *m, const CgOptions *opt, char **err) {
+  const MirCells *mc = m->cells;
+  for (int c = 0; c < mc->n; c++)
+    if ((*err = cg_validate(mc->cell[c]))) return NULL;
+  CgModule *cm = calloc(1, sizeof *cm);
+  if (!cm) {
+    *err = cg_strdup("out of memory");
+    return NULL;
+  }
+  if (opt) cm->opt = *opt;
+  else cm->opt.opt_level = 3;
+  cm->name = cg_strdup(m->name);
+  if (!cg_target_setup(cm, m->name, err)) {
+    cg_free(cm);
+    return NULL;
+  }
+  Cg cg;
+  cg_init(&cg, m, cm);
+  LLVMValueRef **sub = calloc((size_t)mc->n, sizeof *sub);
+  for (int c = 0; c < mc->n; c++) {
+    sub[c] = calloc(6, sizeof **sub);
+    cg.m = mc->cell[c];
+    for (int k = KI_INIT; k <= KI_VLIN; k++)
+      sub[c][k] = k == KI_NOISE || (k == KI_VLIN && !mc->cell[c]->has_reset) ? LLVMConstPointerNull(cg.ptr)
+                                                                             : cg_model_kernel(&cg, k);
+  }
+  cg.m = m;
+  LLVMValueRef kernels[6], per[64], *col = mc->n <= 64 ? per : calloc((size_t)mc->n, sizeof *col);
+  for (int k = KI_INIT; k <= KI_VLIN; k++) {
+    for (int c = 0; c < mc->n; c++) col[c] = sub[c][k];
+    kernels[k] = k == KI_NOISE || (k == KI_VLIN && !m->has_reset) ? LLVMConstPointerNull(cg.ptr)
+                                                                   : dispatcher(&cg, k, col);
+  }
+  if (col != per) free(col);
+  for (int c = 0; c < mc->n; c++) free(sub[c]);
+  free(sub);
+  cg_emit_desc(&cg, kernels);
+  if (cm->opt.with_main) cg_emit_main(&cg);
+  LLVMDisposeBuilder(cg.b);
+  ptrmap_clear(&cg.memo);
+  if (cg.err) {
+    *err = cg.err;
+    cg_free(cm);
+    return NULL;
+  }
+  return cm;
+}
