@@ -253,14 +253,16 @@ scaling() {
     "$MSNC" build "$d/cuba_$n.msn" -o "$d/cuba_$n" || die "msnc build of the CUBA model of $n neurons failed"
     brian2 cuba_brian2.py --mode build --dir "$d/b2_$n" --spikes "$d/b2_$n.csv" --seed $SEED \
       --neurons "$n" --connections 80 > "$d/b2_$n.build"
-    : > "$d/t1"; : > "$d/t2"; : > "$d/b2"; : > "$d/ratio"; : > "$d/speedup"
+    : > "$d/t1"; : > "$d/t2"; : > "$d/c1"; : > "$d/b2"; : > "$d/ratio"; : > "$d/ratio_cpu"; : > "$d/speedup"
     r=1
     while [ "$r" -le "$SCALING_ROUNDS" ]; do
       say "scaling: N = $n, round $r of $SCALING_ROUNDS (load $(load))"
       for th in 1 2; do
         rm -rf "$d/out"
-        "$d/cuba_$n" --quiet --seed $SEED --threads $th --out "$d/out" || die "CUBA $n (msn, --threads $th) failed"
+        /usr/bin/time -f '%U %S' -o "$d/cpu" "$d/cuba_$n" --quiet --seed $SEED --threads $th --out "$d/out" ||
+          die "CUBA $n (msn, --threads $th) failed"
         json wall_time_s "$d/out/run.json" >> "$d/t$th"
+        [ "$th" = 1 ] && tail -n 1 "$d/cpu" | awk '{ printf "%.3f\n", $1 + $2 }' >> "$d/c1"
         json threads "$d/out/run.json" > "$d/threads$th"
         [ -s "$d/threads$th" ] || echo "not recorded" > "$d/threads$th"
         [ "$th" = 1 ] && cp "$d/out/spikes.csv" "$d/msn_$n.csv"
@@ -269,21 +271,24 @@ scaling() {
         --neurons "$n" --connections 80 > "$d/b2.run"
       jget loop_s "$d/b2.run" >> "$d/b2"
       div "$(tail -n 1 "$d/b2")" "$(tail -n 1 "$d/t1")" >> "$d/ratio"
+      div "$(tail -n 1 "$d/b2")" "$(tail -n 1 "$d/c1")" >> "$d/ratio_cpu"
       div "$(tail -n 1 "$d/t1")" "$(tail -n 1 "$d/t2")" >> "$d/speedup"
       r=$((r + 1))
     done
     stats "$d/msn_$n.csv" "exc=$ne,inh=$ni" 0 "" > "$d/msn_$n.stats"
     stats "$d/b2_$n.csv" "exc=$ne,inh=$ni" 0 "" > "$d/b2_$n.stats"
-    printf '  %6d %9d %9.3f %9.3f  %-5s %9.3f %8.2f %8.2f   %6.2f %6.2f   %5.3f %5.3f\n' "$n" \
-      "$(jget synapses "$d/b2_$n.build")" "$(median < "$d/t1")" "$(median < "$d/t2")" \
-      "$(cat "$d/threads2")" "$(median < "$d/b2")" "$(median < "$d/ratio")" "$(median < "$d/speedup")" \
+    printf '  %6d %9d %8.3f %8.3f %8.3f  %-4s %8.3f %7.2f %7.2f %7.2f   %5.2f %5.2f   %5.3f %5.3f\n' "$n" \
+      "$(jget synapses "$d/b2_$n.build")" "$(median < "$d/t1")" "$(median < "$d/c1")" "$(median < "$d/t2")" \
+      "$(cat "$d/threads2")" "$(median < "$d/b2")" "$(median < "$d/ratio")" "$(median < "$d/ratio_cpu")" \
+      "$(median < "$d/speedup")" \
       "$(jget rate "$d/msn_$n.stats")" "$(jget rate "$d/b2_$n.stats")" \
       "$(jget cv "$d/msn_$n.stats")" "$(jget cv "$d/b2_$n.stats")" >> "$d/rows"
   done
   section "== 2. scaling: CUBA with 80 connections per neuron (p = 80/N), 1 s, medians of $SCALING_ROUNDS rounds, seconds"
-  line "   msn: wall_time_s with --threads 1 and 2 (threads = what run.json records for --threads 2);"
-  line "   Brian2: its loop, one thread; synapses: Brian2's count (msn draws its own network, same p)"
-  line "       N  synapses  msn t=1   msn t=2  thr.   Brian2   B2/msn  t1/t2     rate msn/B2 [Hz]  CV msn/B2"
+  line "   msn: wall_time_s with --threads 1 (t=1) and 2 (t=2), CPU time of the process with --threads 1"
+  line "   (cpu1); thr.: the threads run.json records for --threads 2; Brian2: its loop (CPU), one thread;"
+  line "   B2/t1 and B2/cpu1: Brian2 / msn per round; synapses: Brian2's count (msn draws its own, same p)"
+  line "       N  synapses    msn t1  msn cpu1   msn t2  thr.   Brian2   B2/t1 B2/cpu1   t1/t2   rate msn/B2  CV msn/B2"
   cat "$d/rows" >> "$WORK/table"
 }
 
