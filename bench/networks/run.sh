@@ -288,7 +288,8 @@ scaling() {
   line "   msn: wall_time_s with --threads 1 (t=1) and 2 (t=2), CPU time of the process with --threads 1"
   line "   (cpu1); thr.: the threads run.json records for --threads 2; Brian2: its loop (CPU), one thread;"
   line "   B2/t1 and B2/cpu1: Brian2 / msn per round; synapses: Brian2's count (msn draws its own, same p)"
-  line "       N  synapses    msn t1  msn cpu1   msn t2  thr.   Brian2   B2/t1 B2/cpu1   t1/t2   rate msn/B2  CV msn/B2"
+  printf '  %6s %9s %8s %8s %8s  %-4s %8s %7s %7s %7s   %11s   %11s\n' N synapses "msn t1" "msn cpu1" "msn t2" \
+    thr. Brian2 B2/t1 B2/cpu1 t1/t2 "rate msn/B2" "CV msn/B2" >> "$WORK/table"
   cat "$d/rows" >> "$WORK/table"
 }
 
