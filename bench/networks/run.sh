@@ -89,12 +89,12 @@ stats() {
   set -- "$1" "$(echo "$2" | sed 's/\([^,][^,]*\)/--pop \1/g; s/,/ /g')" "$3" \
     "$(echo "$4" | sed 's/\([^,][^,]*\)/--accept \1/g; s/,/ /g')"
   # shellcheck disable=SC2086
-  "$PY" "$ND/stats.py" --spikes "$1" $2 --t0 "$3" --t1 1000 $4
+  "$PY" "$ND/stats.py" --spikes "$1" $2 --t0 "$3" --t1 1000 $4 < /dev/null
 }
 # brian2 PEER ARGS...: run a peer script; its stderr goes to $WORK/brian2.log
 brian2() {
   peer=$1; shift
-  if ! "$PY" "$ND/$peer" "$@" 2> "$WORK/brian2.log"; then
+  if ! "$PY" "$ND/$peer" "$@" < /dev/null 2> "$WORK/brian2.log"; then
     tail -n 20 "$WORK/brian2.log" >&2
     die "Brian2 peer $peer failed (log above)"
   fi
@@ -132,8 +132,8 @@ compare() {
   while read -r name file peer pops t0 accept goal; do
     d="$WORK/$file"; mkdir -p "$d"
     say "$name: msnc build, msn run, Brian2 build and run (seed $SEED), statistics"
-    "$MSNC" build "$SRCDIR/examples/$file.msn" -o "$d/msn" || die "msnc build examples/$file.msn failed"
-    "$d/msn" --quiet --seed $SEED --out "$d/out" || die "$file (msn) failed"
+    "$MSNC" build "$SRCDIR/examples/$file.msn" -o "$d/msn" < /dev/null || die "msnc build examples/$file.msn failed"
+    "$d/msn" --quiet --seed $SEED --out "$d/out" < /dev/null || die "$file (msn) failed"
     stats "$d/out/spikes.csv" "$pops" "$t0" "$accept" > "$d/msn.stats"
     brian2 "$peer" --mode build --dir "$d/b2" --spikes "$d/b2.csv" --seed $SEED > "$d/b2.build"
     stats "$d/b2.csv" "$pops" "$t0" "$accept" > "$d/b2.stats"
@@ -154,15 +154,15 @@ compare() {
   r=1
   while [ "$r" -le "$ROUNDS" ]; do
     while read -r name file peer pops t0 accept goal; do
-      [ "$file" = brunel ] && [ "$r" -gt "$BRUNEL_ROUNDS" ] && continue
+      if [ "$file" = brunel ] && [ "$r" -gt "$BRUNEL_ROUNDS" ]; then continue; fi
       say "round $r of $ROUNDS: $name (load $(load))"
       d="$WORK/$file"
       t=$(now)
-      "$MSNC" build "$SRCDIR/examples/$file.msn" -o "$d/msn_r" || die "msnc build examples/$file.msn failed"
+      "$MSNC" build "$SRCDIR/examples/$file.msn" -o "$d/msn_r" < /dev/null || die "msnc build examples/$file.msn failed"
       since "$t" >> "$d/msnc_build.t"
       rm -rf "$d/out_r"
       t=$(now)
-      /usr/bin/time -f '%M %U %S' -o "$d/rss" "$d/msn_r" --quiet --seed $SEED --out "$d/out_r" || die "$file (msn) failed"
+      /usr/bin/time -f '%M %U %S' -o "$d/rss" "$d/msn_r" --quiet --seed $SEED --out "$d/out_r" < /dev/null || die "$file (msn) failed"
       msn_bin=$(since "$t")
       [ "$(json spikes "$d/out_r/run.json")" = "$(cat "$d/msn.nspikes")" ] ||
         die "$name: msn gave $(json spikes "$d/out_r/run.json") spikes, $(cat "$d/msn.nspikes") before"
@@ -259,13 +259,13 @@ scaling() {
       say "scaling: N = $n, round $r of $SCALING_ROUNDS (load $(load))"
       for th in 1 2; do
         rm -rf "$d/out"
-        /usr/bin/time -f '%U %S' -o "$d/cpu" "$d/cuba_$n" --quiet --seed $SEED --threads $th --out "$d/out" ||
+        /usr/bin/time -f '%U %S' -o "$d/cpu" "$d/cuba_$n" --quiet --seed $SEED --threads $th --out "$d/out" < /dev/null ||
           die "CUBA $n (msn, --threads $th) failed"
         json wall_time_s "$d/out/run.json" >> "$d/t$th"
-        [ "$th" = 1 ] && tail -n 1 "$d/cpu" | awk '{ printf "%.3f\n", $1 + $2 }' >> "$d/c1"
+        if [ "$th" = 1 ]; then tail -n 1 "$d/cpu" | awk '{ printf "%.3f\n", $1 + $2 }' >> "$d/c1"; fi
         json threads "$d/out/run.json" > "$d/threads$th"
         [ -s "$d/threads$th" ] || echo "not recorded" > "$d/threads$th"
-        [ "$th" = 1 ] && cp "$d/out/spikes.csv" "$d/msn_$n.csv"
+        if [ "$th" = 1 ]; then cp "$d/out/spikes.csv" "$d/msn_$n.csv"; fi
       done
       brian2 cuba_brian2.py --mode run --dir "$d/b2_$n" --spikes "$d/b2_$n.csv" --seed $SEED \
         --neurons "$n" --connections 80 > "$d/b2.run"
@@ -314,7 +314,7 @@ memory() {
       say "memory: Brunel N = $n$v (load $(load))"
       "$MSNC" build "$d/brunel_$n$v.msn" -o "$d/b$v" || die "msnc build of the Brunel model of $n neurons failed"
       rm -rf "$d/out$v"
-      /usr/bin/time -f '%M' -o "$d/rss$v" "$d/b$v" --quiet --seed $SEED --duration 50ms --out "$d/out$v" ||
+      /usr/bin/time -f '%M' -o "$d/rss$v" "$d/b$v" --quiet --seed $SEED --duration 50ms --out "$d/out$v" < /dev/null ||
         die "Brunel $n$v (msn) failed"
     done
     rss=$(tail -n 1 "$d/rss"); rss0=$(tail -n 1 "$d/rss_noproj")
