@@ -89,12 +89,12 @@ stats() {
   set -- "$1" "$(echo "$2" | sed 's/\([^,][^,]*\)/--pop \1/g; s/,/ /g')" "$3" \
     "$(echo "$4" | sed 's/\([^,][^,]*\)/--accept \1/g; s/,/ /g')"
   # shellcheck disable=SC2086
-  "$PY" "$ND/stats.py" --spikes "$1" $2 --t0 "$3" --t1 1000 $4
+  "$PY" "$ND/stats.py" --spikes "$1" $2 --t0 "$3" --t1 1000 $4 < /dev/null
 }
 # brian2 PEER ARGS...: run a peer script; its stderr goes to $WORK/brian2.log
 brian2() {
   peer=$1; shift
-  if ! "$PY" "$ND/$peer" "$@" 2> "$WORK/brian2.log"; then
+  if ! "$PY" "$ND/$peer" "$@" < /dev/null 2> "$WORK/brian2.log"; then
     tail -n 20 "$WORK/brian2.log" >&2
     die "Brian2 peer $peer failed (log above)"
   fi
@@ -132,8 +132,8 @@ compare() {
   while read -r name file peer pops t0 accept goal; do
     d="$WORK/$file"; mkdir -p "$d"
     say "$name: msnc build, msn run, Brian2 build and run (seed $SEED), statistics"
-    "$MSNC" build "$SRCDIR/examples/$file.msn" -o "$d/msn" || die "msnc build examples/$file.msn failed"
-    "$d/msn" --quiet --seed $SEED --out "$d/out" || die "$file (msn) failed"
+    "$MSNC" build "$SRCDIR/examples/$file.msn" -o "$d/msn" < /dev/null || die "msnc build examples/$file.msn failed"
+    "$d/msn" --quiet --seed $SEED --out "$d/out" < /dev/null || die "$file (msn) failed"
     stats "$d/out/spikes.csv" "$pops" "$t0" "$accept" > "$d/msn.stats"
     brian2 "$peer" --mode build --dir "$d/b2" --spikes "$d/b2.csv" --seed $SEED > "$d/b2.build"
     stats "$d/b2.csv" "$pops" "$t0" "$accept" > "$d/b2.stats"
@@ -154,15 +154,15 @@ compare() {
   r=1
   while [ "$r" -le "$ROUNDS" ]; do
     while read -r name file peer pops t0 accept goal; do
-      [ "$file" = brunel ] && [ "$r" -gt "$BRUNEL_ROUNDS" ] && continue
+      if [ "$file" = brunel ] && [ "$r" -gt "$BRUNEL_ROUNDS" ]; then continue; fi
       say "round $r of $ROUNDS: $name (load $(load))"
       d="$WORK/$file"
       t=$(now)
-      "$MSNC" build "$SRCDIR/examples/$file.msn" -o "$d/msn_r" || die "msnc build examples/$file.msn failed"
+      "$MSNC" build "$SRCDIR/examples/$file.msn" -o "$d/msn_r" < /dev/null || die "msnc build examples/$file.msn failed"
       since "$t" >> "$d/msnc_build.t"
       rm -rf "$d/out_r"
       t=$(now)
-      /usr/bin/time -f '%M %U %S' -o "$d/rss" "$d/msn_r" --quiet --seed $SEED --out "$d/out_r" || die "$file (msn) failed"
+      /usr/bin/time -f '%M %U %S' -o "$d/rss" "$d/msn_r" --quiet --seed $SEED --out "$d/out_r" < /dev/null || die "$file (msn) failed"
       msn_bin=$(since "$t")
       [ "$(json spikes "$d/out_r/run.json")" = "$(cat "$d/msn.nspikes")" ] ||
         die "$name: msn gave $(json spikes "$d/out_r/run.json") spikes, $(cat "$d/msn.nspikes") before"
@@ -253,37 +253,43 @@ scaling() {
     "$MSNC" build "$d/cuba_$n.msn" -o "$d/cuba_$n" || die "msnc build of the CUBA model of $n neurons failed"
     brian2 cuba_brian2.py --mode build --dir "$d/b2_$n" --spikes "$d/b2_$n.csv" --seed $SEED \
       --neurons "$n" --connections 80 > "$d/b2_$n.build"
-    : > "$d/t1"; : > "$d/t2"; : > "$d/b2"; : > "$d/ratio"; : > "$d/speedup"
+    : > "$d/t1"; : > "$d/t2"; : > "$d/c1"; : > "$d/b2"; : > "$d/ratio"; : > "$d/ratio_cpu"; : > "$d/speedup"
     r=1
     while [ "$r" -le "$SCALING_ROUNDS" ]; do
       say "scaling: N = $n, round $r of $SCALING_ROUNDS (load $(load))"
       for th in 1 2; do
         rm -rf "$d/out"
-        "$d/cuba_$n" --quiet --seed $SEED --threads $th --out "$d/out" || die "CUBA $n (msn, --threads $th) failed"
+        /usr/bin/time -f '%U %S' -o "$d/cpu" "$d/cuba_$n" --quiet --seed $SEED --threads $th --out "$d/out" < /dev/null ||
+          die "CUBA $n (msn, --threads $th) failed"
         json wall_time_s "$d/out/run.json" >> "$d/t$th"
+        if [ "$th" = 1 ]; then tail -n 1 "$d/cpu" | awk '{ printf "%.3f\n", $1 + $2 }' >> "$d/c1"; fi
         json threads "$d/out/run.json" > "$d/threads$th"
         [ -s "$d/threads$th" ] || echo "not recorded" > "$d/threads$th"
-        [ "$th" = 1 ] && cp "$d/out/spikes.csv" "$d/msn_$n.csv"
+        if [ "$th" = 1 ]; then cp "$d/out/spikes.csv" "$d/msn_$n.csv"; fi
       done
       brian2 cuba_brian2.py --mode run --dir "$d/b2_$n" --spikes "$d/b2_$n.csv" --seed $SEED \
         --neurons "$n" --connections 80 > "$d/b2.run"
       jget loop_s "$d/b2.run" >> "$d/b2"
       div "$(tail -n 1 "$d/b2")" "$(tail -n 1 "$d/t1")" >> "$d/ratio"
+      div "$(tail -n 1 "$d/b2")" "$(tail -n 1 "$d/c1")" >> "$d/ratio_cpu"
       div "$(tail -n 1 "$d/t1")" "$(tail -n 1 "$d/t2")" >> "$d/speedup"
       r=$((r + 1))
     done
     stats "$d/msn_$n.csv" "exc=$ne,inh=$ni" 0 "" > "$d/msn_$n.stats"
     stats "$d/b2_$n.csv" "exc=$ne,inh=$ni" 0 "" > "$d/b2_$n.stats"
-    printf '  %6d %9d %9.3f %9.3f  %-5s %9.3f %8.2f %8.2f   %6.2f %6.2f   %5.3f %5.3f\n' "$n" \
-      "$(jget synapses "$d/b2_$n.build")" "$(median < "$d/t1")" "$(median < "$d/t2")" \
-      "$(cat "$d/threads2")" "$(median < "$d/b2")" "$(median < "$d/ratio")" "$(median < "$d/speedup")" \
+    printf '  %6d %9d %8.3f %8.3f %8.3f  %-4s %8.3f %7.2f %7.2f %7.2f   %5.2f %5.2f   %5.3f %5.3f\n' "$n" \
+      "$(jget synapses "$d/b2_$n.build")" "$(median < "$d/t1")" "$(median < "$d/c1")" "$(median < "$d/t2")" \
+      "$(cat "$d/threads2")" "$(median < "$d/b2")" "$(median < "$d/ratio")" "$(median < "$d/ratio_cpu")" \
+      "$(median < "$d/speedup")" \
       "$(jget rate "$d/msn_$n.stats")" "$(jget rate "$d/b2_$n.stats")" \
       "$(jget cv "$d/msn_$n.stats")" "$(jget cv "$d/b2_$n.stats")" >> "$d/rows"
   done
   section "== 2. scaling: CUBA with 80 connections per neuron (p = 80/N), 1 s, medians of $SCALING_ROUNDS rounds, seconds"
-  line "   msn: wall_time_s with --threads 1 and 2 (threads = what run.json records for --threads 2);"
-  line "   Brian2: its loop, one thread; synapses: Brian2's count (msn draws its own network, same p)"
-  line "       N  synapses  msn t=1   msn t=2  thr.   Brian2   B2/msn  t1/t2     rate msn/B2 [Hz]  CV msn/B2"
+  line "   msn: wall_time_s with --threads 1 (t=1) and 2 (t=2), CPU time of the process with --threads 1"
+  line "   (cpu1); thr.: the threads run.json records for --threads 2; Brian2: its loop (CPU), one thread;"
+  line "   B2/t1 and B2/cpu1: Brian2 / msn per round; synapses: Brian2's count (msn draws its own, same p)"
+  printf '  %6s %9s %8s %8s %8s  %-4s %8s %7s %7s %7s   %11s   %11s\n' N synapses "msn t1" "msn cpu1" "msn t2" \
+    thr. Brian2 B2/t1 B2/cpu1 t1/t2 "rate msn/B2" "CV msn/B2" >> "$WORK/table"
   cat "$d/rows" >> "$WORK/table"
 }
 
@@ -308,7 +314,7 @@ memory() {
       say "memory: Brunel N = $n$v (load $(load))"
       "$MSNC" build "$d/brunel_$n$v.msn" -o "$d/b$v" || die "msnc build of the Brunel model of $n neurons failed"
       rm -rf "$d/out$v"
-      /usr/bin/time -f '%M' -o "$d/rss$v" "$d/b$v" --quiet --seed $SEED --duration 50ms --out "$d/out$v" ||
+      /usr/bin/time -f '%M' -o "$d/rss$v" "$d/b$v" --quiet --seed $SEED --duration 50ms --out "$d/out$v" < /dev/null ||
         die "Brunel $n$v (msn) failed"
     done
     rss=$(tail -n 1 "$d/rss"); rss0=$(tail -n 1 "$d/rss_noproj")
