@@ -8,7 +8,7 @@
 #
 # compare  examples/cobahh.msn, cuba.msn and brunel.msn (1 s, dt 0.1 ms,
 #          seed 12345) against the Brian2 C++ standalone peers
-#          bench/networks/*_brian2.py (one thread).  First both sides run
+#          bench/networks/*_brian2.py, both on one thread (msn --threads 1).  First both sides run
 #          once and bench/networks/stats.py checks that their statistics
 #          fall in the acceptance ranges of the validation references;
 #          otherwise the script stops.  Then BENCH_ROUNDS rounds (default
@@ -133,7 +133,7 @@ compare() {
     d="$WORK/$file"; mkdir -p "$d"
     say "$name: msnc build, msn run, Brian2 build and run (seed $SEED), statistics"
     "$MSNC" build "$SRCDIR/examples/$file.msn" -o "$d/msn" < /dev/null || die "msnc build examples/$file.msn failed"
-    "$d/msn" --quiet --seed $SEED --out "$d/out" < /dev/null || die "$file (msn) failed"
+    "$d/msn" --quiet --threads 1 --seed $SEED --out "$d/out" < /dev/null || die "$file (msn) failed"
     stats "$d/out/spikes.csv" "$pops" "$t0" "$accept" > "$d/msn.stats"
     brian2 "$peer" --mode build --dir "$d/b2" --spikes "$d/b2.csv" --seed $SEED > "$d/b2.build"
     stats "$d/b2.csv" "$pops" "$t0" "$accept" > "$d/b2.stats"
@@ -162,7 +162,7 @@ compare() {
       since "$t" >> "$d/msnc_build.t"
       rm -rf "$d/out_r"
       t=$(now)
-      /usr/bin/time -f '%M %U %S' -o "$d/rss" "$d/msn_r" --quiet --seed $SEED --out "$d/out_r" < /dev/null || die "$file (msn) failed"
+      /usr/bin/time -f '%M %U %S' -o "$d/rss" "$d/msn_r" --quiet --threads 1 --seed $SEED --out "$d/out_r" < /dev/null || die "$file (msn) failed"
       msn_bin=$(since "$t")
       [ "$(json spikes "$d/out_r/run.json")" = "$(cat "$d/msn.nspikes")" ] ||
         die "$name: msn gave $(json spikes "$d/out_r/run.json") spikes, $(cat "$d/msn.nspikes") before"
@@ -314,7 +314,7 @@ memory() {
       say "memory: Brunel N = $n$v (load $(load))"
       "$MSNC" build "$d/brunel_$n$v.msn" -o "$d/b$v" || die "msnc build of the Brunel model of $n neurons failed"
       rm -rf "$d/out$v"
-      /usr/bin/time -f '%M' -o "$d/rss$v" "$d/b$v" --quiet --seed $SEED --duration 50ms --out "$d/out$v" < /dev/null ||
+      /usr/bin/time -f '%M' -o "$d/rss$v" "$d/b$v" --quiet --threads 1 --seed $SEED --duration 50ms --out "$d/out$v" < /dev/null ||
         die "Brunel $n$v (msn) failed"
     done
     rss=$(tail -n 1 "$d/rss"); rss0=$(tail -n 1 "$d/rss_noproj")
