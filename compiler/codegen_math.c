@@ -118,15 +118,21 @@ static LLVMValueRef pow2i(Cg *cg, LLVMBuilderRef b, LLVMValueRef k)
   return LLVMBuildBitCast(b, e, cg->f64, "");
 }
 
+/* expm1(z) = 2^k em1(r) + (2^k - 1) from the reduced z = k ln2 + r and
+ * e = em1(r); valid for |k| <= 1022 (|z| <= 40 in practice). */
+static LLVMValueRef expm1_from(Cg *cg, LLVMBuilderRef b, LLVMValueRef e, LLVMValueRef k)
+{
+  LLVMValueRef s = pow2i(cg, b, k);
+  LLVMValueRef sm1 = LLVMBuildFSub(b, s, num(cg, 1.0), "");
+  return LLVMBuildFAdd(b, LLVMBuildFMul(b, s, e, ""), sm1, "expm1");
+}
+
 /* expm1(z) for |z| <= 40 (caller clamps). */
 static LLVMValueRef expm1_core(Cg *cg, LLVMBuilderRef b, LLVMValueRef z)
 {
   LLVMValueRef k;
   LLVMValueRef r = reduce(cg, b, z, &k);
-  LLVMValueRef e = em1_poly(cg, b, r);
-  LLVMValueRef s = pow2i(cg, b, k);
-  LLVMValueRef sm1 = LLVMBuildFSub(b, s, num(cg, 1.0), "");
-  return LLVMBuildFAdd(b, LLVMBuildFMul(b, s, e, ""), sm1, "expm1");
+  return expm1_from(cg, b, em1_poly(cg, b, r), k);
 }
 
 /* ---- helper functions ---------------------------------------------------- */
@@ -158,15 +164,14 @@ static LLVMValueRef call_helper(Cg *cg, LLVMBuilderRef b, LLVMValueRef fn, LLVMV
   return LLVMBuildCall2(b, LLVMGlobalGetValueType(fn), fn, &x, 1, "");
 }
 
-/* m * exp(x) for x in [-800, 710] (caller clamps): ((m p) 2^k1) 2^k2 with
- * p = 1 + em1(r), k1 = floor(k/2), k2 = k - k1 (both give normal powers of
- * two).  Only m p and the last product round, so subnormal results are
- * rounded once.  m may be NULL (1). */
-static LLVMValueRef exp_times(Cg *cg, LLVMBuilderRef b, LLVMValueRef x, LLVMValueRef m)
+/* m * exp(z) from the reduced z = k ln2 + r and e = em1(r), for z in
+ * [-800, 710]: ((m p) 2^k1) 2^k2 with p = 1 + e, k1 = floor(k/2), k2 = k - k1
+ * (both give normal powers of two).  Only m p and the last product round, so
+ * subnormal results are rounded once.  m may be NULL (1). */
+static LLVMValueRef exp_from(Cg *cg, LLVMBuilderRef b, LLVMValueRef e, LLVMValueRef k,
+                             LLVMValueRef m)
 {
-  LLVMValueRef k;
-  LLVMValueRef r = reduce(cg, b, x, &k);
-  LLVMValueRef p = LLVMBuildFAdd(b, num(cg, 1.0), em1_poly(cg, b, r), "p");
+  LLVMValueRef p = LLVMBuildFAdd(b, num(cg, 1.0), e, "p");
   if (m) p = LLVMBuildFMul(b, m, p, "");
   /* k in [-1155, 1024]: floor(k/2) by a logical shift of k + 2048 */
   LLVMValueRef k1 = LLVMBuildLShr(b, LLVMBuildAdd(b, k, inum(cg, 2048), ""), inum(cg, 1), "");
@@ -174,6 +179,14 @@ static LLVMValueRef exp_times(Cg *cg, LLVMBuilderRef b, LLVMValueRef x, LLVMValu
   LLVMValueRef k2 = LLVMBuildSub(b, k, k1, "k2");
   LLVMValueRef y = LLVMBuildFMul(b, p, pow2i(cg, b, k1), "");
   return LLVMBuildFMul(b, y, pow2i(cg, b, k2), "");
+}
+
+/* m * exp(x) for x in [-800, 710] (caller clamps); m may be NULL (1). */
+static LLVMValueRef exp_times(Cg *cg, LLVMBuilderRef b, LLVMValueRef x, LLVMValueRef m)
+{
+  LLVMValueRef k;
+  LLVMValueRef r = reduce(cg, b, x, &k);
+  return exp_from(cg, b, em1_poly(cg, b, r), k, m);
 }
 
 static LLVMValueRef build_exp(Cg *cg)
@@ -193,15 +206,22 @@ static LLVMValueRef build_exprelr(Cg *cg)
   LLVMBuilderRef b;
   LLVMValueRef x;
   LLVMValueRef fn = helper_begin(cg, "msn.exprelr", &b, &x);
-  LLVMValueRef xc = clamp_below(cg, b, clamp_above(cg, b, x, 40.0), -40.0);
-  LLVMValueRef main = LLVMBuildFDiv(b, x, expm1_core(cg, b, xc), "");
+  /* One reduction and one polynomial serve both the main branch (z = x in
+   * [-40, 40]) and the tail x > 40 (z = -min(x, 800)): the selects below
+   * evaluate every branch, and the polynomial is most of the cost. */
+  LLVMValueRef xb = clamp_above(cg, b, x, 800.0);
+  LLVMValueRef tail = LLVMBuildFCmp(b, LLVMRealOGT, x, num(cg, 40.0), "");
+  LLVMValueRef z = LLVMBuildSelect(b, tail, LLVMBuildFNeg(b, xb, ""),
+                                   clamp_below(cg, b, x, -40.0), "z");
+  LLVMValueRef k;
+  LLVMValueRef e = em1_poly(cg, b, reduce(cg, b, z, &k));
+  LLVMValueRef main = LLVMBuildFDiv(b, x, expm1_from(cg, b, e, k), "");
   /* 1 - x/2 + x^2/12 */
   LLVMValueRef series = LLVMBuildFMul(b, x, num(cg, 1.0 / 12.0), "");
   series = LLVMBuildFAdd(b, series, num(cg, -0.5), "");
   series = LLVMBuildFAdd(b, LLVMBuildFMul(b, series, x, ""), num(cg, 1.0), "");
   /* x > 40: x exp(-x), x folded in before the scaling by 2^k */
-  LLVMValueRef xb = clamp_above(cg, b, x, 800.0);
-  LLVMValueRef big = exp_times(cg, b, LLVMBuildFNeg(b, xb, ""), xb);
+  LLVMValueRef big = exp_from(cg, b, e, k, xb);
   LLVMValueRef ax = intrinsic_at(cg, b, "fabs", x, NULL);
   LLVMValueRef y = main;
   LLVMValueRef c = LLVMBuildFCmp(b, LLVMRealOLT, ax, num(cg, 1e-4), "");
@@ -224,16 +244,21 @@ static LLVMValueRef build_phi1(Cg *cg)
   LLVMBuilderRef b;
   LLVMValueRef x;
   LLVMValueRef fn = helper_begin(cg, "msn.phi1", &b, &x);
-  LLVMValueRef xc = clamp_below(cg, b, clamp_above(cg, b, x, 40.0), -40.0);
-  /* one division shared by every branch: the selects below evaluate them all */
+  /* One reduction and one polynomial for the main branch (|x| <= 40) and
+   * the tail x > 40 (exp(x), x clamped at 710 as in exp): the selects below
+   * evaluate every branch, and the polynomial is most of the cost. */
+  LLVMValueRef z = clamp_below(cg, b, clamp_above(cg, b, x, 710.0), -40.0);
+  LLVMValueRef k;
+  LLVMValueRef e = em1_poly(cg, b, reduce(cg, b, z, &k));
+  /* one division shared by every branch */
   LLVMValueRef rx = LLVMBuildFDiv(b, num(cg, 1.0), x, "");
-  LLVMValueRef main = LLVMBuildFMul(b, expm1_core(cg, b, xc), rx, "");
+  LLVMValueRef main = LLVMBuildFMul(b, expm1_from(cg, b, e, k), rx, "");
   /* 1 + x/2 + x^2/6 */
   LLVMValueRef series = LLVMBuildFMul(b, x, num(cg, 1.0 / 6.0), "");
   series = LLVMBuildFAdd(b, series, num(cg, 0.5), "");
   series = LLVMBuildFAdd(b, LLVMBuildFMul(b, series, x, ""), num(cg, 1.0), "");
   /* x > 40: exp(x)/x (inf beyond the range of exp); x < -40: -1/x to double precision */
-  LLVMValueRef big = LLVMBuildFMul(b, call_helper(cg, b, cg->helper[CG_H_EXP], x), rx, "");
+  LLVMValueRef big = LLVMBuildFMul(b, exp_from(cg, b, e, k, NULL), rx, "");
   LLVMValueRef small = LLVMBuildFNeg(b, rx, "");
   LLVMValueRef ax = intrinsic_at(cg, b, "fabs", x, NULL);
   LLVMValueRef y = main;
