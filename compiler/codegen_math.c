@@ -8,8 +8,9 @@
  *            also read from the low mantissa bits, no fptosi), ln2 split in
  *            hi/lo (Cody–Waite; k*hi is exact for |k| < 2^21), |r| <~ ln2/2
  *   em1(r):  expm1(r) = r + r^2 q(r), q the Taylor series to r^11/13!
- *            (truncation < 5e-18 on |r| <= 0.35); Horner with llvm.fmuladd,
- *            i.e. `contract` only — everything else keeps IEEE semantics
+ *            (truncation < 5e-18 on |r| <= 0.35); Estrin's scheme with
+ *            llvm.fmuladd, i.e. `contract` only — everything else keeps IEEE
+ *            semantics
  *   exp(x):  (1 + em1(r)) * 2^k1 * 2^k2 with k1 = floor(k/2), k2 = k - k1,
  *            both built by integer adds into the exponent bits; the first
  *            product is exact, so results in the subnormal range are rounded
@@ -99,15 +100,27 @@ static LLVMValueRef fmuladd(Cg *cg, LLVMBuilderRef b, LLVMValueRef a, LLVMValueR
   return LLVMBuildCall2(b, LLVMIntrinsicGetType(cg->ctx, id, &over, 1), fn, args, 3, "");
 }
 
-/* expm1(r) for |r| <~ 0.35: r + r^2 (1/2! + r/3! + ... + r^11/13!). */
+/* expm1(r) for |r| <~ 0.35: r + r^2 q(r), q(r) = 1/2! + r/3! + ... + r^11/13!.
+ * q by Estrin's scheme, not Horner's: pairs c0 + c1 r, then pairs of those
+ * with r^2, then with r^4 and r^8.  Two more multiplications (r^4, r^8), but
+ * the dependency chain is 5 fused multiply-adds instead of 12, and the exp
+ * of a rate feeds the exp of the gate update in the same step, so the
+ * latency of the polynomial is what bounds a kernel too big for the
+ * processor to overlap two iterations. */
 static LLVMValueRef em1_poly(Cg *cg, LLVMBuilderRef b, LLVMValueRef r)
 {
   double c[14];
   c[0] = 1.0;
   for (int n = 1; n < 14; n++) c[n] = c[n - 1] / n;  /* 1/n!, correctly rounded enough */
-  LLVMValueRef q = num(cg, c[13]);
-  for (int n = 12; n >= 2; n--) q = fmuladd(cg, b, q, r, num(cg, c[n]));
-  return fmuladd(cg, b, LLVMBuildFMul(b, r, r, ""), q, r);
+  LLVMValueRef r2 = LLVMBuildFMul(b, r, r, "r2");
+  LLVMValueRef r4 = LLVMBuildFMul(b, r2, r2, "r4");
+  LLVMValueRef r8 = LLVMBuildFMul(b, r4, r4, "r8");
+  LLVMValueRef p[6], s[3];
+  for (int i = 0; i < 6; i++)                  /* c[2i+2] + c[2i+3] r */
+    p[i] = fmuladd(cg, b, num(cg, c[2 * i + 3]), r, num(cg, c[2 * i + 2]));
+  for (int i = 0; i < 3; i++) s[i] = fmuladd(cg, b, p[2 * i + 1], r2, p[2 * i]);
+  LLVMValueRef q = fmuladd(cg, b, s[2], r8, fmuladd(cg, b, s[1], r4, s[0]));
+  return fmuladd(cg, b, r2, q, r);
 }
 
 /* 2^k as a double for k in [-1022, 1023]. */
