@@ -77,18 +77,6 @@ static LLVMValueRef clamp_below(Cg *cg, LLVMBuilderRef b, LLVMValueRef x, double
   return LLVMBuildSelect(b, c, num(cg, lo), x, "");
 }
 
-/* x = k ln2 + r.  *k is an i64, exact for |x log2e| < 2^51. */
-static LLVMValueRef reduce(Cg *cg, LLVMBuilderRef b, LLVMValueRef x, LLVMValueRef *k)
-{
-  LLVMValueRef y = LLVMBuildFMul(b, x, num(cg, LOG2E), "");
-  LLVMValueRef s = LLVMBuildFAdd(b, y, num(cg, ROUND_MAGIC), "");
-  LLVMValueRef kd = LLVMBuildFSub(b, s, num(cg, ROUND_MAGIC), "k");
-  LLVMValueRef bits = LLVMBuildBitCast(b, s, cg->i64, "");
-  *k = LLVMBuildSub(b, bits, inum(cg, ROUND_MAGIC_BITS), "ki");
-  LLVMValueRef hi = LLVMBuildFSub(b, x, LLVMBuildFMul(b, kd, num(cg, LN2_HI), ""), "");
-  return LLVMBuildFSub(b, hi, LLVMBuildFMul(b, kd, num(cg, LN2_LO), ""), "r");
-}
-
 /* a*x + c, fused when the target has FMA (the only `contract` we allow). */
 static LLVMValueRef fmuladd(Cg *cg, LLVMBuilderRef b, LLVMValueRef a, LLVMValueRef x,
                             LLVMValueRef c)
@@ -98,6 +86,22 @@ static LLVMValueRef fmuladd(Cg *cg, LLVMBuilderRef b, LLVMValueRef a, LLVMValueR
   LLVMValueRef fn = LLVMGetIntrinsicDeclaration(cg->mod, id, &over, 1);
   LLVMValueRef args[3] = { a, x, c };
   return LLVMBuildCall2(b, LLVMIntrinsicGetType(cg->ctx, id, &over, 1), fn, args, 3, "");
+}
+
+/* x = k ln2 + r.  *k is an i64, exact for |x log2e| < 2^51.  The three
+ * products are fused with the following addition where the target has FMA:
+ * k*ln2_hi is exact (|k| < 2^21) and x - k*ln2_hi is exact either way; the
+ * fused x log2e + 1.5*2^52 still gives an integer k with |r| <~ ln2/2; the
+ * last step only gets more accurate.  Each fused step shortens the
+ * dependency chain every exp starts with by one rounding. */
+static LLVMValueRef reduce(Cg *cg, LLVMBuilderRef b, LLVMValueRef x, LLVMValueRef *k)
+{
+  LLVMValueRef s = fmuladd(cg, b, x, num(cg, LOG2E), num(cg, ROUND_MAGIC));
+  LLVMValueRef kd = LLVMBuildFSub(b, s, num(cg, ROUND_MAGIC), "k");
+  LLVMValueRef bits = LLVMBuildBitCast(b, s, cg->i64, "");
+  *k = LLVMBuildSub(b, bits, inum(cg, ROUND_MAGIC_BITS), "ki");
+  LLVMValueRef hi = fmuladd(cg, b, kd, num(cg, -LN2_HI), x);
+  return fmuladd(cg, b, kd, num(cg, -LN2_LO), hi);
 }
 
 /* expm1(r) for |r| <~ 0.35: r + r^2 q(r), q(r) = 1/2! + r/3! + ... + r^11/13!.
