@@ -8,8 +8,9 @@
  *            also read from the low mantissa bits, no fptosi), ln2 split in
  *            hi/lo (Cody–Waite; k*hi is exact for |k| < 2^21), |r| <~ ln2/2
  *   em1(r):  expm1(r) = r + r^2 q(r), q the Taylor series to r^11/13!
- *            (truncation < 5e-18 on |r| <= 0.35); Horner with llvm.fmuladd,
- *            i.e. `contract` only — everything else keeps IEEE semantics
+ *            (truncation < 5e-18 on |r| <= 0.35); Estrin's scheme with
+ *            llvm.fmuladd, i.e. `contract` only — everything else keeps IEEE
+ *            semantics
  *   exp(x):  (1 + em1(r)) * 2^k1 * 2^k2 with k1 = floor(k/2), k2 = k - k1,
  *            both built by integer adds into the exponent bits; the first
  *            product is exact, so results in the subnormal range are rounded
@@ -76,18 +77,6 @@ static LLVMValueRef clamp_below(Cg *cg, LLVMBuilderRef b, LLVMValueRef x, double
   return LLVMBuildSelect(b, c, num(cg, lo), x, "");
 }
 
-/* x = k ln2 + r.  *k is an i64, exact for |x log2e| < 2^51. */
-static LLVMValueRef reduce(Cg *cg, LLVMBuilderRef b, LLVMValueRef x, LLVMValueRef *k)
-{
-  LLVMValueRef y = LLVMBuildFMul(b, x, num(cg, LOG2E), "");
-  LLVMValueRef s = LLVMBuildFAdd(b, y, num(cg, ROUND_MAGIC), "");
-  LLVMValueRef kd = LLVMBuildFSub(b, s, num(cg, ROUND_MAGIC), "k");
-  LLVMValueRef bits = LLVMBuildBitCast(b, s, cg->i64, "");
-  *k = LLVMBuildSub(b, bits, inum(cg, ROUND_MAGIC_BITS), "ki");
-  LLVMValueRef hi = LLVMBuildFSub(b, x, LLVMBuildFMul(b, kd, num(cg, LN2_HI), ""), "");
-  return LLVMBuildFSub(b, hi, LLVMBuildFMul(b, kd, num(cg, LN2_LO), ""), "r");
-}
-
 /* a*x + c, fused when the target has FMA (the only `contract` we allow). */
 static LLVMValueRef fmuladd(Cg *cg, LLVMBuilderRef b, LLVMValueRef a, LLVMValueRef x,
                             LLVMValueRef c)
@@ -99,15 +88,43 @@ static LLVMValueRef fmuladd(Cg *cg, LLVMBuilderRef b, LLVMValueRef a, LLVMValueR
   return LLVMBuildCall2(b, LLVMIntrinsicGetType(cg->ctx, id, &over, 1), fn, args, 3, "");
 }
 
-/* expm1(r) for |r| <~ 0.35: r + r^2 (1/2! + r/3! + ... + r^11/13!). */
+/* x = k ln2 + r.  *k is an i64, exact for |x log2e| < 2^51.  The three
+ * products are fused with the following addition where the target has FMA:
+ * k*ln2_hi is exact (|k| < 2^21) and x - k*ln2_hi is exact either way; the
+ * fused x log2e + 1.5*2^52 still gives an integer k with |r| <~ ln2/2; the
+ * last step only gets more accurate.  Each fused step shortens the
+ * dependency chain every exp starts with by one rounding. */
+static LLVMValueRef reduce(Cg *cg, LLVMBuilderRef b, LLVMValueRef x, LLVMValueRef *k)
+{
+  LLVMValueRef s = fmuladd(cg, b, x, num(cg, LOG2E), num(cg, ROUND_MAGIC));
+  LLVMValueRef kd = LLVMBuildFSub(b, s, num(cg, ROUND_MAGIC), "k");
+  LLVMValueRef bits = LLVMBuildBitCast(b, s, cg->i64, "");
+  *k = LLVMBuildSub(b, bits, inum(cg, ROUND_MAGIC_BITS), "ki");
+  LLVMValueRef hi = fmuladd(cg, b, kd, num(cg, -LN2_HI), x);
+  return fmuladd(cg, b, kd, num(cg, -LN2_LO), hi);
+}
+
+/* expm1(r) for |r| <~ 0.35: r + r^2 q(r), q(r) = 1/2! + r/3! + ... + r^11/13!.
+ * q by Estrin's scheme, not Horner's: pairs c0 + c1 r, then pairs of those
+ * with r^2, then with r^4 and r^8.  Two more multiplications (r^4, r^8), but
+ * the dependency chain is 5 fused multiply-adds instead of 12, and the exp
+ * of a rate feeds the exp of the gate update in the same step, so the
+ * latency of the polynomial is what bounds a kernel too big for the
+ * processor to overlap two iterations. */
 static LLVMValueRef em1_poly(Cg *cg, LLVMBuilderRef b, LLVMValueRef r)
 {
   double c[14];
   c[0] = 1.0;
   for (int n = 1; n < 14; n++) c[n] = c[n - 1] / n;  /* 1/n!, correctly rounded enough */
-  LLVMValueRef q = num(cg, c[13]);
-  for (int n = 12; n >= 2; n--) q = fmuladd(cg, b, q, r, num(cg, c[n]));
-  return fmuladd(cg, b, LLVMBuildFMul(b, r, r, ""), q, r);
+  LLVMValueRef r2 = LLVMBuildFMul(b, r, r, "r2");
+  LLVMValueRef r4 = LLVMBuildFMul(b, r2, r2, "r4");
+  LLVMValueRef r8 = LLVMBuildFMul(b, r4, r4, "r8");
+  LLVMValueRef p[6], s[3];
+  for (int i = 0; i < 6; i++)                  /* c[2i+2] + c[2i+3] r */
+    p[i] = fmuladd(cg, b, num(cg, c[2 * i + 3]), r, num(cg, c[2 * i + 2]));
+  for (int i = 0; i < 3; i++) s[i] = fmuladd(cg, b, p[2 * i + 1], r2, p[2 * i]);
+  LLVMValueRef q = fmuladd(cg, b, s[2], r8, fmuladd(cg, b, s[1], r4, s[0]));
+  return fmuladd(cg, b, r2, q, r);
 }
 
 /* 2^k as a double for k in [-1022, 1023]. */
@@ -118,15 +135,23 @@ static LLVMValueRef pow2i(Cg *cg, LLVMBuilderRef b, LLVMValueRef k)
   return LLVMBuildBitCast(b, e, cg->f64, "");
 }
 
+/* expm1(z) = 2^k em1(r) + (2^k - 1) from the reduced z = k ln2 + r and
+ * e = em1(r); valid for |k| <= 1022 (|z| <= 40 in practice). */
+static LLVMValueRef expm1_from(Cg *cg, LLVMBuilderRef b, LLVMValueRef e, LLVMValueRef k)
+{
+  LLVMValueRef s = pow2i(cg, b, k);
+  LLVMValueRef sm1 = LLVMBuildFSub(b, s, num(cg, 1.0), "");
+  /* s e is exact (a power of two times e), so fusing changes no result
+   * and removes one step from the chain */
+  return fmuladd(cg, b, s, e, sm1);
+}
+
 /* expm1(z) for |z| <= 40 (caller clamps). */
 static LLVMValueRef expm1_core(Cg *cg, LLVMBuilderRef b, LLVMValueRef z)
 {
   LLVMValueRef k;
   LLVMValueRef r = reduce(cg, b, z, &k);
-  LLVMValueRef e = em1_poly(cg, b, r);
-  LLVMValueRef s = pow2i(cg, b, k);
-  LLVMValueRef sm1 = LLVMBuildFSub(b, s, num(cg, 1.0), "");
-  return LLVMBuildFAdd(b, LLVMBuildFMul(b, s, e, ""), sm1, "expm1");
+  return expm1_from(cg, b, em1_poly(cg, b, r), k);
 }
 
 /* ---- helper functions ---------------------------------------------------- */
@@ -158,15 +183,14 @@ static LLVMValueRef call_helper(Cg *cg, LLVMBuilderRef b, LLVMValueRef fn, LLVMV
   return LLVMBuildCall2(b, LLVMGlobalGetValueType(fn), fn, &x, 1, "");
 }
 
-/* m * exp(x) for x in [-800, 710] (caller clamps): ((m p) 2^k1) 2^k2 with
- * p = 1 + em1(r), k1 = floor(k/2), k2 = k - k1 (both give normal powers of
- * two).  Only m p and the last product round, so subnormal results are
- * rounded once.  m may be NULL (1). */
-static LLVMValueRef exp_times(Cg *cg, LLVMBuilderRef b, LLVMValueRef x, LLVMValueRef m)
+/* m * exp(z) from the reduced z = k ln2 + r and e = em1(r), for z in
+ * [-800, 710]: ((m p) 2^k1) 2^k2 with p = 1 + e, k1 = floor(k/2), k2 = k - k1
+ * (both give normal powers of two).  Only m p and the last product round, so
+ * subnormal results are rounded once.  m may be NULL (1). */
+static LLVMValueRef exp_from(Cg *cg, LLVMBuilderRef b, LLVMValueRef e, LLVMValueRef k,
+                             LLVMValueRef m)
 {
-  LLVMValueRef k;
-  LLVMValueRef r = reduce(cg, b, x, &k);
-  LLVMValueRef p = LLVMBuildFAdd(b, num(cg, 1.0), em1_poly(cg, b, r), "p");
+  LLVMValueRef p = LLVMBuildFAdd(b, num(cg, 1.0), e, "p");
   if (m) p = LLVMBuildFMul(b, m, p, "");
   /* k in [-1155, 1024]: floor(k/2) by a logical shift of k + 2048 */
   LLVMValueRef k1 = LLVMBuildLShr(b, LLVMBuildAdd(b, k, inum(cg, 2048), ""), inum(cg, 1), "");
@@ -174,6 +198,14 @@ static LLVMValueRef exp_times(Cg *cg, LLVMBuilderRef b, LLVMValueRef x, LLVMValu
   LLVMValueRef k2 = LLVMBuildSub(b, k, k1, "k2");
   LLVMValueRef y = LLVMBuildFMul(b, p, pow2i(cg, b, k1), "");
   return LLVMBuildFMul(b, y, pow2i(cg, b, k2), "");
+}
+
+/* m * exp(x) for x in [-800, 710] (caller clamps); m may be NULL (1). */
+static LLVMValueRef exp_times(Cg *cg, LLVMBuilderRef b, LLVMValueRef x, LLVMValueRef m)
+{
+  LLVMValueRef k;
+  LLVMValueRef r = reduce(cg, b, x, &k);
+  return exp_from(cg, b, em1_poly(cg, b, r), k, m);
 }
 
 static LLVMValueRef build_exp(Cg *cg)
@@ -193,15 +225,22 @@ static LLVMValueRef build_exprelr(Cg *cg)
   LLVMBuilderRef b;
   LLVMValueRef x;
   LLVMValueRef fn = helper_begin(cg, "msn.exprelr", &b, &x);
-  LLVMValueRef xc = clamp_below(cg, b, clamp_above(cg, b, x, 40.0), -40.0);
-  LLVMValueRef main = LLVMBuildFDiv(b, x, expm1_core(cg, b, xc), "");
+  /* One reduction and one polynomial serve both the main branch (z = x in
+   * [-40, 40]) and the tail x > 40 (z = -min(x, 800)): the selects below
+   * evaluate every branch, and the polynomial is most of the cost. */
+  LLVMValueRef xb = clamp_above(cg, b, x, 800.0);
+  LLVMValueRef tail = LLVMBuildFCmp(b, LLVMRealOGT, x, num(cg, 40.0), "");
+  LLVMValueRef z = LLVMBuildSelect(b, tail, LLVMBuildFNeg(b, xb, ""),
+                                   clamp_below(cg, b, x, -40.0), "z");
+  LLVMValueRef k;
+  LLVMValueRef e = em1_poly(cg, b, reduce(cg, b, z, &k));
+  LLVMValueRef main = LLVMBuildFDiv(b, x, expm1_from(cg, b, e, k), "");
   /* 1 - x/2 + x^2/12 */
   LLVMValueRef series = LLVMBuildFMul(b, x, num(cg, 1.0 / 12.0), "");
   series = LLVMBuildFAdd(b, series, num(cg, -0.5), "");
   series = LLVMBuildFAdd(b, LLVMBuildFMul(b, series, x, ""), num(cg, 1.0), "");
   /* x > 40: x exp(-x), x folded in before the scaling by 2^k */
-  LLVMValueRef xb = clamp_above(cg, b, x, 800.0);
-  LLVMValueRef big = exp_times(cg, b, LLVMBuildFNeg(b, xb, ""), xb);
+  LLVMValueRef big = exp_from(cg, b, e, k, xb);
   LLVMValueRef ax = intrinsic_at(cg, b, "fabs", x, NULL);
   LLVMValueRef y = main;
   LLVMValueRef c = LLVMBuildFCmp(b, LLVMRealOLT, ax, num(cg, 1e-4), "");
@@ -224,16 +263,21 @@ static LLVMValueRef build_phi1(Cg *cg)
   LLVMBuilderRef b;
   LLVMValueRef x;
   LLVMValueRef fn = helper_begin(cg, "msn.phi1", &b, &x);
-  LLVMValueRef xc = clamp_below(cg, b, clamp_above(cg, b, x, 40.0), -40.0);
-  /* one division shared by every branch: the selects below evaluate them all */
+  /* One reduction and one polynomial for the main branch (|x| <= 40) and
+   * the tail x > 40 (exp(x), x clamped at 710 as in exp): the selects below
+   * evaluate every branch, and the polynomial is most of the cost. */
+  LLVMValueRef z = clamp_below(cg, b, clamp_above(cg, b, x, 710.0), -40.0);
+  LLVMValueRef k;
+  LLVMValueRef e = em1_poly(cg, b, reduce(cg, b, z, &k));
+  /* one division shared by every branch */
   LLVMValueRef rx = LLVMBuildFDiv(b, num(cg, 1.0), x, "");
-  LLVMValueRef main = LLVMBuildFMul(b, expm1_core(cg, b, xc), rx, "");
+  LLVMValueRef main = LLVMBuildFMul(b, expm1_from(cg, b, e, k), rx, "");
   /* 1 + x/2 + x^2/6 */
   LLVMValueRef series = LLVMBuildFMul(b, x, num(cg, 1.0 / 6.0), "");
   series = LLVMBuildFAdd(b, series, num(cg, 0.5), "");
   series = LLVMBuildFAdd(b, LLVMBuildFMul(b, series, x, ""), num(cg, 1.0), "");
   /* x > 40: exp(x)/x (inf beyond the range of exp); x < -40: -1/x to double precision */
-  LLVMValueRef big = LLVMBuildFMul(b, call_helper(cg, b, cg->helper[CG_H_EXP], x), rx, "");
+  LLVMValueRef big = LLVMBuildFMul(b, exp_from(cg, b, e, k, NULL), rx, "");
   LLVMValueRef small = LLVMBuildFNeg(b, rx, "");
   LLVMValueRef ax = intrinsic_at(cg, b, "fabs", x, NULL);
   LLVMValueRef y = main;
