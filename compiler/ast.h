@@ -81,7 +81,10 @@ typedef enum StmtKind {
 typedef enum SimKey {
   SIM_MODEL, SIM_DURATION, SIM_DT, SIM_METHOD, SIM_RECORD, SIM_RECORD_SPIKES,
   SIM_INSTANCES, SIM_VARY_RANGE, SIM_VARY_LIST, SIM_CELSIUS, SIM_TOLERANCE,
-  SIM_RECORD_AT /* record V@sec(x), ...: exprs EX_CALL sec(x) with a the variable */
+  SIM_RECORD_AT, /* record V@sec(x), ...: exprs EX_CALL sec(x) with a the variable */
+  SIM_RECORD_RATES, /* record rates every W: e the bin width (networks) */
+  SIM_RECORD_OF /* record X, ... of exc[0, 5], inh: names the states, name the word
+                   `of`, exprs EX_CALL pop(indices) or EX_NAME pop (networks) */
 } SimKey;
 
 typedef struct Decl Decl;

@@ -100,7 +100,7 @@ LLVMValueRef cg_emit_network(Cg *cg) {
   LLVMTypeRef ti = flat_struct(cg, "MsnNetInit", "lldd");
   LLVMTypeRef tp = flat_struct(cg, "MsnPopulation", "plllplddlpplldlddl");
   LLVMTypeRef tj = flat_struct(cg, "MsnProjection", "lllldlllddldddppdlp");
-  LLVMTypeRef tn = flat_struct(cg, "MsnNetwork", "llplplp");
+  LLVMTypeRef tn = flat_struct(cg, "MsnNetwork", "llplplpdlp");
   LLVMTypeRef td = flat_struct(cg, "MsnDeliver", "ll");
   check_size(cg, td, sizeof(MsnDeliver), "MsnDeliver");
   check_size(cg, ti, sizeof(MsnNetInit), "MsnNetInit");
@@ -156,10 +156,15 @@ LLVMValueRef cg_emit_network(Cg *cg) {
   }
   LLVMValueRef coef_fn = emit_coef_fn(cg, coefs, ncoef);
   free(coefs);
+  LLVMValueRef *rv = calloc((size_t)net->nrec + 1, sizeof *rv);
+  for (int i = 0; i < net->nrec; i++) rv[i] = i64c(cg, net->rec[i]);
+  LLVMValueRef rec = net->nrec ? array_of(cg, cg->i64, rv, net->nrec, "msn.net.rec") : LLVMConstPointerNull(cg->ptr);
+  free(rv);
   LLVMValueRef f[] = {i64c(cg, MSN_NETWORK_VERSION), i64c(cg, net->pops.n),
                       array_of(cg, tp, pops, net->pops.n, "msn.net.pops"), i64c(cg, net->projs.n),
-                      array_of(cg, tj, projs, net->projs.n, "msn.net.projs"), i64c(cg, ncoef), coef_fn};
+                      array_of(cg, tj, projs, net->projs.n, "msn.net.projs"), i64c(cg, ncoef), coef_fn,
+                      cg_const(cg, net->rate_bin), i64c(cg, net->nrec), rec};
   free(pops);
   free(projs);
-  return cg_private_const(cg, LLVMConstNamedStruct(tn, f, 7), "msn.network", 8);
+  return cg_private_const(cg, LLVMConstNamedStruct(tn, f, 10), "msn.network", 8);
 }

@@ -99,6 +99,9 @@ typedef struct NetSpec {
   int64_t total;       /* neurons in all populations */
   char *balance;       /* the balance report (compiler/sema_balance.c), or NULL */
   PtrVec implicit;     /* Decl*: synapses of projections the cell does not insert */
+  double rate_bin;     /* `record rates every W`: W in whole steps of dt (SI), or 0 */
+  int64_t *rec;        /* `record X of exc[0, 5]`: the recorded neurons (instances), */
+  int nrec;            /*   in the order written; none: every neuron */
 } NetSpec;
 
 struct Sema;

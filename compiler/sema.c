@@ -1192,10 +1192,30 @@ static bool setting_time(Sema *S, Scope *sc, Stmt *st, double *out, const char *
 
 
 static void check_setting(Sema *S, Scope *sc, Stmt *st, SimSpec *sim, Stmt **seen) {
-  if (st->key == SIM_RECORD || st->key == SIM_RECORD_AT) { /* locations: compiler/sema_cable.c */
+  if (st->key == SIM_RECORD_RATES) { /* bins checked in compiler/sema_network.c */
+    if (sim->rate_loc.file) {
+      diag_error(S->diag, st->e->loc, "E0404", "the bin width of the rates is set twice");
+      diag_note(S->diag, sim->rate_loc, "first set here");
+      return;
+    }
+    sim->rate_loc = st->e->loc;
+    setting_time(S, sc, st, &sim->rate_bin, "the bin width of the rates");
+    return;
+  }
+  if (st->key == SIM_RECORD_OF) { /* the neurons: compiler/sema_network.c */
+    if (strcmp(st->name, "of") != 0) {
+      diag_error(S->diag, st->name_loc, "E0101", "syntax error, unexpected '%s', expecting `of` or `every`", st->name);
+      return;
+    }
+    vec_push(S->A, &sim->record_of, st);
+  }
+  if (st->key == SIM_RECORD || st->key == SIM_RECORD_AT || st->key == SIM_RECORD_OF) { /* locations: compiler/sema_cable.c */
     for (int k = 0; k < st->names.n; k++) {
       IdRef *r = st->names.v[k];
-      if (strcmp(r->name, "spikes") == 0) sim->record_spikes = true;
+      if (strcmp(r->name, "spikes") == 0 && st->key == SIM_RECORD_OF) {
+        diag_error(S->diag, r->loc, "E0412", "cannot record spikes of chosen neurons: spikes are recorded for all");
+        diag_note(S->diag, (Loc){0}, "write `record spikes` in a statement of its own");
+      } else if (strcmp(r->name, "spikes") == 0) sim->record_spikes = true;
       else vec_push(S->A, &sim->records, r);
     }
     if (st->e) {

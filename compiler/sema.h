@@ -63,6 +63,9 @@ typedef struct SimSpec {
   long instances;
   PtrVec records;   /* IdRef* naming states */
   bool record_spikes;
+  double rate_bin;  /* record rates every W: W (SI), 0 without (networks) */
+  Loc rate_loc;
+  PtrVec record_of; /* Stmt* SIM_RECORD_OF: record X of exc[0, 5] (networks) */
   PtrVec vary;      /* VarySpec* */
   struct NetSpec *network; /* populations and projections (compiler/network.h), or NULL */
 } SimSpec;

@@ -666,13 +666,89 @@ static void check_project(NetCheck *N, Program *prog, Decl *d) {
   tgt->nproj_checked++;
 }
 
+/* ---- network outputs ------------------------------------------------------ */
+
+/* `record rates every W`: W in whole steps of dt, at least one (E0955, W0956). */
+static void check_rate_bin(NetCheck *N) {
+  SimSpec *sim = N->sim;
+  if (!(sim->rate_bin > 0)) return;
+  double steps = sim->rate_bin / sim->dt;
+  if (steps < 1 - 1e-9) {
+    diag_error(N->diag, sim->rate_loc, "E0955", "a rate bin of %g ms is shorter than dt = %g ms", sim->rate_bin * 1e3,
+               sim->dt * 1e3);
+    return;
+  }
+  double k = round(steps);
+  if (fabs(steps - k) > 1e-9 * steps)
+    diag_warning(N->diag, sim->rate_loc, "W0956", "a rate bin of %g ms is not a whole number of steps of dt = %g ms; "
+                 "binning every %g ms", sim->rate_bin * 1e3, sim->dt * 1e3, k * sim->dt * 1e3);
+  N->net->rate_bin = k * sim->dt;
+}
+
+/* The neurons of `record X, ... of exc[0, 5], inh`: known populations of
+ * neurons (E0910, E0955), whole indices in range, each neuron once (E0955). */
+static void check_record_of(NetCheck *N, Stmt *st, unsigned char *seen) {
+  NetSpec *net = N->net;
+  for (int j = 0; j < st->exprs.n; j++) {
+    Expr *e = st->exprs.v[j];
+    NetPop *p = find_pop(N, e->name, NULL);
+    if (!p) {
+      unknown_pop(N, e->name, e->loc);
+      continue;
+    }
+    if (p->source) {
+      diag_error(N->diag, e->loc, "E0955", "cannot record states of %s: it is a source, not a population of neurons",
+                 p->name);
+      continue;
+    }
+    int64_t cnt = e->kind == EX_CALL ? e->args.n : p->n;
+    int64_t *grown = arena_alloc(N->A, (size_t)(net->nrec + cnt) * sizeof *grown);
+    if (net->nrec) memcpy(grown, net->rec, (size_t)net->nrec * sizeof *grown);
+    net->rec = grown;
+    for (int64_t k = 0; k < cnt; k++) {
+      int64_t id = k;
+      if (e->kind == EX_CALL) {
+        Expr *ie = e->args.v[k];
+        double v;
+        if (!const_of(N, ie, units_one(), "a neuron index", &v)) continue;
+        if (v != floor(v) || v < 0 || v >= (double)p->n) {
+          diag_error(N->diag, ie->loc, "E0955", "neuron index %g of population %s is not a whole number from 0 to %lld",
+                     v, p->name, (long long)p->n - 1);
+          continue;
+        }
+        id = (int64_t)v;
+      }
+      if (seen[p->first + id]) {
+        diag_error(N->diag, e->kind == EX_CALL ? ((Expr *)e->args.v[k])->loc : e->loc, "E0955",
+                   "neuron %s[%lld] is recorded twice", p->name, (long long)id);
+        continue;
+      }
+      seen[p->first + id] = 1;
+      net->rec[net->nrec++] = p->first + id;
+    }
+  }
+}
+
+/* `record rates` and `record X of POP[...]` in a file without populations. */
+static void outputs_without_network(Diag *diag, SimSpec *sim) {
+  if (sim->rate_loc.file)
+    diag_error(diag, sim->rate_loc, "E0955", "record rates needs populations of neurons");
+  for (int i = 0; i < sim->record_of.n; i++) {
+    Stmt *st = sim->record_of.v[i];
+    diag_error(diag, st->name_loc, "E0955", "record ... of chosen neurons needs populations of neurons");
+  }
+}
+
 void sema_network(struct Sema *S, Arena *A, Diag *diag, Program *prog, SimSpec *sim) {
   bool any = false;
   for (int i = 0; i < prog->decls.n; i++) {
     Decl *d = prog->decls.v[i];
     any |= d->kind == DC_POPULATION || d->kind == DC_PROJECT;
   }
-  if (!any) return;
+  if (!any) {
+    outputs_without_network(diag, sim);
+    return;
+  }
   NetCheck N = {.S = S, .A = A, .diag = diag, .sim = sim};
   N.net = arena_alloc(A, sizeof *N.net);
   int before = diag->nerrors;
@@ -715,6 +791,10 @@ void sema_network(struct Sema *S, Arena *A, Diag *diag, Program *prog, SimSpec *
       }
     }
   }
+  check_rate_bin(&N);
+  unsigned char *seen = sim->record_of.n ? arena_alloc(A, (size_t)N.net->total) : NULL;
+  for (int i = 0; i < sim->record_of.n; i++) check_record_of(&N, sim->record_of.v[i], seen);
+  if (diag->nerrors != before) return;
   sim->cell = p0->cell;
   sim->instances = (long)N.net->total;
   sim->network = N.net;

@@ -73,9 +73,9 @@ static void yyerror(Loc *loc, ParseCtx *ctx, const char *msg);
 %type <vec> pop_body proj_stmts
 %type <stmt> proj_stmt
 %type <vec> kwargs kwlist
-%type <vec> sections locrefs
+%type <vec> sections locrefs netrefs
 %type <stmt> section
-%type <expr> where locref
+%type <expr> where locref netref
 
 %right '?' ':'
 %left OR
@@ -349,6 +349,13 @@ sim_stmt: IDENT expr          { $$ = ast_stmt(A, ST_SETTING, @1); $$->name = $1;
     | RECORD idlist           { $$ = ast_stmt(A, ST_SETTING, @1); $$->key = SIM_RECORD; $$->names = $2; }
     | RECORD idlist EVERY expr
                               { $$ = ast_stmt(A, ST_SETTING, @1); $$->key = SIM_RECORD; $$->names = $2; $$->e = $4; }
+    | RECORD RATES EVERY expr { $$ = ast_stmt(A, ST_SETTING, @1); $$->key = SIM_RECORD_RATES; $$->e = $4; }
+    | RECORD idlist IDENT netrefs
+                              { $$ = ast_stmt(A, ST_SETTING, @1); $$->key = SIM_RECORD_OF; $$->names = $2;
+                                $$->name = $3; $$->name_loc = @3; $$->exprs = $4; }
+    | RECORD idlist IDENT netrefs EVERY expr
+                              { $$ = ast_stmt(A, ST_SETTING, @1); $$->key = SIM_RECORD_OF; $$->names = $2;
+                                $$->name = $3; $$->name_loc = @3; $$->exprs = $4; $$->e = $6; }
     | RECORD locrefs          { $$ = ast_stmt(A, ST_SETTING, @1); $$->key = SIM_RECORD_AT; $$->exprs = $2; }
     | RECORD locrefs EVERY expr
                               { $$ = ast_stmt(A, ST_SETTING, @1); $$->key = SIM_RECORD_AT; $$->exprs = $2; $$->e = $4; }
@@ -359,6 +366,15 @@ sim_stmt: IDENT expr          { $$ = ast_stmt(A, ST_SETTING, @1); $$->name = $1;
                               { $$ = ast_stmt(A, ST_SETTING, @1); $$->key = SIM_VARY_LIST;
                                 $$->name = $2; $$->name_loc = @2; $$->exprs = $5; }
     ;
+
+/* neurons of a network: exc[0, 5] or a whole population */
+netref: IDENT '[' exprlist ']' { $$ = ast_call(A, @1, $1, $3); }
+      | IDENT                 { $$ = ast_name(A, @1, $1); }
+      ;
+
+netrefs: netref               { $$ = (PtrVec){0}; vec_push(A, &$$, $1); }
+       | netrefs ',' netref   { $$ = $1; vec_push(A, &$$, $3); }
+       ;
 
 idlist: IDENT                 { $$ = (PtrVec){0}; vec_push(A, &$$, ast_idref(A, $1, @1)); }
       | idlist ',' IDENT      { $$ = $1; vec_push(A, &$$, ast_idref(A, $3, @3)); }

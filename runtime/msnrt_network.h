@@ -13,8 +13,8 @@
 
 /* 3: regular and spike-time sources, edge-list files; 4: deliveries into
  * several states (synapses); 5: populations of different cells, each with
- * its own spike settings */
-#define MSN_NETWORK_VERSION 5
+ * its own spike settings; 6: outputs: binned rates, recorded neurons */
+#define MSN_NETWORK_VERSION 6
 
 /* kind: 0 constant a; 1 uniform in [a, b); 2 normal, mean a, sd b */
 typedef struct MsnNetInit {
@@ -98,6 +98,13 @@ typedef struct MsnNetwork {
   const MsnProjection *projs;
   int64_t ncoef;            /* version 4: coefficients of the deliveries */
   MsnNetCoefFn coef;
+  /* version 6: `record rates every W`: the bin width W (s; rounded to whole
+   * steps of the run's dt), 0 for none (rates.csv, runtime/rt_network_output.c);
+   * `record X of exc[0, 5]`: the nrec recorded neurons (instances), in the
+   * order written, the only ones in the trace; nrec 0: every neuron */
+  double rate_bin;
+  int64_t nrec;
+  const int64_t *rec;
 } MsnNetwork;
 
 #endif

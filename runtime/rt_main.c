@@ -176,6 +176,7 @@ static bool simulate(RtRun *r) {
    * the failure is what one needs to debug it. */
   rt_trace_close(r);
   rt_write_spikes(r);
+  if (r->net) rt_network_write_rates(r); /* runtime/rt_network_output.c */
   r->wall = rt_now() - r->wall_start;
   rt_write_run_json(r);
   return true;

@@ -25,6 +25,11 @@ void rt_network_run(RtRun *r);
  * spikes.npy with the columns t, population index, id. */
 bool rt_network_write_spikes(RtRun *r);
 void rt_network_free(RtRun *r);
+/* runtime/rt_network_output.c: rates.csv (or .npy) from the final spike
+ * list when the network records rates (true when it does not), and the
+ * bin width in whole steps of dt (0: no rates). */
+bool rt_network_write_rates(RtRun *r);
+int64_t rt_network_rate_steps(const RtRun *r);
 /* The stored synapses of all projections and the bytes of their CSR
  * arrays (Poisson sources store none). */
 void rt_network_synapses(const RtRun *r, uint64_t *n, uint64_t *bytes);

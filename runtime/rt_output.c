@@ -486,8 +486,11 @@ bool rt_write_run_json(RtRun *r) {
     fprintf(f, "  \"synapses\": %llu,\n  \"synapse_bytes\": %llu,\n", (unsigned long long)nsyn,
             (unsigned long long)bytes);
   }
-  fprintf(f, "  \"files\": {\"trace\": \"%s\", \"spikes\": \"%s\"},\n",
-          npy ? "trace.npy" : "trace.csv", npy ? "spikes.npy" : "spikes.csv");
+  int64_t rate_steps = r->net ? rt_network_rate_steps(r) : 0; /* runtime/rt_network_output.c */
+  if (rate_steps) json_time(f, "rate_bin", (double)rate_steps * o->dt);
+  fprintf(f, "  \"files\": {\"trace\": \"%s\", \"spikes\": \"%s\"%s%s%s},\n",
+          npy ? "trace.npy" : "trace.csv", npy ? "spikes.npy" : "spikes.csv", rate_steps ? ", \"rates\": \"" : "",
+          rate_steps ? (npy ? "rates.npy" : "rates.csv") : "", rate_steps ? "\"" : "");
   json_columns(f, r);
   if (r->status != RT_EXIT_OK) {
     fputs("  \"error\": ", f);
