@@ -1204,7 +1204,7 @@ static void check_setting(Sema *S, Scope *sc, Stmt *st, SimSpec *sim, Stmt **see
   }
   if (st->key == SIM_RECORD_OF) { /* the neurons: compiler/sema_network.c */
     if (strcmp(st->name, "of") != 0) {
-      diag_error(S->diag, st->name_loc, "E0101", "syntax error, unexpected '%s', expecting `of` or `every`", st->name);
+      diag_error(S->diag, st->name_loc, "E0101", "unexpected name '%s'; expected `of`", st->name);
       return;
     }
     vec_push(S->A, &sim->record_of, st);

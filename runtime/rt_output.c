@@ -1,5 +1,6 @@
 /* runtime/rt_output.c — the output contract of a simulation run:
- *   OUT/trace.csv   "t [ms],V [mV],..." then one row per record point
+ *   OUT/trace.csv   "t [ms],V [mV],..." then one row per record point (a
+ *                   network's chosen neurons: "V@exc[0] [mV]", ...)
  *   OUT/trace.npy   the same numbers as a (rows, cols) float64 array
  *   OUT/spikes.csv  "t [ms],id", one line per spike sorted by time (or .npy)
  *   OUT/run.json    settings, parameters, states, counts, column names and
@@ -15,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "msnrt_network.h"
 #include "rt_internal.h"
 #include "rt_network.h"
 
@@ -103,9 +105,30 @@ static char *column_name(const MsnStateDesc *s, int64_t inst, bool many) {
   return c;
 }
 
+/* The instances in the trace: a network's neurons of `record X of
+ * exc[0, 5]` (*list), or all r->n instances (*list NULL). */
+static int64_t trace_instances(const RtRun *r, const int64_t **list) {
+  const MsnNetwork *d = r->m->network; /* checked by rt_network_start after the trace is opened */
+  *list = d && d->version == MSN_NETWORK_VERSION && d->nrec > 0 ? d->rec : NULL;
+  return *list ? d->nrec : r->n;
+}
+
+/* "V@exc[0] [mV]": state, neuron, unit. */
+static char *neuron_column_name(const RtRun *r, const MsnStateDesc *s, int64_t inst) {
+  char who[160];
+  rt_network_neuron_name(r, inst, who, sizeof who);
+  const char *unit = s->unit ? s->unit : "1";
+  size_t n = strlen(s->name) + strlen(who) + strlen(unit) + 8;
+  char *c = malloc(n);
+  if (c) snprintf(c, n, "%s@%s [%s]", s->name, who, unit);
+  return c;
+}
+
 static bool make_colnames(RtRun *r) {
   const MsnModel *m = r->m;
-  int64_t ncols = 1 + (int64_t)m->nrecords * r->n;
+  const int64_t *list;
+  int64_t ni = trace_instances(r, &list);
+  int64_t ncols = 1 + (int64_t)m->nrecords * ni;
   r->colnames = calloc((size_t)ncols, sizeof *r->colnames);
   if (!r->colnames) return false;
   r->trace.ncols = ncols;
@@ -113,8 +136,9 @@ static bool make_colnames(RtRun *r) {
   if (!r->colnames[0]) return false;
   int64_t c = 1;
   for (int32_t k = 0; k < m->nrecords; k++)
-    for (int64_t i = 0; i < r->n; i++)
-      if (!(r->colnames[c++] = column_name(&m->states[m->records[k]], i, r->n > 1)))
+    for (int64_t i = 0; i < ni; i++)
+      if (!(r->colnames[c++] = list ? neuron_column_name(r, &m->states[m->records[k]], list[i])
+                                    : column_name(&m->states[m->records[k]], i, r->n > 1)))
         return false;
   return true;
 }
@@ -126,6 +150,14 @@ static void io_fail(RtRun *r, const char *what, const char *path, int err) {
 bool rt_trace_open(RtRun *r) {
   RtTrace *t = &r->trace;
   t->format = r->opt.format;
+  const int64_t *list;
+  int64_t ni = trace_instances(r, &list);
+  for (int64_t i = 0; list && i < ni; i++)
+    if (list[i] < 0 || list[i] >= r->n) {
+      rt_fail(r, RT_EXIT_USAGE, "invalid model description: recorded neuron %lld of %lld", (long long)list[i],
+              (long long)r->n);
+      return false;
+    }
   if (!make_colnames(r)) {
     rt_fail(r, RT_EXIT_IO, "out of memory for %lld trace columns", (long long)t->ncols);
     return false;
@@ -161,13 +193,15 @@ void rt_trace_record(RtRun *r, double t_si) {
   RtTrace *t = &r->trace;
   const MsnModel *m = r->m;
   if (!t->f || t->err) return;
+  const int64_t *list;
+  int64_t ni = trace_instances(r, &list);
   if (t->format == RT_FORMAT_NPY) {
     double *row = t->row;
     *row++ = t_si / RT_MS;
     for (int32_t k = 0; k < m->nrecords; k++) {
       const double *col = r->cols[m->records[k]];
       double scale = m->states[m->records[k]].scale;
-      for (int64_t i = 0; i < r->n; i++) *row++ = col[i] / scale;
+      for (int64_t i = 0; i < ni; i++) *row++ = col[list ? list[i] : i] / scale;
     }
     write_le_doubles(t->f, t->row, (size_t)t->ncols);
   } else {
@@ -177,9 +211,9 @@ void rt_trace_record(RtRun *r, double t_si) {
     for (int32_t k = 0; k < m->nrecords; k++) {
       const double *col = r->cols[m->records[k]];
       double scale = m->states[m->records[k]].scale;
-      for (int64_t i = 0; i < r->n; i++) {
+      for (int64_t i = 0; i < ni; i++) {
         num[0] = ',';
-        fwrite(num, 1, (size_t)rt_format_g(col[i] / scale, 10, num + 1) + 1, t->f);
+        fwrite(num, 1, (size_t)rt_format_g(col[list ? list[i] : i] / scale, 10, num + 1) + 1, t->f);
       }
     }
     fputc('\n', t->f);
