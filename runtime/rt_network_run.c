@@ -205,7 +205,7 @@ typedef struct RtNet {
   RtPool *pool;     /* NULL with one thread */
   int nparts;       /* r->nparts when the network was built */
   int64_t dmin;     /* steps per block: spikes are exchanged once per block */
-  int64_t k, nblk;  /* the block the threads are working on: steps k .. k + nblk - 1 */
+  atomic_int stop;  /* the calling thread found the run must stop (collect) */
 } RtNet;
 
 /* The longest block, when the delays allow more: a part's spikes of a
@@ -334,7 +334,7 @@ static void apply_inits(RtRun *r, const MsnNetwork *d) {
 }
 
 /* Threads for this run: --threads N, or by default one per online core
- * but no more than one per 4096 neurons (a thread costs three barriers
+ * but no more than one per 4096 neurons (a thread costs two barriers
  * per block of steps, with blocks of one step about as much as stepping
  * a few thousand LIF neurons; the blocks are known only once the
  * projections are built, after the split); never
@@ -705,17 +705,23 @@ static bool net_deliver_part(RtRun *r, int t, int64_t k0, int64_t nblk) {
   return true;
 }
 
-/* One block of part t: its neurons and inputs for nblk steps in a row,
- * its spikes kept per step; then, once every part has its spikes (one
- * barrier per block instead of one per step), their delivery.  A failure
- * is kept in the part (oom) or its scratch (err) for the calling thread
- * to report. */
-static void block_part(void *arg, int t) {
-  RtRun *r = arg;
+/* Steps of the block from k0: dmin, but it ends where the NaN guard or a
+ * trace row is due, which must see the states of that step. */
+static int64_t block_steps(const RtRun *r, int64_t k0) {
+  const RtNet *N = r->net;
+  int64_t nb = N->dmin < r->nsteps - k0 ? N->dmin : r->nsteps - k0;
+  for (int64_t j = 1; j < nb; j++)
+    if (rt_end_due(r, k0 + j)) return j;
+  return nb;
+}
+
+/* Part t's neurons and inputs for the nblk steps from k0 in a row, its
+ * spikes kept per step.  A failure is kept in the part (oom) or its
+ * scratch (err). */
+static bool integrate_part(RtRun *r, int t, int64_t k0, int64_t nblk) {
   RtNet *N = r->net;
   RtPart *part = &r->parts[t];
   RtNetScratch *sc = &N->scr[t];
-  const int64_t k0 = N->k, nblk = N->nblk;
   bool ok = true;
   part->spikes.n = 0;
   for (int64_t j = 0; j < nblk; j++) {
@@ -737,21 +743,15 @@ static void block_part(void *arg, int t) {
                (long long)part->begin, (long long)part->end - 1);
   }
   sc->off[nblk] = part->spikes.n;
-  if (N->pool) pool_barrier(N->pool); /* every part's spikes of the block are known */
-  if (ok) ok = net_deliver_part(r, t, k0, nblk);
-  if (!ok && !part->oom && !sc->err[0])
-    snprintf(sc->err, sizeof sc->err, "delivery of steps %lld to %lld failed", (long long)k0,
-             (long long)(k0 + nblk - 1));
+  return ok;
 }
 
-/* After all parts finished the block: any part's failure into r->status;
- * else step by step, their spikes into the run's list (the output) and
- * the end of the step (NaN guard, trace, progress). */
-static bool collect(RtRun *r) {
+/* Any part's failure into r->status (false then). */
+static bool parts_ok(RtRun *r) {
   RtNet *N = r->net;
   for (int t = 0; t < r->nparts; t++) {
     if (r->parts[t].oom) {
-      rt_fail(r, RT_EXIT_IO, "out of memory after %zu spikes", r->spikes.n);
+      if (r->status == RT_EXIT_OK) rt_fail(r, RT_EXIT_IO, "out of memory after %zu spikes", r->spikes.n);
       return false;
     }
     if (N->scr[t].err[0]) {
@@ -759,7 +759,17 @@ static bool collect(RtRun *r) {
       return false;
     }
   }
-  for (int64_t j = 0; j < N->nblk; j++) {
+  return true;
+}
+
+/* Once every part has integrated the block: step by step, the parts'
+ * spikes into the run's list (the output) and the end of the step (NaN
+ * guard, trace, progress).  It reads the spike lists and the states,
+ * which delivery does not write, so it runs beside the others' delivery. */
+static bool collect(RtRun *r, int64_t k0, int64_t nblk) {
+  RtNet *N = r->net;
+  if (!parts_ok(r)) return false;
+  for (int64_t j = 0; j < nblk; j++) {
     for (int t = 0; t < r->nparts; t++) {
       const RtSpike *v = r->parts[t].spikes.v;
       for (size_t s = N->scr[t].off[j]; s < N->scr[t].off[j + 1]; s++)
@@ -768,20 +778,34 @@ static bool collect(RtRun *r) {
           return false;
         }
     }
-    int64_t k = N->k + j;
+    int64_t k = k0 + j;
     if (!rt_end_step(r, k, (double)(k + 1) * r->opt.dt)) return false;
   }
   return true;
 }
 
-/* Steps of the block from k0: dmin, but it ends where the NaN guard or a
- * trace row is due, which must see the states of that step. */
-static int64_t block_steps(const RtRun *r, int64_t k0) {
-  const RtNet *N = r->net;
-  int64_t nb = N->dmin < r->nsteps - k0 ? N->dmin : r->nsteps - k0;
-  for (int64_t j = 1; j < nb; j++)
-    if (rt_end_due(r, k0 + j)) return j;
-  return nb;
+/* The whole run of part t, block after block, with two barriers per
+ * block: after the parts' integration (every spike of the block known),
+ * and after their delivery (every ring ready for the next block).  The
+ * calling thread (t = 0) collects the block between them, before its own
+ * delivery; every thread then sees the same failures and stops at the
+ * same block. */
+static void run_part(void *arg, int t) {
+  RtRun *r = arg;
+  RtNet *N = r->net;
+  for (int64_t k0 = 0, nblk; k0 < r->nsteps; k0 += nblk) {
+    nblk = block_steps(r, k0);
+    bool ok = integrate_part(r, t, k0, nblk);
+    if (N->pool) pool_barrier(N->pool); /* every part's spikes of the block are known */
+    if (t == 0 && !collect(r, k0, nblk)) atomic_store(&N->stop, 1);
+    if (ok && !net_deliver_part(r, t, k0, nblk) && !N->scr[t].err[0])
+      snprintf(N->scr[t].err, sizeof N->scr[t].err, "delivery of steps %lld to %lld failed", (long long)k0,
+               (long long)(k0 + nblk - 1));
+    if (N->pool) pool_barrier(N->pool); /* every ring is ready */
+    if (atomic_load(&N->stop)) return;
+    for (int u = 0; u < r->nparts; u++)
+      if (r->parts[u].oom || N->scr[u].err[0]) return;
+  }
 }
 
 void rt_network_run(RtRun *r) {
@@ -790,13 +814,9 @@ void rt_network_run(RtRun *r) {
   if (!rt_start(r)) return; /* builds the network: rt_network_start */
   RtNet *N = r->net;
   if (m->gates) m->gates(r->cols, r->P, 0, r->n, 0.0, 0.5 * dt);
-  for (int64_t k = 0; k < r->nsteps; k += N->nblk) {
-    N->k = k;
-    N->nblk = block_steps(r, k);
-    if (N->pool) pool_run(N->pool, block_part, r);
-    else block_part(r, 0);
-    if (!collect(r)) break;
-  }
+  if (N->pool) pool_run(N->pool, run_part, r);
+  else run_part(r, 0);
+  parts_ok(r); /* a delivery that failed after its block was collected */
   pool_free(N->pool); /* waiting threads would spin while the output is written */
   N->pool = NULL;
   if (r->status != RT_EXIT_OK) return;
