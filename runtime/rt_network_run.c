@@ -45,6 +45,7 @@ typedef struct RtNetProj {
   RtConn conn;
   RtRing *ring;     /* one per part: the targets of that part's instances */
   uint32_t *lo, *hi; /* per part: its targets [lo, hi) within the population */
+  uint32_t **cut;   /* per part that holds some of the targets: rt_conn_cuts */
   RtStp stp;
   int has_stp;
   uint32_t delay_steps;
@@ -359,7 +360,8 @@ static int proj_parts(RtRun *r, RtNetProj *P, char *err, size_t errlen) {
   P->ring = calloc((size_t)T, sizeof *P->ring);
   P->lo = calloc((size_t)T, sizeof *P->lo);
   P->hi = calloc((size_t)T, sizeof *P->hi);
-  if (!P->ring || !P->lo || !P->hi) {
+  P->cut = calloc((size_t)T, sizeof *P->cut);
+  if (!P->ring || !P->lo || !P->hi || !P->cut) {
     snprintf(err, errlen, "out of memory");
     return -1;
   }
@@ -371,6 +373,8 @@ static int proj_parts(RtRun *r, RtNetProj *P, char *err, size_t errlen) {
     P->lo[t] = (uint32_t)lo;
     P->hi[t] = (uint32_t)hi;
     if (rt_ring_init(&P->ring[t], (uint32_t)(hi - lo), P->delay_steps, err, errlen)) return -1;
+    /* without cuts (out of memory) delivery searches the rows instead */
+    if (!P->d->tm && hi > lo && hi - lo < tgt->n) P->cut[t] = rt_conn_cuts(&P->conn, (uint32_t)lo, (uint32_t)hi);
   }
   return 0;
 }
@@ -695,7 +699,8 @@ static bool net_deliver_part(RtRun *r, int t, int64_t k0, int64_t nblk) {
       if (!ns) continue;
       int rc = P->has_stp ? rt_deliver_stp_part(&P->ring[t], &P->conn, &P->stp, k + 1, sc->src, sc->ts, ns,
                                                 P->lo[t], P->hi[t])
-                          : rt_deliver_part(&P->ring[t], &P->conn, k + 1, sc->src, ns, P->lo[t], P->hi[t]);
+                          : rt_deliver_cut(&P->ring[t], &P->conn, k + 1, sc->src, ns, P->lo[t], P->hi[t],
+                                           P->cut[t]);
       if (rc) {
         snprintf(sc->err, sizeof sc->err, "spike delivery: %s", P->ring[t].err);
         return false;
@@ -914,6 +919,8 @@ void rt_network_free(RtRun *r) {
     free(P->ring);
     free(P->lo);
     free(P->hi);
+    for (int t = 0; P->cut && t < N->nparts; t++) free(P->cut[t]);
+    free(P->cut);
     free(P->lam);
     free(P->tab.T);
     if (P->has_stp) rt_stp_free(&P->stp);
