@@ -688,8 +688,29 @@ int rt_deliver(RtRing *r, const RtConn *c, int64_t step, const uint32_t *src, si
   return rt_deliver_part(r, c, step, src, n, 0, c->n_tgt);
 }
 
+uint32_t *rt_conn_cuts(const RtConn *c, uint32_t lo, uint32_t hi) {
+  uint32_t *cut = malloc(2 * ((size_t)c->n_src + 1) * sizeof *cut);
+  if (!cut) return NULL;
+  for (uint32_t i = 0; i < c->n_src; i++) {
+    uint64_t k0, k1;
+    if (c->row[i + 1] - c->row[i] > UINT32_MAX) { /* offsets within a row do not fit */
+      free(cut);
+      return NULL;
+    }
+    row_range(c, i, lo, hi, &k0, &k1);
+    cut[2 * (size_t)i] = (uint32_t)(k0 - c->row[i]);
+    cut[2 * (size_t)i + 1] = (uint32_t)(k1 - c->row[i]);
+  }
+  return cut;
+}
+
 int rt_deliver_part(RtRing *r, const RtConn *c, int64_t step, const uint32_t *src, size_t n,
                     uint32_t lo, uint32_t hi) {
+  return rt_deliver_cut(r, c, step, src, n, lo, hi, NULL);
+}
+
+int rt_deliver_cut(RtRing *r, const RtConn *c, int64_t step, const uint32_t *src, size_t n, uint32_t lo,
+                   uint32_t hi, const uint32_t *cut) {
   if (ring_check(r, c, step, src, n, lo, hi)) return -1;
   const uint32_t base = (uint32_t)((uint64_t)step % r->nslots);
   const size_t stride = r->stride;
@@ -704,7 +725,11 @@ int rt_deliver_part(RtRing *r, const RtConn *c, int64_t step, const uint32_t *sr
       else __builtin_prefetch(&c->tgt[nk]);
     }
     uint64_t k0, k1;
-    row_range(c, src[q], lo, hi, &k0, &k1);
+    if (cut) {
+      k0 = c->row[src[q]] + cut[2 * (size_t)src[q]];
+      k1 = c->row[src[q]] + cut[2 * (size_t)src[q] + 1];
+    } else
+      row_range(c, src[q], lo, hi, &k0, &k1);
     if (c->delay_width == RT_DELAY_UNIFORM) {
       uint32_t slot = base + c->delay_uniform;
       if (slot >= r->nslots) slot -= r->nslots;

@@ -160,6 +160,15 @@ int rt_deliver(RtRing *r, const RtConn *c, int64_t step, const uint32_t *src, si
  * numbers bit for bit. */
 int rt_deliver_part(RtRing *r, const RtConn *c, int64_t step, const uint32_t *src, size_t n,
                     uint32_t lo, uint32_t hi);
+/* Where each row's synapses into targets [lo, hi) start and end (the
+ * rows are sorted by target): row i's are row[i] + cut[2i] .. row[i] +
+ * cut[2i + 1].  8 bytes per source; NULL when out of memory or a row is
+ * longer than 2^32 synapses.  rt_deliver_cut is rt_deliver_part with
+ * them: without, every spike costs two binary searches in its row, each
+ * step a dependent load (the CPU that a second thread adds to delivery). */
+uint32_t *rt_conn_cuts(const RtConn *c, uint32_t lo, uint32_t hi);
+int rt_deliver_cut(RtRing *r, const RtConn *c, int64_t step, const uint32_t *src, size_t n, uint32_t lo,
+                   uint32_t hi, const uint32_t *cut);
 
 /* The input of step `step`: out[j] = slot[j] for every target, then the
  * slot is cleared.  Call it once per step, before or after that step's

@@ -130,6 +130,8 @@ static bool guard_due(const RtRun *r, int64_t step) {
          (r->m->nrecords > 0 && step % r->rec_stride == 0) || step == r->nsteps;
 }
 
+bool rt_end_due(const RtRun *r, int64_t step) { return guard_due(r, step); }
+
 /* ---- spike detection --------------------------------------------------------- */
 
 double rt_linear_crossing(double v0, double v1, double h, double thr) {

@@ -205,6 +205,9 @@ bool rt_start(RtRun *r);                         /* init, network, guard, row 0 
  * p->spikes (false and p->oom when one could not be stored). */
 bool rt_staggered_part(RtRun *r, RtPart *p, int64_t k);
 bool rt_end_step(RtRun *r, int64_t k, double t_next); /* guard, trace, progress */
+/* the NaN guard or a trace row is due after `step` steps (which must then
+ * see the states of that step: a network's block of steps ends there) */
+bool rt_end_due(const RtRun *r, int64_t step);
 bool rt_parts_init(RtRun *r, int nparts, int64_t align); /* split [0, n) */
 void rt_parts_free(RtRun *r);
 /* Indices i in [begin, end) with x[i] >= thr, ascending, into out (room

@@ -15,7 +15,9 @@
  *
  * Only the staggered method runs networks for now.  With --threads N the
  * neurons are split into N parts, one per thread, that exchange their
- * spikes once per step; results do not depend on N (docs/events.md). */
+ * spikes once per block of D steps, D the smallest delay of the stored
+ * projections (a spike cannot reach a target sooner); results do not
+ * depend on N (docs/events.md). */
 #define _GNU_SOURCE /* sched_yield, sysconf(_SC_NPROCESSORS_ONLN) */
 #include <errno.h>
 #include <limits.h>
@@ -43,6 +45,7 @@ typedef struct RtNetProj {
   RtConn conn;
   RtRing *ring;     /* one per part: the targets of that part's instances */
   uint32_t *lo, *hi; /* per part: its targets [lo, hi) within the population */
+  uint32_t **cut;   /* per part that holds some of the targets: rt_conn_cuts */
   RtStp stp;
   int has_stp;
   uint32_t delay_steps;
@@ -183,11 +186,13 @@ static RtPool *pool_new(int n) {
 }
 
 /* A thread's scratch: the sources (and spike times) of one step's spikes
- * in one projection's source population. */
+ * in one projection's source population, and where each step of the
+ * block starts in its part's spike list. */
 typedef struct RtNetScratch {
   uint32_t *src;
   double *ts;
   size_t cap;
+  size_t *off;      /* block step j: the part's spikes.v[off[j] .. off[j + 1]) */
   char err[300];    /* why this part's delivery failed */
 } RtNetScratch;
 
@@ -200,8 +205,13 @@ typedef struct RtNet {
   RtNetScratch *scr; /* one per part */
   RtPool *pool;     /* NULL with one thread */
   int nparts;       /* r->nparts when the network was built */
-  int64_t k;        /* the step the threads are working on */
+  int64_t dmin;     /* steps per block: spikes are exchanged once per block */
+  atomic_int stop;  /* the calling thread found the run must stop (collect) */
 } RtNet;
+
+/* The longest block, when the delays allow more: a part's spikes of a
+ * block are kept until its end. */
+enum { NET_BLOCK_MAX = 64 };
 
 static uint64_t mix64(uint64_t x) { /* splitmix64 finaliser */
   x += 0x9e3779b97f4a7c15ULL;
@@ -325,8 +335,10 @@ static void apply_inits(RtRun *r, const MsnNetwork *d) {
 }
 
 /* Threads for this run: --threads N, or by default one per online core
- * but no more than one per 4096 neurons (a thread costs three barriers
- * per step, about as much as stepping a few thousand LIF neurons); never
+ * but no more than one per 4096 neurons (a thread costs two barriers
+ * per block of steps, with blocks of one step about as much as stepping
+ * a few thousand LIF neurons; the blocks are known only once the
+ * projections are built, after the split); never
  * more than one per 64 neurons (the split is on multiples of 64). */
 static int network_threads(const RtRun *r) {
   int64_t most = r->n / 64 > 0 ? r->n / 64 : 1;
@@ -348,7 +360,8 @@ static int proj_parts(RtRun *r, RtNetProj *P, char *err, size_t errlen) {
   P->ring = calloc((size_t)T, sizeof *P->ring);
   P->lo = calloc((size_t)T, sizeof *P->lo);
   P->hi = calloc((size_t)T, sizeof *P->hi);
-  if (!P->ring || !P->lo || !P->hi) {
+  P->cut = calloc((size_t)T, sizeof *P->cut);
+  if (!P->ring || !P->lo || !P->hi || !P->cut) {
     snprintf(err, errlen, "out of memory");
     return -1;
   }
@@ -360,6 +373,8 @@ static int proj_parts(RtRun *r, RtNetProj *P, char *err, size_t errlen) {
     P->lo[t] = (uint32_t)lo;
     P->hi[t] = (uint32_t)hi;
     if (rt_ring_init(&P->ring[t], (uint32_t)(hi - lo), P->delay_steps, err, errlen)) return -1;
+    /* without cuts (out of memory) delivery searches the rows instead */
+    if (!P->d->tm && hi > lo && hi - lo < tgt->n) P->cut[t] = rt_conn_cuts(&P->conn, (uint32_t)lo, (uint32_t)hi);
   }
   return 0;
 }
@@ -498,14 +513,30 @@ bool rt_network_start(RtRun *r) {
   }
   N->nsyn = nsyn;
   N->syn_bytes = bytes;
+  /* a spike of step k lands at k + 1 + d with d >= dmin, after the block
+   * of dmin steps that holds step k has drained its last slot (k0 + dmin):
+   * the parts integrate dmin steps before they must see each other's
+   * spikes.  Poisson inputs are per target and step, not exchanged. */
+  N->dmin = NET_BLOCK_MAX;
+  for (int64_t q = 0; q < d->nprojs; q++)
+    if (!N->proj[q].poisson && N->proj[q].conn.n_syn && N->proj[q].conn.delay_min < N->dmin)
+      N->dmin = N->proj[q].conn.delay_min;
+  for (int t = 0; t < nthreads; t++)
+    if (!(N->scr[t].off = calloc((size_t)N->dmin + 1, sizeof *N->scr[t].off))) {
+      rt_fail(r, RT_EXIT_IO, "out of memory for the network");
+      return false;
+    }
   if (nthreads > 1 && !(N->pool = pool_new(nthreads))) {
     rt_fail(r, RT_EXIT_IO, "cannot start %d threads", nthreads);
     return false;
   }
   if (!r->opt.quiet)
-    fprintf(stderr, "%s: network of %lld neurons in %lld populations, %lld projections, %llu synapses (%.1f B each)%s",
+    fprintf(stderr,
+            "%s: network of %lld neurons in %lld populations, %lld projections, %llu synapses (%.1f B each); "
+            "%d thread%s, spikes exchanged every %lld step%s%s",
             r->opt.prog, (long long)r->n, (long long)d->npops, (long long)d->nprojs, (unsigned long long)nsyn,
-            nsyn ? (double)bytes / (double)nsyn : 0.0, worst > 1e-9 ? "" : "\n");
+            nsyn ? (double)bytes / (double)nsyn : 0.0, nthreads, nthreads == 1 ? "" : "s", (long long)N->dmin,
+            N->dmin == 1 ? "" : "s", worst > 1e-9 ? "" : "\n");
   if (!r->opt.quiet && worst > 1e-9) fprintf(stderr, "; delays rounded to dt, largest error %.3g %%\n", 100 * worst);
   return true;
 }
@@ -542,17 +573,19 @@ static void order_step_spikes(RtSpike *v, size_t n) {
     }
 }
 
-/* The sources of projection P among the spikes of step k of all parts, in
- * part order (ascending neuron order: each part's list is sorted and the
- * parts are ascending ranges), into the thread's scratch. */
-static bool gather_sources(RtRun *r, RtNetProj *P, RtNetScratch *sc, size_t *ns) {
+/* The sources of projection P among the spikes of block step j of all
+ * parts, in part order (ascending neuron order: each part's list of a
+ * step is sorted and the parts are ascending ranges), into the thread's
+ * scratch. */
+static bool gather_sources(RtRun *r, RtNetProj *P, RtNetScratch *sc, int64_t j, size_t *ns) {
   const MsnPopulation *src = &P->net->pops[P->d->src];
+  const RtNet *N = r->net;
   size_t n = 0;
   for (int u = 0; u < r->nparts; u++) {
     const RtSpikes *sp = &r->parts[u].spikes;
     const RtPart *pu = &r->parts[u];
     if (pu->end <= src->first || pu->begin >= src->first + src->n) continue;
-    for (size_t s = 0; s < sp->n; s++) {
+    for (size_t s = N->scr[u].off[j]; s < N->scr[u].off[j + 1]; s++) {
       int64_t id = sp->v[s].id;
       if (id < src->first || id >= src->first + src->n) continue;
       if (n == sc->cap) { /* several spikes of a neuron in one step */
@@ -616,15 +649,14 @@ static bool jump_spikes(RtRun *r, RtPart *part, int64_t k) {
   return true;
 }
 
-/* Part t's share of step k's network work, after every part's spikes of
- * the step are known: deliver them (stamped k + 1) to the targets of the
- * part, add the input arriving at t_{k+1} and the Poisson input, in
- * projection order, then find the part's voltage-jump spikes. */
-static bool net_step_part(RtRun *r, int t, int64_t k) {
+/* Part t's network work of step k, which touches its own targets only:
+ * the input arriving at t_{k+1} (drained from its rings) and the Poisson
+ * input, in projection order, then its voltage-jump spikes.  Every spike
+ * drained here was delivered at the end of an earlier block. */
+static bool net_inputs_part(RtRun *r, int t, int64_t k) {
   RtNet *N = r->net;
   const MsnNetwork *d = N->d;
   RtPart *part = &r->parts[t];
-  RtNetScratch *sc = &N->scr[t];
   for (int64_t q = 0; q < d->nprojs; q++) {
     RtNetProj *P = &N->proj[q];
     if (P->poisson) {
@@ -635,75 +667,150 @@ static bool net_step_part(RtRun *r, int t, int64_t k) {
       if (lo < hi) poisson_input(r, P, k, lo, hi);
       continue;
     }
-    if (P->lo[t] == P->hi[t]) continue;
-    size_t ns = 0;
+    if (P->lo[t] < P->hi[t]) deliver_to_states(r, P, t, k + 1);
+  }
+  return N->jumps ? jump_spikes(r, part, k) : true;
+}
+
+/* Part t's delivery, once every part's spikes of the block are known: the
+ * spikes of each step k0 + j (stamped k0 + j + 1) into the rings of the
+ * part's targets, step by step, so each ring slot sums its terms in the
+ * order of the summation contract (by step, then by source). */
+static bool net_deliver_part(RtRun *r, int t, int64_t k0, int64_t nblk) {
+  RtNet *N = r->net;
+  const MsnNetwork *d = N->d;
+  RtNetScratch *sc = &N->scr[t];
+  for (int64_t q = 0; q < d->nprojs; q++) {
+    RtNetProj *P = &N->proj[q];
+    if (P->poisson || P->lo[t] == P->hi[t]) continue;
     const MsnPopulation *src = &d->pops[P->d->src];
-    if (src->kind >= RT_SOURCE_REGULAR) { /* runtime/rt_sources.c */
-      if (!rt_source_spikes(src, k, r->opt.dt, &sc->src, &sc->ts, &sc->cap, &ns)) {
-        snprintf(sc->err, sizeof sc->err, "out of memory for the spikes of source %s", src->name);
+    for (int64_t j = 0; j < nblk; j++) {
+      int64_t k = k0 + j;
+      size_t ns = 0;
+      if (src->kind >= RT_SOURCE_REGULAR) { /* runtime/rt_sources.c */
+        if (!rt_source_spikes(src, k, r->opt.dt, &sc->src, &sc->ts, &sc->cap, &ns)) {
+          snprintf(sc->err, sizeof sc->err, "out of memory for the spikes of source %s", src->name);
+          return false;
+        }
+      } else if (!gather_sources(r, P, sc, j, &ns)) {
+        snprintf(sc->err, sizeof sc->err, "out of memory for the spikes of one step");
         return false;
       }
-    } else if (!gather_sources(r, P, sc, &ns)) {
-      snprintf(sc->err, sizeof sc->err, "out of memory for the spikes of one step");
-      return false;
-    }
-    if (ns) {
+      if (!ns) continue;
       int rc = P->has_stp ? rt_deliver_stp_part(&P->ring[t], &P->conn, &P->stp, k + 1, sc->src, sc->ts, ns,
                                                 P->lo[t], P->hi[t])
-                          : rt_deliver_part(&P->ring[t], &P->conn, k + 1, sc->src, ns, P->lo[t], P->hi[t]);
+                          : rt_deliver_cut(&P->ring[t], &P->conn, k + 1, sc->src, ns, P->lo[t], P->hi[t],
+                                           P->cut[t]);
       if (rc) {
         snprintf(sc->err, sizeof sc->err, "spike delivery: %s", P->ring[t].err);
         return false;
       }
     }
-    deliver_to_states(r, P, t, k + 1);
   }
-  return N->jumps ? jump_spikes(r, part, k) : true;
+  return true;
 }
 
-/* One whole step of part t: the neurons (kernel, resets), then, once every
- * part has its spikes, the network.  A failure is kept in the part (oom)
- * or its scratch (err) for the calling thread to report. */
-static void step_part(void *arg, int t) {
-  RtRun *r = arg;
+/* Steps of the block from k0: dmin, but it ends where the NaN guard or a
+ * trace row is due, which must see the states of that step. */
+static int64_t block_steps(const RtRun *r, int64_t k0) {
+  const RtNet *N = r->net;
+  int64_t nb = N->dmin < r->nsteps - k0 ? N->dmin : r->nsteps - k0;
+  for (int64_t j = 1; j < nb; j++)
+    if (rt_end_due(r, k0 + j)) return j;
+  return nb;
+}
+
+/* Part t's neurons and inputs for the nblk steps from k0 in a row, its
+ * spikes kept per step.  A failure is kept in the part (oom) or its
+ * scratch (err). */
+static bool integrate_part(RtRun *r, int t, int64_t k0, int64_t nblk) {
   RtNet *N = r->net;
   RtPart *part = &r->parts[t];
-  int64_t k = N->k;
-  /* this step's spike list starts with the jump spikes of the last one */
-  RtSpikes tmp = part->spikes;
-  part->spikes = part->pend;
-  part->pend = tmp;
-  part->pend.n = 0;
-  bool ok = rt_staggered_part(r, part, k);
-  order_step_spikes(part->spikes.v, part->spikes.n);
-  if (N->pool) pool_barrier(N->pool); /* every part's spikes are known */
-  if (ok) ok = net_step_part(r, t, k);
-  if (!ok && !part->oom && !N->scr[t].err[0])
-    snprintf(N->scr[t].err, sizeof N->scr[t].err, "step %lld of neurons %lld to %lld failed", (long long)k,
-             (long long)part->begin, (long long)part->end - 1);
+  RtNetScratch *sc = &N->scr[t];
+  bool ok = true;
+  part->spikes.n = 0;
+  for (int64_t j = 0; j < nblk; j++) {
+    sc->off[j] = part->spikes.n;
+    if (!ok) continue; /* the offsets stay valid for the other parts */
+    int64_t k = k0 + j;
+    /* this step's spike list starts with the jump spikes of the last one */
+    for (size_t s = 0; s < part->pend.n && ok; s++)
+      if (!rt_spikes_push(&part->spikes, part->pend.v[s].t, part->pend.v[s].id)) {
+        part->oom = true;
+        ok = false;
+      }
+    part->pend.n = 0;
+    if (ok) ok = rt_staggered_part(r, part, k);
+    order_step_spikes(part->spikes.v + sc->off[j], part->spikes.n - sc->off[j]);
+    if (ok) ok = net_inputs_part(r, t, k);
+    if (!ok && !part->oom && !sc->err[0])
+      snprintf(sc->err, sizeof sc->err, "step %lld of neurons %lld to %lld failed", (long long)k,
+               (long long)part->begin, (long long)part->end - 1);
+  }
+  sc->off[nblk] = part->spikes.n;
+  return ok;
 }
 
-/* After all parts finished step k: their spikes into the run's list (the
- * output), and any part's failure into r->status. */
-static bool collect(RtRun *r) {
+/* Any part's failure into r->status (false then). */
+static bool parts_ok(RtRun *r) {
   RtNet *N = r->net;
   for (int t = 0; t < r->nparts; t++) {
-    RtPart *p = &r->parts[t];
-    if (p->oom) {
-      rt_fail(r, RT_EXIT_IO, "out of memory after %zu spikes", r->spikes.n);
+    if (r->parts[t].oom) {
+      if (r->status == RT_EXIT_OK) rt_fail(r, RT_EXIT_IO, "out of memory after %zu spikes", r->spikes.n);
       return false;
     }
     if (N->scr[t].err[0]) {
       if (r->status == RT_EXIT_OK) rt_fail(r, RT_EXIT_IO, "%s", N->scr[t].err);
       return false;
     }
-    for (size_t s = 0; s < p->spikes.n; s++)
-      if (!rt_spikes_push(&r->spikes, p->spikes.v[s].t, p->spikes.v[s].id)) {
-        rt_fail(r, RT_EXIT_IO, "out of memory after %zu spikes", r->spikes.n);
-        return false;
-      }
   }
   return true;
+}
+
+/* Once every part has integrated the block: step by step, the parts'
+ * spikes into the run's list (the output) and the end of the step (NaN
+ * guard, trace, progress).  It reads the spike lists and the states,
+ * which delivery does not write, so it runs beside the others' delivery. */
+static bool collect(RtRun *r, int64_t k0, int64_t nblk) {
+  RtNet *N = r->net;
+  if (!parts_ok(r)) return false;
+  for (int64_t j = 0; j < nblk; j++) {
+    for (int t = 0; t < r->nparts; t++) {
+      const RtSpike *v = r->parts[t].spikes.v;
+      for (size_t s = N->scr[t].off[j]; s < N->scr[t].off[j + 1]; s++)
+        if (!rt_spikes_push(&r->spikes, v[s].t, v[s].id)) {
+          rt_fail(r, RT_EXIT_IO, "out of memory after %zu spikes", r->spikes.n);
+          return false;
+        }
+    }
+    int64_t k = k0 + j;
+    if (!rt_end_step(r, k, (double)(k + 1) * r->opt.dt)) return false;
+  }
+  return true;
+}
+
+/* The whole run of part t, block after block, with two barriers per
+ * block: after the parts' integration (every spike of the block known),
+ * and after their delivery (every ring ready for the next block).  The
+ * calling thread (t = 0) collects the block between them, before its own
+ * delivery; every thread then sees the same failures and stops at the
+ * same block. */
+static void run_part(void *arg, int t) {
+  RtRun *r = arg;
+  RtNet *N = r->net;
+  for (int64_t k0 = 0, nblk; k0 < r->nsteps; k0 += nblk) {
+    nblk = block_steps(r, k0);
+    bool ok = integrate_part(r, t, k0, nblk);
+    if (N->pool) pool_barrier(N->pool); /* every part's spikes of the block are known */
+    if (t == 0 && !collect(r, k0, nblk)) atomic_store(&N->stop, 1);
+    if (ok && !net_deliver_part(r, t, k0, nblk) && !N->scr[t].err[0])
+      snprintf(N->scr[t].err, sizeof N->scr[t].err, "delivery of steps %lld to %lld failed", (long long)k0,
+               (long long)(k0 + nblk - 1));
+    if (N->pool) pool_barrier(N->pool); /* every ring is ready */
+    if (atomic_load(&N->stop)) return;
+    for (int u = 0; u < r->nparts; u++)
+      if (r->parts[u].oom || N->scr[u].err[0]) return;
+  }
 }
 
 void rt_network_run(RtRun *r) {
@@ -712,12 +819,9 @@ void rt_network_run(RtRun *r) {
   if (!rt_start(r)) return; /* builds the network: rt_network_start */
   RtNet *N = r->net;
   if (m->gates) m->gates(r->cols, r->P, 0, r->n, 0.0, 0.5 * dt);
-  for (int64_t k = 0; k < r->nsteps; k++) {
-    N->k = k;
-    if (N->pool) pool_run(N->pool, step_part, r);
-    else step_part(r, 0);
-    if (!collect(r) || !rt_end_step(r, k, (double)(k + 1) * dt)) break;
-  }
+  if (N->pool) pool_run(N->pool, run_part, r);
+  else run_part(r, 0);
+  parts_ok(r); /* a delivery that failed after its block was collected */
   pool_free(N->pool); /* waiting threads would spin while the output is written */
   N->pool = NULL;
   if (r->status != RT_EXIT_OK) return;
@@ -815,6 +919,8 @@ void rt_network_free(RtRun *r) {
     free(P->ring);
     free(P->lo);
     free(P->hi);
+    for (int t = 0; P->cut && t < N->nparts; t++) free(P->cut[t]);
+    free(P->cut);
     free(P->lam);
     free(P->tab.T);
     if (P->has_stp) rt_stp_free(&P->stp);
@@ -825,6 +931,7 @@ void rt_network_free(RtRun *r) {
   for (int t = 0; N->scr && t < N->nparts; t++) {
     free(N->scr[t].src);
     free(N->scr[t].ts);
+    free(N->scr[t].off);
   }
   free(N->scr);
   free(N);

@@ -8,7 +8,10 @@
 # must be equal byte for byte (the parts are split inside the populations,
 # so delivery, the drained inputs, the Poisson draws, the plasticity state
 # and the jump spikes all cross a part boundary), and run.json must record
-# the thread count.  Also: run.json's
+# the thread count.  The parts exchange their spikes once per block of
+# D steps, D the smallest delay (CUBA: 1 step, Brunel: 15, with voltage
+# jumps; tests/e2e/cells_ei.sh: 40, blocks cut every 16 steps by the NaN
+# guard), and the summary names the thread count and D.  Also: run.json's
 # synapse count and CSR bytes for CUBA follow the CSR layout (row offsets
 # 8 bytes per source row of each projection, 2 bytes per synapse: 16-bit
 # target indices, and the weight of a projection is shared), and
@@ -42,6 +45,11 @@ same_on_threads cuba "$WORK/cuba" 300ms
 same_on_threads brunel "$WORK/brunel" 60ms
 "$MSNC" build "$SRCDIR/tests/e2e/models/cuba_tm.msn" -o "$WORK/cuba_tm"
 same_on_threads cuba_tm "$WORK/cuba_tm" 300ms
+
+"$WORK/brunel" --duration 1ms --threads 2 --out "$WORK/bsum" 2> "$WORK/bsum.err"
+if grep -q "; 2 threads, spikes exchanged every 15 steps" "$WORK/bsum.err"; then
+  pass "brunel: the summary names 2 threads and the exchange every 15 steps"
+else fail "brunel: summary without threads and exchange: $(cat "$WORK/bsum.err")"; fi
 
 # memory of the connectivity: 2 x (3200 + 1) + 2 x (800 + 1) row offsets
 json=$WORK/cuba1/run.json
