@@ -182,16 +182,18 @@ static void mark(const Mir *m, const MirExpr *e, Uses *u)
 }
 
 /* K_NOISE: the white-noise amplitudes of the noisy states (rates models);
- * K_VLIN: the reset state's x' = a + b x coefficients (integrate-and-fire) */
-typedef enum KernelKind { K_INIT, K_GATES, K_STEP, K_RHS, K_NOISE, K_VLIN } KernelKind;
-static const char *const kernel_suffix[] = { "init", "gates", "step", "rhs", "noise", "vlin" };
+ * K_VLIN: the reset state's x' = a + b x coefficients (integrate-and-fire);
+ * K_VSTEP: vlin and step fused into one pass (integrate-and-fire) */
+typedef enum KernelKind { K_INIT, K_GATES, K_STEP, K_RHS, K_NOISE, K_VLIN, K_VSTEP } KernelKind;
+static const char *const kernel_suffix[] = { "init", "gates", "step", "rhs", "noise", "vlin", "vstep" };
 
 static void mark_roots(const Mir *m, KernelKind kind, Uses *u)
 {
-  if (kind == K_VLIN) {
+  if (kind == K_VLIN || kind == K_VSTEP) {
     mark(m, m->reset_lin_a, u);
     mark(m, m->reset_lin_b, u);
-    return;
+    if (kind == K_VLIN) return;
+    kind = K_STEP; /* and everything the step uses */
   }
   for (int k = 0; k < m->nstates; k++) {
     const MirState *s = &m->states[k];
@@ -215,7 +217,8 @@ static void mark_roots(const Mir *m, KernelKind kind, Uses *u)
 
 /* ---- kernel construction ------------------------------------------------- */
 
-typedef enum ColKind { COL_STATE, COL_Y, COL_DY, COL_PARAM } ColKind;
+/* COL_AB: vstep's ab[index] (0: a, 1: b, 2: the spike state before the step) */
+typedef enum ColKind { COL_STATE, COL_Y, COL_DY, COL_PARAM, COL_AB } ColKind;
 typedef struct Col { ColKind kind; int index; } Col;
 
 typedef struct Kernel {
@@ -223,6 +226,7 @@ typedef struct Kernel {
   Col *cols; int ncols;
   int *pcol;                 /* per parameter: per-instance ordinal or -1 */
   LLVMValueRef *in, *out;    /* per state: column to load from / store to */
+  LLVMValueRef ab[3];        /* vstep: a, b and the old spike state */
   LLVMValueRef *pcolumn;     /* per parameter: its column, or NULL */
   LLVMValueRef P, begin, end, t, dt, i;
   LLVMValueRef *params;      /* per parameter: value for this instance */
@@ -250,13 +254,15 @@ static void plan_columns(const Mir *m, Kernel *K)
     if (K->kind == K_RHS) add_col(K, COL_DY, k);
     if ((K->kind == K_NOISE || K->kind == K_VLIN) && u.state[k]) add_col(K, COL_Y, k);
     if (K->kind == K_NOISE && m->states[k].noise) add_col(K, COL_DY, k); /* g column of state k */
-    if (K->kind == K_INIT || K->kind == K_STEP || (K->kind == K_GATES && (u.state[k] || cnexp)))
+    if (K->kind == K_INIT || K->kind == K_STEP || K->kind == K_VSTEP || (K->kind == K_GATES && (u.state[k] || cnexp)))
       add_col(K, COL_STATE, k);
   }
   if (K->kind == K_VLIN) { /* ab[0] = a, ab[1] = b */
     add_col(K, COL_DY, 0);
     add_col(K, COL_DY, 1);
   }
+  if (K->kind == K_VSTEP)
+    for (int c = 0; c < 3; c++) add_col(K, COL_AB, c);
   int ord = 0;
   for (int j = 0; j < m->nparams; j++) {
     K->pcol[j] = m->params[j].per_instance ? ord++ : -1;
@@ -321,6 +327,7 @@ static void bind_args(Cg *cg, Kernel *K, LLVMValueRef fn)
     if (col->kind == COL_PARAM) K->pcolumn[col->index] = a;
     if (col->kind == COL_STATE || col->kind == COL_Y) K->in[col->index] = a;
     if (col->kind == COL_STATE || col->kind == COL_DY) K->out[col->index] = a;
+    if (col->kind == COL_AB) K->ab[col->index] = a;
   }
   K->P = LLVMGetParam(fn, (unsigned)K->ncols);
   K->begin = LLVMGetParam(fn, (unsigned)K->ncols + 1);
@@ -471,6 +478,25 @@ static void body_step(Cg *cg, Kernel *K)
   free(xn);
 }
 
+/* vlin and step in one pass: the old spike state into ab[2], a and b
+ * into ab[0] and ab[1] (as body_vlin), then the step (as body_step).  The
+ * values are those of the two kernels run one after the other: vlin
+ * writes nothing the step reads. */
+static void body_vstep(Cg *cg, Kernel *K)
+{
+  const Mir *m = cg->m;
+  CgEnv env;
+  load_states(cg, K);
+  store_at(cg, K->ab[2], K->i, K->x[m->spike_state]);
+  env_setup(cg, K, &env, K->x);
+  env.win = CG_WIN_AVERAGE;
+  env.w0 = K->t;
+  env.wdt = K->dt;
+  store_at(cg, K->ab[0], K->i, state_expr(cg, K, &env, m->spike_state, "reset lin_a", m->reset_lin_a));
+  store_at(cg, K->ab[1], K->i, state_expr(cg, K, &env, m->spike_state, "reset lin_b", m->reset_lin_b));
+  body_step(cg, K);
+}
+
 static void emit_body(Cg *cg, Kernel *K)
 {
   switch (K->kind) {
@@ -480,6 +506,7 @@ static void emit_body(Cg *cg, Kernel *K)
   case K_RHS: body_rhs(cg, K); break;
   case K_NOISE: body_noise(cg, K); break;
   case K_VLIN: body_vlin(cg, K); break;
+  case K_VSTEP: body_vstep(cg, K); break;
   }
 }
 
@@ -534,7 +561,7 @@ static void emit_worker_body(Cg *cg, Kernel *K, LLVMValueRef fn)
   emit_body(cg, K);
   LLVMValueRef next = LLVMBuildNSWAdd(cg->b, K->i, LLVMConstInt(cg->i64, 1, 0), "i.next");
   LLVMValueRef br = LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntSLT, next, K->end, ""), loop, done);
-  if (K->kind == K_STEP) set_interleave(cg, br, STEP_INTERLEAVE);
+  if (K->kind == K_STEP || K->kind == K_VSTEP) set_interleave(cg, br, STEP_INTERLEAVE);
   LLVMValueRef in_vals[2] = { K->begin, next };
   LLVMBasicBlockRef in_bbs[2] = { entry, LLVMGetInsertBlock(cg->b) };
   LLVMAddIncoming(K->i, in_vals, in_bbs, 2);
@@ -552,20 +579,22 @@ static LLVMValueRef emit_wrapper(Cg *cg, Kernel *K, LLVMValueRef worker)
   LLVMTypeRef sig_step[] = { p, p, i, i, d, d };
   LLVMTypeRef sig_rhs[] = { p, p, p, p, i, i, d };
   LLVMTypeRef sig_vlin[] = { p, p, p, p, i, i, d, d };
+  LLVMTypeRef sig_vstep[] = { p, p, p, i, i, d, d };
   bool vlin = K->kind == K_VLIN; /* (y, ab, cols, P, begin, end, t, dt) */
+  bool vstep = K->kind == K_VSTEP; /* (cols, ab, P, begin, end, t, dt) */
   bool like_rhs = K->kind == K_RHS || K->kind == K_NOISE || vlin; /* (y, dy or g, cols, P, ...) */
-  LLVMTypeRef *sig = K->kind == K_INIT ? sig_init : vlin ? sig_vlin : like_rhs ? sig_rhs : sig_step;
-  unsigned n = K->kind == K_INIT ? 4 : vlin ? 8 : like_rhs ? 7 : 6;
+  LLVMTypeRef *sig = K->kind == K_INIT ? sig_init : vlin ? sig_vlin : like_rhs ? sig_rhs : vstep ? sig_vstep : sig_step;
+  unsigned n = K->kind == K_INIT ? 4 : vlin ? 8 : like_rhs ? 7 : vstep ? 7 : 6;
   char *name = cg_strfmt("%s_%s", cg->m->name, kernel_suffix[K->kind]);
   LLVMValueRef fn = add_function(cg, name, cg->void_t, sig, n, true);
   free(name);
   LLVMPositionBuilderAtEnd(cg->b, LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry"));
-  unsigned o = like_rhs ? 2 : 0; /* rhs: (y, dy, cols, P, ...) */
-  LLVMValueRef cols = LLVMGetParam(fn, o), y = LLVMGetParam(fn, 0), dy = LLVMGetParam(fn, 1);
+  unsigned o = like_rhs ? 2 : vstep ? 1 : 0; /* rhs: (y, dy, cols, P, ...); vstep: (cols, ab, P, ...) */
+  LLVMValueRef cols = LLVMGetParam(fn, vstep ? 0 : o), y = LLVMGetParam(fn, 0), dy = LLVMGetParam(fn, 1);
   LLVMValueRef *args = calloc(K->ncols + 5, sizeof *args);
   for (int c = 0; c < K->ncols; c++) {
     const Col *col = &K->cols[c];
-    LLVMValueRef base = col->kind == COL_Y ? y : col->kind == COL_DY ? dy : cols;
+    LLVMValueRef base = col->kind == COL_Y ? y : col->kind == COL_DY || col->kind == COL_AB ? dy : cols;
     int idx = col->kind == COL_PARAM ? cg->m->nstates + K->pcol[col->index] : col->index;
     if (K->kind == K_NOISE && col->kind == COL_DY) { /* g: one column per noisy state */
       idx = 0;
@@ -578,7 +607,7 @@ static LLVMValueRef emit_wrapper(Cg *cg, Kernel *K, LLVMValueRef worker)
   args[K->ncols + 1] = LLVMGetParam(fn, o + 2);
   args[K->ncols + 2] = LLVMGetParam(fn, o + 3);
   args[K->ncols + 3] = K->kind == K_INIT ? cg_const(cg, 0.0) : LLVMGetParam(fn, o + 4);
-  args[K->ncols + 4] = vlin ? LLVMGetParam(fn, o + 5)
+  args[K->ncols + 4] = vlin || vstep ? LLVMGetParam(fn, o + 5)
                        : K->kind == K_INIT || like_rhs ? cg_const(cg, 0.0) : LLVMGetParam(fn, o + 5);
   LLVMBuildCall2(cg->b, LLVMGlobalGetValueType(worker), worker, args,
                  (unsigned)K->ncols + 5, "");
@@ -639,6 +668,9 @@ CgModule *cg_build(const Mir *m, const CgOptions *opt, char **err)
                 (k == K_VLIN && !m->has_reset);
     kernels[k] = skip ? LLVMConstPointerNull(cg.ptr) : emit_kernel(&cg, (KernelKind)k);
   }
+  /* vlin and step fused (integrate-and-fire): found by cg_emit_desc under
+   * its name, NAME_vstep */
+  if (m->has_reset && !m->rates && m->spike_state >= 0) emit_kernel(&cg, K_VSTEP);
   cg_emit_desc(&cg, kernels);
   if (cm->opt.with_main) cg_emit_main(&cg);
   LLVMDisposeBuilder(cg.b);

@@ -20,9 +20,10 @@
 
 #include <stdint.h>
 
-#define MSN_ABI_VERSION 4 /* 2: euler and heun, noise (nnoise, noise_states, noise);
+#define MSN_ABI_VERSION 5 /* 2: euler and heun, noise (nnoise, noise_states, noise);
                              3: integrate-and-fire (has_reset .. vlin);
-                             4: extension pointers cable, network, population */
+                             4: extension pointers cable, network, population;
+                             5: vstep */
 
 #ifdef __cplusplus
 extern "C" {
@@ -64,6 +65,15 @@ typedef void (*MsnNoiseFn)(const double *const *y, double *const *g,
 typedef void (*MsnVlinFn)(const double *const *y, double *const *ab,
                           double *const *cols, const double *P,
                           int64_t begin, int64_t end, double t, double dt);
+
+/* Integrate-and-fire, staggered scheme: vlin and step in one pass over the
+ * instances.  For each instance, with the states as they are at t:
+ * ab[2][i] = the spike state, ab[0][i] and ab[1][i] as MsnVlinFn (y =
+ * cols), then the step as MsnStepFn.  The same values as those calls one
+ * after the other, with one pass instead of three (the runtime saved the
+ * spike state in a pass of its own). */
+typedef void (*MsnVstepFn)(double *const *cols, double *const *ab, const double *P,
+                           int64_t begin, int64_t end, double t, double dt);
 
 /* euler: forward Euler, with noise Euler-Maruyama (Ito); heun: explicit
  * trapezoid (second order), with noise stochastic Heun (Stratonovich). */
@@ -134,6 +144,9 @@ typedef struct MsnModel {
   const void *cable;
   const void *network;
   const void *population;
+  /* ABI 5: vlin and step fused, or NULL (then the runtime calls them one
+   * after the other).  Generated for a single integrate-and-fire cell. */
+  MsnVstepFn vstep;
 } MsnModel;
 
 /* Run a model with the generated program's command line (see msn-run(1)):

@@ -456,9 +456,14 @@ bool rt_start(RtRun *r) {
 bool rt_staggered_part(RtRun *r, RtPart *p, int64_t k) {
   const double dt = r->opt.dt, t = (double)k * dt;
   RtSpikes *out = r->net ? &p->spikes : &r->spikes;
-  save_spike_state_part(r, p);
-  reset_coeffs_part(r, p, (const double *const *)r->cols, t, dt);
-  r->m->step(r->cols, r->P, p->begin, p->end, t, dt);
+  if (r->m->vstep && resets_on(r)) { /* the three passes below in one */
+    double *ab[3] = {r->lin_ab[0], r->lin_ab[1], r->spike_old};
+    r->m->vstep(r->cols, ab, r->P, p->begin, p->end, t, dt);
+  } else {
+    save_spike_state_part(r, p);
+    reset_coeffs_part(r, p, (const double *const *)r->cols, t, dt);
+    r->m->step(r->cols, r->P, p->begin, p->end, t, dt);
+  }
   RtSeg s = model_seg(r, p);
   if (r->nsegs) spikes_by_segment(r, p, out, t, dt);
   else if (resets_on(r)) apply_resets_part(r, p, &s, out, t, dt);
