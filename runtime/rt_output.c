@@ -274,23 +274,36 @@ int rt_format_g(double v, int digits, char *buf) {
                                    10000000000ULL, 100000000000ULL, 1000000000000ULL,
                                    10000000000000ULL, 100000000000000ULL, 1000000000000000ULL,
                                    10000000000000000ULL, 100000000000000000ULL};
-  int E;
-  double f = frexp(v, &E);
-  uint64_t m = (uint64_t)ldexp(f, 53);
+  /* v = m 2^e from its bits (v is normal here): frexp, ldexp and log10
+   * were library calls, a third of the time of a spike time's 17 digits.
+   * d starts at floor((E - 1) log10 2) <= floor(log10 v) (v >= 2^(E-1)),
+   * low by at most one; the loop below only raises it then, to the least
+   * d whose rounding has at most `digits` digits: the exponent of %g. */
+  uint64_t bits;
+  memcpy(&bits, &v, sizeof bits);
+  int E = (int)(bits >> 52) - 1022; /* v in [2^(E-1), 2^E) */
+  uint64_t m = (bits & 0x000fffffffffffffULL) | 0x0010000000000000ULL;
   int e = E - 53;
-  int d = (int)floor(log10(v)); /* decimal exponent, corrected below */
+  int d = (int)floor((E - 1) * 0.30102999566398120); /* decimal exponent, corrected below */
   uint64_t N = 0;
-  for (int tries = 0; tries < 3; tries++) {
+  for (int tries = 0; tries < 4; tries++) { /* at most 3: d low, then rounded up */
     N = scaled_round(m, e, digits - 1 - d);
-    if (N >= p10[digits]) d++;        /* rounded up to 10^digits */
-    else if (N < p10[digits - 1]) d--; /* log10 rounded up */
+    if (N >= p10[digits]) d++;        /* d low, or rounded up to 10^digits */
+    else if (N < p10[digits - 1]) d--; /* (not reached: d never starts high) */
     else break;
   }
-  char dig[17];
-  for (int q = digits - 1; q >= 0; q--) {
-    dig[q] = (char)('0' + N % 10);
-    N /= 10;
+  /* two digits per division by 100 (a multiplication by the compiler):
+   * half the dependent steps of the 17 digits of a spike time */
+  static const char pairs[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                 "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                 "8081828384858687888990919293949596979899";
+  char dig[18];
+  int q = digits;
+  for (; q >= 2; q -= 2) {
+    memcpy(dig + q - 2, pairs + 2 * (N % 100), 2);
+    N /= 100;
   }
+  if (q) dig[0] = (char)('0' + N);
   int nd = digits;
   while (nd > 1 && dig[nd - 1] == '0') nd--; /* %g drops trailing zeros */
   if (d >= digits) return sprintf(buf, "%.*g", digits, v); /* %g: exponent notation */

@@ -121,8 +121,29 @@ static int spike_cmp(const void *a, const void *b) {
   return (x->id > y->id) - (x->id < y->id);
 }
 
+/* The spikes come almost sorted: step after step, and within a step by
+ * neuron, with times anywhere in the step.  Insertion sort moves each
+ * spike only past the earlier ones of its own step, O(n) in practice,
+ * where qsort (a merge sort through a comparison callback) was 2 % of a
+ * CUBA run.  (t, id) is a total order on distinct spikes, so the result
+ * is the one qsort gives; should the input be far from sorted, after a
+ * budget of moves qsort finishes the job. */
 void rt_spikes_sort(RtSpikes *s) {
-  if (s->n > 1) qsort(s->v, s->n, sizeof *s->v, spike_cmp);
+  size_t budget = 8 * s->n + 1024;
+  for (size_t k = 1; k < s->n; k++) {
+    RtSpike x = s->v[k];
+    size_t j = k;
+    while (j > 0 && spike_cmp(&x, &s->v[j - 1]) < 0) {
+      s->v[j] = s->v[j - 1];
+      j--;
+      if (--budget == 0) {
+        s->v[j] = x;
+        qsort(s->v, s->n, sizeof *s->v, spike_cmp);
+        return;
+      }
+    }
+    s->v[j] = x;
+  }
 }
 
 /* ---- progress bar ------------------------------------------------------ */
