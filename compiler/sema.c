@@ -1,4 +1,6 @@
-/* compiler/sema.c — name resolution, unit checking and the simulate block.
+/* compiler/sema.c — name resolution and unit checking of expressions,
+ * gates, channels, cells and rates blocks (the simulate block:
+ * compiler/sema_simulate.c).
  *
  * Scopes nest as: function arguments | gate | channel or cell | membrane
  * (V, t, celsius) | top level (gates, channels, cells, functions) | unit
@@ -12,28 +14,7 @@
 
 #include "mir.h"
 #include "network.h"
-
-typedef struct Scope Scope;
-struct Scope {
-  Scope *parent;
-  PtrVec syms; /* Sym* */
-  bool constant; /* only constants may be used (parameter defaults) */
-};
-
-struct Sema {
-  Arena *A;
-  Diag *diag;
-  Program *prog;
-  Scope global, membrane;
-  int func_depth;
-  Decl *channel; /* the channel being checked (its gates may be used) */
-  /* rates blocks (rate models): they see t but neither V nor celsius */
-  Scope rates_env;     /* t, then the top level */
-  Decl *rates;         /* the rates block being checked */
-  Scope *rates_scope;  /* its own scope */
-  PtrVec noise_ok;     /* noise(...) calls that are terms of the equation being checked */
-  Sym *noise_state;    /* the state of that equation */
-};
+#include "sema_internal.h"
 
 static bool check_expr(Sema *S, Scope *sc, Expr *e);
 static bool check_noise(Sema *S, Scope *sc, Expr *e);
@@ -87,7 +68,7 @@ static void unit_hint(Unit u, char *buf, size_t len) {
   else units_format(u, buf, len);
 }
 
-static Unit unit_of(const char *text) {
+Unit sema_unit_of(const char *text) {
   Unit u;
   if (!units_parse(text, &u, NULL, 0, NULL)) abort(); /* internal table names only */
   return u;
@@ -103,7 +84,7 @@ static Sym *scope_find_local(Scope *sc, const char *name) {
   return NULL;
 }
 
-static Sym *scope_find(Scope *sc, const char *name) {
+Sym *sema_scope_find(Scope *sc, const char *name) {
   for (; sc; sc = sc->parent) {
     Sym *s = scope_find_local(sc, name);
     if (s) return s;
@@ -111,7 +92,7 @@ static Sym *scope_find(Scope *sc, const char *name) {
   return NULL;
 }
 
-static const char *kind_word(SymKind k) {
+const char *sema_kind_word(SymKind k) {
   switch (k) {
   case SYM_PARAM: return "parameter";
   case SYM_STATE: return "state";
@@ -191,14 +172,14 @@ static const Builtin *find_builtin(const char *name) {
   return NULL;
 }
 
-static bool is_zero_literal(const Expr *e) { return e->kind == EX_NUM && e->bare && e->num == 0; }
+bool sema_is_zero_literal(const Expr *e) { return e->kind == EX_NUM && e->bare && e->num == 0; }
 
 /* a and b must have the same dimension (for + - comparisons min max ?:).
  * A bare 0 takes the other side's unit. */
 static bool same_dim(Sema *S, Expr *whole, Expr *a, Expr *b, const char *what) {
   if (units_same_dim(a->unit, b->unit)) return true;
-  if (is_zero_literal(a)) { a->unit = b->unit; return true; }
-  if (is_zero_literal(b)) { b->unit = a->unit; return true; }
+  if (sema_is_zero_literal(a)) { a->unit = b->unit; return true; }
+  if (sema_is_zero_literal(b)) { b->unit = a->unit; return true; }
   char ua[128], ub[128];
   sema_unit_text(a->unit, ua, sizeof ua);
   sema_unit_text(b->unit, ub, sizeof ub);
@@ -355,7 +336,7 @@ static bool check_gauss_mean(Sema *S, Scope *sc, Expr *e) {
     return false;
   }
   Expr *c = e->args.v[0], *sigma = e->args.v[1];
-  Sym *f = c->kind == EX_CALL ? scope_find(&S->global, c->name) : NULL;
+  Sym *f = c->kind == EX_CALL ? sema_scope_find(&S->global, c->name) : NULL;
   if (!f || f->kind != SYM_FUNC || c->args.n < 1) {
     diag_error(S->diag, c->loc, "E0235", "the first argument of gauss_mean must be a call of a function of your own");
     diag_note(S->diag, (Loc){0}, "write gauss_mean(f(x, ...), sigma) with func f(x, ...) = ...: x fluctuates "
@@ -366,7 +347,7 @@ static bool check_gauss_mean(Sema *S, Scope *sc, Expr *e) {
   ok &= check_expr(S, sc, sigma);
   if (!ok) return false;
   Expr *x = c->args.v[0];
-  if (!units_same_dim(sigma->unit, x->unit) && !is_zero_literal(sigma)) {
+  if (!units_same_dim(sigma->unit, x->unit) && !sema_is_zero_literal(sigma)) {
     char got[160], need[160];
     diag_error(S->diag, sigma->loc, "E0236", "sigma of gauss_mean must be %s (the unit of the fluctuating argument "
                "of %s), but it is %s", in_unit(x->unit, need, sizeof need), c->name,
@@ -379,7 +360,7 @@ static bool check_gauss_mean(Sema *S, Scope *sc, Expr *e) {
 }
 
 static bool check_name(Sema *S, Scope *sc, Expr *e) {
-  Sym *s = scope_find(sc, e->name);
+  Sym *s = sema_scope_find(sc, e->name);
   Sym *builtin = scope_find_local(&S->membrane, e->name);
   if (builtin && s != builtin && (!s || s->kind == SYM_GATE || s->kind == SYM_CHANNEL || s->kind == SYM_CELL ||
                                   s->kind == SYM_FUNC)) {
@@ -426,14 +407,14 @@ static bool check_name(Sema *S, Scope *sc, Expr *e) {
     return false;
   }
   if (s->kind == SYM_FUNC || s->kind == SYM_CHANNEL || s->kind == SYM_CELL) {
-    diag_error(S->diag, e->loc, "E0205", "'%s' is a %s, not a value", e->name, kind_word(s->kind));
+    diag_error(S->diag, e->loc, "E0205", "'%s' is a %s, not a value", e->name, sema_kind_word(s->kind));
     return false;
   }
   if (sc->constant || (sc->parent && sc->parent->constant)) {
     bool is_const = s->kind == SYM_UNIT || s->kind == SYM_PARAM;
     if (!is_const) {
       diag_error(S->diag, e->loc, "E0207", "a parameter's value must be a constant, but '%s' is a %s",
-                 e->name, kind_word(s->kind));
+                 e->name, sema_kind_word(s->kind));
       return false;
     }
   }
@@ -513,14 +494,14 @@ static bool check_expr(Sema *S, Scope *sc, Expr *e) {
   }
   case EX_NAME: return check_name(S, sc, e);
   case EX_CALL: {
-    Sym *f = scope_find(&S->global, e->name);
+    Sym *f = sema_scope_find(&S->global, e->name);
     if (f && f->kind == SYM_FUNC) return check_call_user(S, sc, e, f);
     if (strcmp(e->name, "noise") == 0) return check_noise(S, sc, e);
     if (strcmp(e->name, "gauss_mean") == 0) return check_gauss_mean(S, sc, e);
     const Builtin *b = find_builtin(e->name);
     if (b) return check_call_builtin(S, sc, e, b);
-    Sym *other = scope_find(sc, e->name);
-    if (other) diag_error(S->diag, e->loc, "E0206", "'%s' is a %s, not a function", e->name, kind_word(other->kind));
+    Sym *other = sema_scope_find(sc, e->name);
+    if (other) diag_error(S->diag, e->loc, "E0206", "'%s' is a %s, not a function", e->name, sema_kind_word(other->kind));
     else diag_error(S->diag, e->loc, "E0201", "unknown function '%s'", e->name);
     return false;
   }
@@ -555,7 +536,7 @@ static bool checked(const Expr *e) { return e->unit.scale != 0; }
 /* e must have the dimension of want; what names the role for messages. */
 static bool expect_unit(Sema *S, Expr *e, Unit want, const char *what) {
   if (units_same_dim(e->unit, want)) return true;
-  if (is_zero_literal(e)) { e->unit = want; return true; }
+  if (sema_is_zero_literal(e)) { e->unit = want; return true; }
   char got[160], need[160];
   diag_error(S->diag, e->loc, "E0304", "%s must be %s, but it is %s", what, in_unit(want, need, sizeof need),
              in_unit(e->unit, got, sizeof got));
@@ -751,7 +732,7 @@ static void check_ode(Sema *S, Scope *sc, Stmt *st, PtrVec *seen) {
       return;
     }
   if (!x) {
-    Sym *other = scope_find(sc, st->name);
+    Sym *other = sema_scope_find(sc, st->name);
     diag_error(S->diag, st->name_loc, "E0211", "%s' = ... needs '%s' to be a state of this block%s", st->name,
                st->name, other ? "" : " (declare it with `state`)");
     return;
@@ -759,7 +740,7 @@ static void check_ode(Sema *S, Scope *sc, Stmt *st, PtrVec *seen) {
   st->sym = x;
   vec_push(S->A, seen, st);
   if (!check_expr(S, sc, st->e)) return;
-  Unit want = units_div(x->unit, unit_of("ms"));
+  Unit want = units_div(x->unit, sema_unit_of("ms"));
   char what[96];
   snprintf(what, sizeof what, "the right-hand side of %s'", st->name);
   expect_unit(S, st->e, want, what);
@@ -813,7 +794,7 @@ static void check_gate(Sema *S, Scope *parent, Decl *g) {
     default: not_allowed(S, st, "gate", "a gate holds alpha/beta or inf/tau, local definitions, q10 and param");
     }
   }
-  Unit rate = unit_of("1/ms"), time = unit_of("ms");
+  Unit rate = sema_unit_of("1/ms"), time = sema_unit_of("ms");
   if (alpha && beta && !inf && !tau) {
     if (checked(alpha->e)) expect_unit(S, alpha->e, rate, "alpha (an opening rate)");
     if (checked(beta->e)) expect_unit(S, beta->e, rate, "beta (a closing rate)");
@@ -849,7 +830,7 @@ static void check_channel(Sema *S, Decl *ch) {
       }
       if (check_expr(S, &sc, st->e)) {
         if (ch->synapse) sema_synapse_current(S, ch, st); /* compiler/sema_synapse.c */
-        else expect_unit(S, st->e, unit_of("uA/cm^2"), "a channel's current (a current density)");
+        else expect_unit(S, st->e, sema_unit_of("uA/cm^2"), "a channel's current (a current density)");
       }
       break;
     case ST_ON_SPIKE:
@@ -891,10 +872,10 @@ static void check_reset_stmt(Sema *S, Scope *sc, Stmt *st, Stmt **seen) {
   *seen = st;
   Scope cs = {.parent = sc, .constant = true};
   if (is_reset) {
-    Sym *x = scope_find(sc, st->name);
+    Sym *x = sema_scope_find(sc, st->name);
     if (!x || (x->kind != SYM_V && x->kind != SYM_STATE)) {
       diag_error(S->diag, st->name_loc, "E0243", "only V or a state can be reset, not '%s'%s%s", st->name,
-                 x ? ", which is a " : "", x ? kind_word(x->kind) : "");
+                 x ? ", which is a " : "", x ? sema_kind_word(x->kind) : "");
       diag_note(S->diag, (Loc){0}, "reset names the variable the spike condition watches: reset V = -60 mV");
       return;
     }
@@ -902,7 +883,7 @@ static void check_reset_stmt(Sema *S, Scope *sc, Stmt *st, Stmt **seen) {
     if (check_expr(S, &cs, st->e)) expect_unit(S, st->e, x->unit, "the reset value");
     return;
   }
-  if (!check_expr(S, &cs, st->e) || !expect_unit(S, st->e, unit_of("ms"), "the refractory period")) return;
+  if (!check_expr(S, &cs, st->e) || !expect_unit(S, st->e, sema_unit_of("ms"), "the refractory period")) return;
   double v;
   if (sema_const_value(st->e, &v) && !(v >= 0))
     diag_error(S->diag, st->e->loc, "E0242", "the refractory period cannot be negative (it is %g ms)", v * 1e3);
@@ -949,7 +930,7 @@ static void check_cell(Sema *S, Decl *cell) {
     case ST_PARAM:
       check_param(S, &sc, st);
       if (strcmp(st->name, "Cm") == 0 && checked(st->e))
-        expect_unit(S, st->e, unit_of("uF/cm^2"), "the membrane capacitance Cm");
+        expect_unit(S, st->e, sema_unit_of("uF/cm^2"), "the membrane capacitance Cm");
       break;
     case ST_DEF: check_def(S, &sc, st); break;
     case ST_STATE: check_state_stmt(S, &sc, st); break;
@@ -978,7 +959,7 @@ static void check_cell(Sema *S, Decl *cell) {
     case ST_INSERT:
       for (int k = 0; k < st->names.n; k++) {
         IdRef *r = st->names.v[k];
-        Sym *ch = scope_find(&S->global, r->name);
+        Sym *ch = sema_scope_find(&S->global, r->name);
         if (!ch) {
           diag_error(S->diag, r->loc, "E0201", "unknown channel '%s'", r->name);
           const char *near = closest_name(&S->global, r->name);
@@ -987,7 +968,7 @@ static void check_cell(Sema *S, Decl *cell) {
         }
         if (ch->kind != SYM_CHANNEL) {
           diag_error(S->diag, r->loc, "E0218", "only channels can be inserted, but '%s' is a %s", r->name,
-                     kind_word(ch->kind));
+                     sema_kind_word(ch->kind));
           continue;
         }
         for (int j = 0; j < inserted.n; j++)
@@ -1001,13 +982,13 @@ static void check_cell(Sema *S, Decl *cell) {
       st->sym = s;
       Scope cs = {.parent = &sc, .constant = true};
       if (check_expr(S, &cs, st->e) &&
-          expect_unit(S, st->e, unit_of("uA/cm^2"), "a stimulus"))
+          expect_unit(S, st->e, sema_unit_of("uA/cm^2"), "a stimulus"))
         s->unit = st->e->unit;
       sema_const_value(st->e, &s->value);
       Expr *w[2] = {st->e2, st->e3};
       double tw[2] = {0, INFINITY};
       for (int k = 0; k < 2; k++)
-        if (w[k] && check_expr(S, &cs, w[k]) && expect_unit(S, w[k], unit_of("ms"), "a stimulus time"))
+        if (w[k] && check_expr(S, &cs, w[k]) && expect_unit(S, w[k], sema_unit_of("ms"), "a stimulus time"))
           sema_const_value(w[k], &tw[k]);
       if (tw[0] < 0) diag_error(S->diag, st->e2->loc, "E0220", "a stimulus cannot start before t = 0");
       if (st->e3 && tw[1] < tw[0])
@@ -1021,7 +1002,7 @@ static void check_cell(Sema *S, Decl *cell) {
         break;
       }
       spike = st;
-      Sym *x = scope_find(&sc, st->name);
+      Sym *x = sema_scope_find(&sc, st->name);
       if (!x || (x->kind != SYM_V && x->kind != SYM_STATE)) {
         diag_error(S->diag, st->name_loc, "E0221", "spikes are detected on V or a state, not '%s'", st->name);
         break;
@@ -1078,10 +1059,10 @@ static bool check_noise(Sema *S, Scope *sc, Expr *e) {
   Expr *d = e->args.v[0];
   if (!check_expr(S, sc, d)) return false;
   Sym *x = S->noise_state;
-  Unit per_time = units_div(x->unit, unit_of("ms"));
+  Unit per_time = units_div(x->unit, sema_unit_of("ms"));
   e->unit = per_time;
   if (units_same_dim(d->unit, units_mul(x->unit, per_time))) return true;
-  if (is_zero_literal(d)) { d->unit = units_mul(x->unit, per_time); return true; }
+  if (sema_is_zero_literal(d)) { d->unit = units_mul(x->unit, per_time); return true; }
   /* the unit D needs, in the state's usual unit: "mV^2/ms", "1/ms" */
   char xu[64], want[96], got[160];
   unit_hint(x->unit, xu, sizeof xu);
@@ -1103,7 +1084,7 @@ static bool has_noise(const Expr *e) {
   return has_noise(e->a) || has_noise(e->b) || has_noise(e->c);
 }
 
-static bool rates_has_noise(const Decl *d) {
+bool sema_rates_has_noise(const Decl *d) {
   for (int i = 0; i < d->body.n; i++) {
     const Stmt *st = d->body.v[i];
     if (st->kind == ST_ODE && has_noise(st->e)) return true;
@@ -1115,7 +1096,7 @@ static void check_rates_ode(Sema *S, Scope *sc, Stmt *st, PtrVec *odes) {
   Sym *x = find_state(sc, st->name);
   if (!x) { /* also V: a rates block has no membrane equation */
     diag_error(S->diag, st->name_loc, "E0211", "%s' = ... needs '%s' to be a state of this block%s", st->name,
-               st->name, scope_find(sc, st->name) ? "" : " (declare it with `state`)");
+               st->name, sema_scope_find(sc, st->name) ? "" : " (declare it with `state`)");
     return;
   }
   S->noise_ok.n = 0;
@@ -1173,256 +1154,6 @@ static void check_rates(Sema *S, Decl *d) {
   S->rates_scope = NULL;
 }
 
-/* ---- simulate ------------------------------------------------------------- */
-
-static const char *settings[] = {"model", "duration", "dt", "method", "tolerance", "celsius", "instances"};
-
-static bool setting_time(Sema *S, Scope *sc, Stmt *st, double *out, const char *what) {
-  if (!check_expr(S, sc, st->e) || !expect_unit(S, st->e, unit_of("ms"), what)) return false;
-  if (!sema_const_value(st->e, out)) {
-    diag_error(S->diag, st->e->loc, "E0401", "%s must be a constant", what);
-    return false;
-  }
-  if (!(*out > 0) || !isfinite(*out)) {
-    diag_error(S->diag, st->e->loc, "E0402", "%s must be positive", what);
-    return false;
-  }
-  return true;
-}
-
-
-static void check_setting(Sema *S, Scope *sc, Stmt *st, SimSpec *sim, Stmt **seen) {
-  if (st->key == SIM_RECORD_RATES) { /* bins checked in compiler/sema_network.c */
-    if (sim->rate_loc.file) {
-      diag_error(S->diag, st->e->loc, "E0404", "the bin width of the rates is set twice");
-      diag_note(S->diag, sim->rate_loc, "first set here");
-      return;
-    }
-    sim->rate_loc = st->e->loc;
-    setting_time(S, sc, st, &sim->rate_bin, "the bin width of the rates");
-    return;
-  }
-  if (st->key == SIM_RECORD_OF) { /* the neurons: compiler/sema_network.c */
-    if (strcmp(st->name, "of") != 0) {
-      diag_error(S->diag, st->name_loc, "E0101", "unexpected name '%s'; expected `of`", st->name);
-      return;
-    }
-    vec_push(S->A, &sim->record_of, st);
-  }
-  if (st->key == SIM_RECORD || st->key == SIM_RECORD_AT || st->key == SIM_RECORD_OF) { /* locations: compiler/sema_cable.c */
-    for (int k = 0; k < st->names.n; k++) {
-      IdRef *r = st->names.v[k];
-      if (strcmp(r->name, "spikes") == 0 && st->key == SIM_RECORD_OF) {
-        diag_error(S->diag, r->loc, "E0412", "cannot record spikes of chosen neurons: spikes are recorded for all");
-        diag_note(S->diag, (Loc){0}, "write `record spikes` in a statement of its own");
-      } else if (strcmp(r->name, "spikes") == 0) sim->record_spikes = true;
-      else vec_push(S->A, &sim->records, r);
-    }
-    if (st->e) {
-      if (sim->every_loc.file) {
-        diag_error(S->diag, st->e->loc, "E0404", "the recording interval is set twice");
-        diag_note(S->diag, sim->every_loc, "first set here");
-        return;
-      }
-      sim->every_loc = st->e->loc;
-      setting_time(S, sc, st, &sim->record_every, "the recording interval");
-    }
-    return;
-  }
-  if (st->key == SIM_VARY_RANGE || st->key == SIM_VARY_LIST) return; /* after the model is known */
-  int key = -1;
-  for (int i = 0; i < (int)(sizeof settings / sizeof settings[0]); i++)
-    if (strcmp(st->name, settings[i]) == 0) key = i;
-  if (key < 0) {
-    diag_error(S->diag, st->name_loc, "E0403", "unknown setting '%s' in simulate", st->name);
-    const char *best = NULL;
-    int bestd = 3;
-    for (int i = 0; i < (int)(sizeof settings / sizeof settings[0]); i++) {
-      int d = edit_distance(st->name, settings[i]);
-      if (d < bestd) { bestd = d; best = settings[i]; }
-    }
-    if (best) diag_note(S->diag, (Loc){0}, "did you mean '%s'?", best);
-    else diag_note(S->diag, (Loc){0}, "settings are: model, duration, dt, method, tolerance, celsius, instances, record, vary");
-    return;
-  }
-  if (seen[key]) {
-    diag_error(S->diag, st->name_loc, "E0404", "'%s' is set twice", st->name);
-    diag_note(S->diag, seen[key]->name_loc, "first set here");
-    return;
-  }
-  seen[key] = st;
-  double v;
-  switch (key) {
-  case 0: { /* model */
-    Sym *c = st->e->kind == EX_NAME ? scope_find(&S->global, st->e->name) : NULL;
-    if (!c || (c->kind != SYM_CELL && c->kind != SYM_RATES && c->kind != SYM_FIELD && c->kind != SYM_DENSITY)) {
-      if (c) {
-        diag_error(S->diag, st->e->loc, "E0405", "model must name a cell or a rates model, but '%s' is a %s", c->name,
-                   kind_word(c->kind));
-      } else {
-        diag_error(S->diag, st->e->loc, "E0405", "model must name a cell or a rates model");
-        const char *near = NULL;
-        int bestd = 3;
-        for (int i = 0; st->e->kind == EX_NAME && i < S->global.syms.n; i++) {
-          Sym *g = S->global.syms.v[i];
-          int dist = edit_distance(st->e->name, g->name);
-          if ((g->kind == SYM_CELL || g->kind == SYM_RATES) && dist < bestd) { bestd = dist; near = g->name; }
-        }
-        if (near) diag_note(S->diag, (Loc){0}, "did you mean '%s'?", near);
-      }
-      return;
-    }
-    sim->cell = c->decl;
-    return;
-  }
-  case 1: setting_time(S, sc, st, &sim->duration, "the duration"); return;
-  case 2: setting_time(S, sc, st, &sim->dt, "the time step dt"); return;
-  case 3: {
-    /* in MirMethod order */
-    static const char *methods[] = {"staggered", "rk4", "rk45", "euler", "heun", "exp_euler", "backward_euler",
-                                    "crank_nicolson"};
-    for (int m = 0; m < 8; m++)
-      if (st->e->kind == EX_NAME && strcmp(st->e->name, methods[m]) == 0) {
-        sim->method = m;
-        sim->method_given = true;
-        return;
-      }
-    diag_error(S->diag, st->e->loc, "E0406", "unknown method; choose staggered, rk4, rk45, euler, heun, exp_euler, "
-               "backward_euler or crank_nicolson");
-    return;
-  }
-  case 4: case 5: case 6:
-    if (!check_expr(S, sc, st->e) || !expect_unit(S, st->e, units_one(), settings[key])) return;
-    if (!sema_const_value(st->e, &v)) {
-      diag_error(S->diag, st->e->loc, "E0401", "%s must be a constant", settings[key]);
-      return;
-    }
-    if (key == 4) {
-      if (!(v > 0 && v < 1)) diag_error(S->diag, st->e->loc, "E0402", "tolerance must lie between 0 and 1");
-      else sim->tolerance = v;
-    } else if (key == 5) {
-      if (!(v > -273.15 && v < 200)) diag_error(S->diag, st->e->loc, "E0402", "celsius must be a temperature in degrees Celsius");
-      else sim->celsius = v;
-    } else {
-      if (!(v >= 1 && v <= 1e9 && v == floor(v)))
-        diag_error(S->diag, st->e->loc, "E0402", "instances must be a whole number from 1 to 10^9");
-      else sim->instances = (long)v;
-    }
-    return;
-  }
-}
-
-/* The values of `vary`: constants of one dimension.  Which parameter they
- * go to (and whether the dimension is its own) is settled by lowering,
- * which knows every parameter of the model. */
-static void check_vary(Sema *S, Scope *sc, Stmt *st, SimSpec *sim) {
-  for (int i = 0; i < sim->vary.n; i++)
-    if (strcmp(((VarySpec *)sim->vary.v[i])->name, st->name) == 0) {
-      diag_error(S->diag, st->name_loc, "E0404", "parameter %s is varied twice", st->name);
-      diag_note(S->diag, ((VarySpec *)sim->vary.v[i])->loc, "first varied here");
-      return;
-    }
-  VarySpec *v = arena_alloc(S->A, sizeof *v);
-  v->name = st->name;
-  v->loc = st->name_loc;
-  v->values = arena_alloc(S->A, sizeof(double) * (size_t)sim->instances);
-  Expr *first = st->key == SIM_VARY_RANGE ? st->e : st->exprs.n ? st->exprs.v[0] : NULL;
-  if (!first || !check_expr(S, sc, first)) return;
-  v->unit = first->unit;
-  if (st->key == SIM_VARY_RANGE) {
-    double a, b;
-    if (!check_expr(S, sc, st->e2)) return;
-    if (is_zero_literal(first)) v->unit = first->unit = st->e2->unit; /* from 0 to 20 nA */
-    if (!expect_unit(S, st->e2, v->unit, "the end of the range")) return;
-    if (!sema_const_value(st->e, &a) || !sema_const_value(st->e2, &b)) {
-      diag_error(S->diag, st->e->loc, "E0401", "the range of vary must be constant");
-      return;
-    }
-    for (long i = 0; i < sim->instances; i++)
-      v->values[i] = sim->instances == 1 ? a : a + (b - a) * (double)i / (double)(sim->instances - 1);
-  } else {
-    if (st->exprs.n != sim->instances) {
-      diag_error(S->diag, st->name_loc, "E0408", "vary %s lists %d value%s, but there %s %ld instance%s", st->name,
-                 st->exprs.n, st->exprs.n == 1 ? "" : "s", sim->instances == 1 ? "is" : "are", sim->instances,
-                 sim->instances == 1 ? "" : "s");
-      diag_note(S->diag, (Loc){0}, "set the count with `instances N` before vary");
-      return;
-    }
-    for (int i = 0; i < st->exprs.n; i++) {
-      Expr *e = st->exprs.v[i];
-      if ((i && (!check_expr(S, sc, e) || !expect_unit(S, e, v->unit, "every value of vary"))) ||
-          !sema_const_value(e, &v->values[i])) {
-        if (!i) diag_error(S->diag, e->loc, "E0401", "the values of vary must be constants");
-        return;
-      }
-    }
-  }
-  vec_push(S->A, &sim->vary, v);
-}
-
-/* The only cell of the main file, when there is exactly one. */
-static Decl *only_cell(Program *prog) {
-  Decl *only = NULL;
-  for (int i = 0; i < prog->decls.n; i++) {
-    Decl *d = prog->decls.v[i];
-    if ((d->kind == DC_CELL || d->kind == DC_RATES || sema_population_decl(d)) && d->file == prog->files.v[0]) {
-      if (only) return NULL;
-      only = d;
-    }
-  }
-  return only;
-}
-
-static void check_simulate(Sema *S, Decl *d, SimSpec *sim) {
-  Scope sc = {.parent = &S->global};
-  Stmt *seen[sizeof settings / sizeof settings[0]] = {0};
-  for (int i = 0; i < d->body.n; i++) check_setting(S, &sc, d->body.v[i], sim, seen);
-  if (!sim->cell && !seen[0]) sim->cell = only_cell(S->prog);
-  if (seen[3]) sema_population_method(S, sim->cell, sim->method, seen[3]->e->loc);
-  if (!sim->cell) {
-    bool network = false; /* populations give the model (compiler/sema_network.c) */
-    for (int i = 0; i < S->prog->decls.n; i++) network |= ((Decl *)S->prog->decls.v[i])->kind == DC_POPULATION;
-    if (!seen[0] && !network)
-      diag_error(S->diag, d->loc, "E0409", "simulate needs a model: add `model NAME` naming a cell or a rates model");
-    return;
-  }
-  if (sim->cell->kind == DC_RATES && seen[3] && sim->method <= MIR_METHOD_HEUN) {
-    if (sim->method == MIR_METHOD_STAGGERED) {
-      diag_error(S->diag, seen[3]->e->loc, "E0231", "rates model %s has no membrane: the staggered method does not apply",
-                 sim->cell->name);
-      diag_note(S->diag, (Loc){0}, "use rk4 (the default), heun, euler or rk45");
-    } else if ((sim->method == MIR_METHOD_RK4 || sim->method == MIR_METHOD_RK45) && rates_has_noise(sim->cell)) {
-      diag_error(S->diag, seen[3]->e->loc, "E0233", "rates model %s has noise, which %s cannot integrate",
-                 sim->cell->name, sim->method == MIR_METHOD_RK4 ? "rk4" : "rk45");
-      diag_note(S->diag, (Loc){0}, "use heun (stochastic Heun, the default with noise) or euler (Euler-Maruyama)");
-    }
-  }
-  if (sim->dt > sim->duration) {
-    Loc at = seen[2] ? seen[2]->e->loc : seen[1] ? seen[1]->e->loc : d->loc;
-    diag_error(S->diag, at, "E0410", "dt (%g ms) is longer than the duration (%g ms)", sim->dt * 1e3,
-               sim->duration * 1e3);
-  }
-  if (sim->record_every > 0 && sim->record_every < sim->dt * (1 - 1e-9))
-    diag_warning(S->diag, sim->every_loc, "W0411",
-                 "recording every %g ms is finer than dt = %g ms; recording every step", sim->record_every * 1e3,
-                 sim->dt * 1e3);
-  for (int i = 0; i < d->body.n; i++) {
-    Stmt *st = d->body.v[i];
-    if (st->key == SIM_VARY_RANGE || st->key == SIM_VARY_LIST) check_vary(S, &sc, st, sim);
-  }
-  sema_cable_simulate(S, d, sim); /* locations V@sec(x): compiler/sema_cable.c */
-}
-
-/* ---- model-wide lookups ------------------------------------------------- */
-
-Decl *sema_find_decl(Program *prog, DeclKind kind, const char *name) {
-  for (int i = 0; i < prog->decls.n; i++) {
-    Decl *d = prog->decls.v[i];
-    if (d->kind == kind && d->name && strcmp(d->name, name) == 0) return d;
-  }
-  return NULL;
-}
-
 /* ---- program -------------------------------------------------------------- */
 
 static void declare_globals(Sema *S, Program *prog) {
@@ -1443,9 +1174,9 @@ static void declare_globals(Sema *S, Program *prog) {
   }
   /* the scales only shape messages ("mV", not "V"): values fold to SI */
   Sym *v = declare(S, &S->membrane, SYM_V, "V", (Loc){0});
-  v->unit = unit_of("mV");
+  v->unit = sema_unit_of("mV");
   Sym *t = declare(S, &S->membrane, SYM_TIME, "t", (Loc){0});
-  t->unit = unit_of("ms");
+  t->unit = sema_unit_of("ms");
   declare(S, &S->membrane, SYM_CELSIUS, "celsius", (Loc){0});
   vec_push(S->A, &S->rates_env.syms, t); /* a rates block sees t only */
 }
@@ -1508,7 +1239,7 @@ bool sema_check(Arena *arena, Diag *diag, Program *prog, SimSpec *sim) {
   sema_synapse_cells(&S, prog); /* compiler/sema_synapse.c: synapses inserted into cells */
   if (simulate && diag->nerrors == before) {
     sim->simulate = simulate;
-    check_simulate(&S, simulate, sim);
+    sema_check_simulate(&S, simulate, sim);
   }
   if (diag->nerrors == before) sema_network(&S, arena, diag, prog, sim); /* compiler/sema_network.c */
   return diag->nerrors == before;
@@ -1529,7 +1260,7 @@ void sema_scope_enter_rates(Sema *S, Decl *d, Scope *sc) { S->rates = d; S->rate
 Sym *sema_declare(Sema *S, Scope *sc, SymKind kind, const char *name, Loc loc) {
   return declare(S, sc, kind, name, loc);
 }
-Sym *sema_lookup(Sema *S, Scope *sc, const char *name) { return scope_find(sc ? sc : &S->global, name); }
+Sym *sema_lookup(Sema *S, Scope *sc, const char *name) { return sema_scope_find(sc ? sc : &S->global, name); }
 bool sema_check_expr(Sema *S, Scope *sc, Expr *e) { return check_expr(S, sc, e); }
 bool sema_expect_unit(Sema *S, Expr *e, Unit want, const char *what) { return expect_unit(S, e, want, what); }
 void sema_check_param(Sema *S, Scope *sc, Stmt *st) { check_param(S, sc, st); }
