@@ -248,12 +248,5 @@ CgModule *cg_build_cable(const Mir *m, const CgOptions *opt, char **err)
   for (int k = 0; k < 6; k++) kernels[k] = LLVMConstPointerNull(cg.ptr);
   cg_emit_desc(&cg, kernels);
   if (o.with_main) cg_emit_main(&cg);
-  LLVMDisposeBuilder(cg.b);
-  ptrmap_clear(&cg.memo);
-  if (cg.err) {
-    *err = cg.err;
-    cg_free(cm);
-    return NULL;
-  }
-  return cm;
+  return cg_finish(&cg, cm, err);
 }

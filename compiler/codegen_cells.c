@@ -150,12 +150,5 @@ CgModule *cg_build_cells(const Mir *m, const CgOptions *opt, char **err) {
   free(sub);
   cg_emit_desc(&cg, kernels);
   if (cm->opt.with_main) cg_emit_main(&cg);
-  LLVMDisposeBuilder(cg.b);
-  ptrmap_clear(&cg.memo);
-  if (cg.err) {
-    *err = cg.err;
-    cg_free(cm);
-    return NULL;
-  }
-  return cm;
+  return cg_finish(&cg, cm, err);
 }

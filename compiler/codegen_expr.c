@@ -275,3 +275,15 @@ void cg_init(Cg *cg, const Mir *m, CgModule *cm)
   cg->b = LLVMCreateBuilderInContext(cg->ctx);
 }
 
+CgModule *cg_finish(Cg *cg, CgModule *cm, char **err)
+{
+  LLVMDisposeBuilder(cg->b);
+  ptrmap_clear(&cg->memo);
+  if (cg->err) {
+    *err = cg->err;
+    cg_free(cm);
+    return NULL;
+  }
+  return cm;
+}
+

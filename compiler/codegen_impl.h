@@ -59,6 +59,9 @@ LLVMValueRef cg_implicit_update(Cg *cg, LLVMValueRef x, LLVMValueRef f, LLVMValu
 LLVMValueRef cg_private_const(Cg *cg, LLVMValueRef init, const char *name, unsigned align);
 LLVMValueRef cg_cstring(Cg *cg, const char *s);
 void cg_init(Cg *cg, const Mir *m, CgModule *cm);
+/* The end of every build: the builder and memo released; cm, or NULL with
+ * *err set (and cm freed) when code generation failed. */
+CgModule *cg_finish(Cg *cg, CgModule *cm, char **err);
 
 /* How MIR_WINDOW is evaluated. */
 typedef enum CgWindowMode {

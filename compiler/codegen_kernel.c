@@ -521,14 +521,7 @@ CgModule *cg_build_kernels(const MirKernel *k, int n, const CgOptions *opt, char
     emit_info_functions(&cg, &k[c]);
     for (int f = KF_INIT; f <= KF_CURRENT; f++) emit_kernel(&cg, &k[c], (KFun)f);
   }
-  LLVMDisposeBuilder(cg.b);
-  ptrmap_clear(&cg.memo);
-  if (cg.err) {
-    *err = cg.err;
-    cg_free(cm);
-    return NULL;
-  }
-  return cm;
+  return cg_finish(&cg, cm, err);
 }
 
 /* ---- the header ---------------------------------------------------------------- */

@@ -673,12 +673,5 @@ CgModule *cg_build(const Mir *m, const CgOptions *opt, char **err)
   if (m->has_reset && !m->rates && m->spike_state >= 0) emit_kernel(&cg, K_VSTEP);
   cg_emit_desc(&cg, kernels);
   if (cm->opt.with_main) cg_emit_main(&cg);
-  LLVMDisposeBuilder(cg.b);
-  ptrmap_clear(&cg.memo);
-  if (cg.err) {
-    *err = cg.err;
-    cg_free(cm);
-    return NULL;
-  }
-  return cm;
+  return cg_finish(&cg, cm, err);
 }
