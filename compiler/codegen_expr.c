@@ -211,14 +211,72 @@ static LLVMValueRef emit(Cg *cg, CgEnv *env, const MirExpr *e)
 
 /* ---- helpers shared by the model and kernel generators -------------------- */
 
-/* x + dt (a + b x) phi1(b dt), phi1(y) = (e^y - 1)/y: the exact solution
- * of x' = a + b x over dt with a and b held, the same as
- * x_inf + (x - x_inf) exp(b dt) but finite when b = 0. */
+/* Whether v has the same value in every iteration of the loop being
+ * generated: a constant, an argument, a value of the function's entry
+ * block (where the scalar parameters are loaded), or arithmetic and pure
+ * helper calls on such values.  Loads and phis in the loop are not. */
+static bool invariant_in(LLVMValueRef v, LLVMBasicBlockRef entry, int depth)
+{
+  if (LLVMIsAConstant(v) || LLVMIsAArgument(v)) return true;
+  if (!LLVMIsAInstruction(v) || depth > 24) return false;
+  if (LLVMGetInstructionParent(v) == entry) return true;
+  switch (LLVMGetInstructionOpcode(v)) {
+  case LLVMFAdd: case LLVMFSub: case LLVMFMul: case LLVMFDiv: case LLVMFNeg:
+  case LLVMFCmp: case LLVMSelect:
+    break;
+  case LLVMCall: { /* the math helpers (internal) and intrinsics are pure */
+    LLVMValueRef fn = LLVMGetCalledValue(v);
+    size_t len = 0;
+    const char *name = LLVMIsAFunction(fn) ? LLVMGetValueName2(fn, &len) : "";
+    if (!LLVMIsAFunction(fn) ||
+        !(LLVMGetLinkage(fn) == LLVMInternalLinkage || strncmp(name, "llvm.", 5) == 0))
+      return false;
+    break;
+  }
+  default:
+    return false;
+  }
+  int n = LLVMGetNumOperands(v);
+  for (int k = 0; k < n; k++) {
+    LLVMValueRef o = LLVMGetOperand(v, (unsigned)k);
+    if (LLVMIsAFunction(o)) continue;
+    if (!invariant_in(o, entry, depth + 1)) return false;
+  }
+  return true;
+}
+
+bool cg_loop_invariant(Cg *cg, LLVMValueRef v)
+{
+  LLVMValueRef fn = LLVMGetBasicBlockParent(LLVMGetInsertBlock(cg->b));
+  return invariant_in(v, LLVMGetEntryBasicBlock(fn), 0);
+}
+
+static bool is_zero_constant(LLVMValueRef v)
+{
+  LLVMBool lossy = 0;
+  return LLVMIsAConstantFP(v) && LLVMConstRealGetDouble(v, &lossy) == 0.0;
+}
+
+/* The exact solution of x' = a + b x over dt with a and b held:
+ * x + dt (a + b x) phi1(b dt), phi1(y) = (e^y - 1)/y, the same as
+ * x_inf + (x - x_inf) exp(b dt) but finite when b = 0.  When b dt is
+ * the same for every instance of the loop (a decay or leak with fixed
+ * time constant), the equal form x e^(b dt) + a (dt phi1(b dt)) leaves two
+ * multiplications and an addition in the loop (its factors are hoisted),
+ * and x e^(b dt) alone when a is 0: integrate-and-fire neurons and their
+ * exponential synapses spend most of their step here. */
 LLVMValueRef cg_cnexp_update(Cg *cg, LLVMValueRef x, LLVMValueRef a, LLVMValueRef b, LLVMValueRef dt)
 {
   LLVMBuilderRef B = cg->b;
+  LLVMValueRef z = LLVMBuildFMul(B, b, dt, "");
+  if (cg_loop_invariant(cg, z)) {
+    LLVMValueRef xe = LLVMBuildFMul(B, x, cg_math_exp(cg, z), "");
+    if (is_zero_constant(a)) return xe;
+    LLVMValueRef q = LLVMBuildFMul(B, dt, cg_math_phi1(cg, z), "");
+    return LLVMBuildFAdd(B, xe, LLVMBuildFMul(B, a, q, ""), "");
+  }
   LLVMValueRef f = LLVMBuildFAdd(B, a, LLVMBuildFMul(B, b, x, ""), "");
-  LLVMValueRef g = cg_math_phi1(cg, LLVMBuildFMul(B, b, dt, ""));
+  LLVMValueRef g = cg_math_phi1(cg, z);
   LLVMValueRef d = LLVMBuildFMul(B, LLVMBuildFMul(B, dt, f, ""), g, "");
   return LLVMBuildFAdd(B, x, d, "");
 }

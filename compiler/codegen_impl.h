@@ -54,6 +54,9 @@ void cg_memo_reset(Cg *cg);
 
 /* Updates and constants shared by codegen_model.c and codegen_kernel.c
  * (codegen_expr.c). */
+/* Whether v is the same in every iteration of the loop being generated
+ * (the loop's body follows the function's entry block). */
+bool cg_loop_invariant(Cg *cg, LLVMValueRef v);
 LLVMValueRef cg_cnexp_update(Cg *cg, LLVMValueRef x, LLVMValueRef a, LLVMValueRef b, LLVMValueRef dt);
 LLVMValueRef cg_implicit_update(Cg *cg, LLVMValueRef x, LLVMValueRef f, LLVMValueRef jac, LLVMValueRef dt);
 LLVMValueRef cg_private_const(Cg *cg, LLVMValueRef init, const char *name, unsigned align);

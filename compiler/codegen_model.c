@@ -16,6 +16,7 @@
 #include <llvm-c/DebugInfo.h>  /* LLVMTemporaryMDNode (loop metadata) */
 #include "codegen_impl.h"
 #include "cable.h"
+#include "msnrt.h"     /* MSN_VSTEP_B_SHARED */
 
 /* ---- small utilities ----------------------------------------------------- */
 
@@ -227,6 +228,8 @@ typedef struct Kernel {
   int *pcol;                 /* per parameter: per-instance ordinal or -1 */
   LLVMValueRef *in, *out;    /* per state: column to load from / store to */
   LLVMValueRef ab[3];        /* vstep: a, b and the old spike state */
+  int vstep_flags;           /* vstep: MSN_VSTEP_* of runtime/msnrt.h, in its return value */
+  LLVMValueRef above;        /* vstep: i1, the spike state at or above threshold after the step */
   LLVMValueRef *pcolumn;     /* per parameter: its column, or NULL */
   LLVMValueRef P, begin, end, t, dt, i;
   LLVMValueRef *params;      /* per parameter: value for this instance */
@@ -306,7 +309,7 @@ static LLVMValueRef worker_decl(Cg *cg, Kernel *K)
   tys[K->ncols + 1] = tys[K->ncols + 2] = cg->i64;       /* begin, end */
   tys[K->ncols + 3] = tys[K->ncols + 4] = cg->f64;       /* t, dt */
   char *name = cg_strfmt("%s.%s.worker", cg->m->name, kernel_suffix[K->kind]);
-  LLVMValueRef fn = add_function(cg, name, cg->void_t, tys, n, false);
+  LLVMValueRef fn = add_function(cg, name, K->kind == K_VSTEP ? cg->i64 : cg->void_t, tys, n, false);
   free(name);
   free(tys);
   cg_add_enum_attr(cg, fn, LLVMAttributeFunctionIndex, "alwaysinline");
@@ -481,7 +484,11 @@ static void body_step(Cg *cg, Kernel *K)
 /* vlin and step in one pass: the old spike state into ab[2], a and b
  * into ab[0] and ab[1] (as body_vlin), then the step (as body_step).  The
  * values are those of the two kernels run one after the other: vlin
- * writes nothing the step reads. */
+ * writes nothing the step reads.  A b that is the same for every instance
+ * (a leak with fixed conductance: CUBA's -1/tau) is stored once, at
+ * ab[1][begin], and the kernel says so (MSN_VSTEP_B_SHARED): the kernel
+ * is bound by its stores when the cell is simple, one fewer in six
+ * counts. */
 static void body_vstep(Cg *cg, Kernel *K)
 {
   const Mir *m = cg->m;
@@ -493,8 +500,13 @@ static void body_vstep(Cg *cg, Kernel *K)
   env.w0 = K->t;
   env.wdt = K->dt;
   store_at(cg, K->ab[0], K->i, state_expr(cg, K, &env, m->spike_state, "reset lin_a", m->reset_lin_a));
-  store_at(cg, K->ab[1], K->i, state_expr(cg, K, &env, m->spike_state, "reset lin_b", m->reset_lin_b));
+  LLVMValueRef b = state_expr(cg, K, &env, m->spike_state, "reset lin_b", m->reset_lin_b);
+  bool shared = cg_loop_invariant(cg, b);
+  store_at(cg, K->ab[1], shared ? K->begin : K->i, b);
+  K->vstep_flags = shared ? MSN_VSTEP_B_SHARED : 0;
   body_step(cg, K);
+  LLVMValueRef x1 = load_at(cg, K->out[m->spike_state], K->i, "spike.new");
+  K->above = LLVMBuildFCmp(cg->b, LLVMRealOGE, x1, cg_const(cg, m->spike_threshold), "above");
 }
 
 static void emit_body(Cg *cg, Kernel *K)
@@ -556,18 +568,34 @@ static void emit_worker_body(Cg *cg, Kernel *K, LLVMValueRef fn)
 
   LLVMPositionBuilderAtEnd(cg->b, loop);
   K->i = LLVMBuildPhi(cg->b, cg->i64, "i");
+  /* vstep: the count of instances at or above threshold after the step */
+  bool vstep = K->kind == K_VSTEP;
+  LLVMValueRef count = vstep ? LLVMBuildPhi(cg->b, cg->i64, "count") : NULL;
   for (int j = 0; j < m->nparams; j++)
     K->params[j] = K->pcolumn[j] ? load_at(cg, K->pcolumn[j], K->i, m->params[j].name) : scalar[j];
   emit_body(cg, K);
+  LLVMValueRef count_next = vstep ? LLVMBuildAdd(cg->b, count, LLVMBuildZExt(cg->b, K->above, cg->i64, ""), "count.next") : NULL;
   LLVMValueRef next = LLVMBuildNSWAdd(cg->b, K->i, LLVMConstInt(cg->i64, 1, 0), "i.next");
   LLVMValueRef br = LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntSLT, next, K->end, ""), loop, done);
   if (K->kind == K_STEP || K->kind == K_VSTEP) set_interleave(cg, br, STEP_INTERLEAVE);
   LLVMValueRef in_vals[2] = { K->begin, next };
   LLVMBasicBlockRef in_bbs[2] = { entry, LLVMGetInsertBlock(cg->b) };
   LLVMAddIncoming(K->i, in_vals, in_bbs, 2);
+  LLVMValueRef zero = LLVMConstInt(cg->i64, 0, 0);
+  if (vstep) {
+    LLVMValueRef c_vals[2] = { zero, count_next };
+    LLVMAddIncoming(count, c_vals, in_bbs, 2);
+  }
 
   LLVMPositionBuilderAtEnd(cg->b, done);
-  LLVMBuildRetVoid(cg->b);
+  if (vstep) {
+    LLVMValueRef total = LLVMBuildPhi(cg->b, cg->i64, "count.total");
+    LLVMValueRef t_vals[2] = { zero, count_next };
+    LLVMAddIncoming(total, t_vals, in_bbs, 2);
+    LLVMBuildRet(cg->b, total);
+  } else {
+    LLVMBuildRetVoid(cg->b);
+  }
   free(scalar);
 }
 
@@ -586,7 +614,7 @@ static LLVMValueRef emit_wrapper(Cg *cg, Kernel *K, LLVMValueRef worker)
   LLVMTypeRef *sig = K->kind == K_INIT ? sig_init : vlin ? sig_vlin : like_rhs ? sig_rhs : vstep ? sig_vstep : sig_step;
   unsigned n = K->kind == K_INIT ? 4 : vlin ? 8 : like_rhs ? 7 : vstep ? 7 : 6;
   char *name = cg_strfmt("%s_%s", cg->m->name, kernel_suffix[K->kind]);
-  LLVMValueRef fn = add_function(cg, name, cg->void_t, sig, n, true);
+  LLVMValueRef fn = add_function(cg, name, vstep ? cg->i64 : cg->void_t, sig, n, true);
   free(name);
   LLVMPositionBuilderAtEnd(cg->b, LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry"));
   unsigned o = like_rhs ? 2 : vstep ? 1 : 0; /* rhs: (y, dy, cols, P, ...); vstep: (cols, ab, P, ...) */
@@ -609,9 +637,13 @@ static LLVMValueRef emit_wrapper(Cg *cg, Kernel *K, LLVMValueRef worker)
   args[K->ncols + 3] = K->kind == K_INIT ? cg_const(cg, 0.0) : LLVMGetParam(fn, o + 4);
   args[K->ncols + 4] = vlin || vstep ? LLVMGetParam(fn, o + 5)
                        : K->kind == K_INIT || like_rhs ? cg_const(cg, 0.0) : LLVMGetParam(fn, o + 5);
-  LLVMBuildCall2(cg->b, LLVMGlobalGetValueType(worker), worker, args,
-                 (unsigned)K->ncols + 5, "");
-  LLVMBuildRetVoid(cg->b);
+  LLVMValueRef count = LLVMBuildCall2(cg->b, LLVMGlobalGetValueType(worker), worker, args,
+                                      (unsigned)K->ncols + 5, "");
+  if (vstep) /* the count above the flags' byte (runtime/msnrt.h) */
+    LLVMBuildRet(cg->b, LLVMBuildOr(cg->b, LLVMBuildShl(cg->b, count, LLVMConstInt(cg->i64, 8, 0), ""),
+                                    LLVMConstInt(cg->i64, (unsigned long long)K->vstep_flags, 0), ""));
+  else
+    LLVMBuildRetVoid(cg->b);
   free(args);
   return fn;
 }

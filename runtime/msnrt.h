@@ -20,10 +20,10 @@
 
 #include <stdint.h>
 
-#define MSN_ABI_VERSION 5 /* 2: euler and heun, noise (nnoise, noise_states, noise);
+#define MSN_ABI_VERSION 6 /* 2: euler and heun, noise (nnoise, noise_states, noise);
                              3: integrate-and-fire (has_reset .. vlin);
                              4: extension pointers cable, network, population;
-                             5: vstep */
+                             5: vstep; 6: vstep returns flags and a count */
 
 #ifdef __cplusplus
 extern "C" {
@@ -71,9 +71,14 @@ typedef void (*MsnVlinFn)(const double *const *y, double *const *ab,
  * ab[2][i] = the spike state, ab[0][i] and ab[1][i] as MsnVlinFn (y =
  * cols), then the step as MsnStepFn.  The same values as those calls one
  * after the other, with one pass instead of three (the runtime saved the
- * spike state in a pass of its own). */
-typedef void (*MsnVstepFn)(double *const *cols, double *const *ab, const double *P,
-                           int64_t begin, int64_t end, double t, double dt);
+ * spike state in a pass of its own).  Returns, in its lowest byte,
+ * MSN_VSTEP_* flags (with MSN_VSTEP_B_SHARED, b is the same for every
+ * instance and stored at ab[1][begin] only), and above it the number of
+ * instances whose spike state is at or above spike_threshold after the
+ * step. */
+typedef int64_t (*MsnVstepFn)(double *const *cols, double *const *ab, const double *P,
+                              int64_t begin, int64_t end, double t, double dt);
+enum { MSN_VSTEP_B_SHARED = 1 };
 
 /* euler: forward Euler, with noise Euler-Maruyama (Ito); heun: explicit
  * trapezoid (second order), with noise stochastic Heun (Stratonovich). */

@@ -314,16 +314,16 @@ static size_t above_block(const double *x, int64_t i, double thr, int64_t *out) 
 
 /* rt_above with AVX2: two 4-wide compares and one movemask per block. */
 __attribute__((target("avx2"))) static size_t above_avx2(const double *x, int64_t begin, int64_t end,
-                                                         double thr, int64_t *out) {
+                                                         double thr, int64_t *out, size_t limit) {
   const __m256d vt = _mm256_set1_pd(thr);
   size_t n = 0;
   int64_t i = begin;
   for (; i + 8 <= end; i += 8) {
     __m256d a = _mm256_loadu_pd(x + i), b = _mm256_loadu_pd(x + i + 4);
     __m256d m = _mm256_or_pd(_mm256_cmp_pd(a, vt, _CMP_GE_OQ), _mm256_cmp_pd(b, vt, _CMP_GE_OQ));
-    if (_mm256_movemask_pd(m)) n += above_block(x, i, thr, out + n);
+    if (_mm256_movemask_pd(m) && (n += above_block(x, i, thr, out + n)) >= limit) return n;
   }
-  for (; i < end; i++)
+  for (; i < end && n < limit; i++)
     if (x[i] >= thr) out[n++] = i;
   return n;
 }
@@ -338,7 +338,7 @@ __attribute__((target("avx2"))) static size_t above_avx2(const double *x, int64_
  * neuron at or above threshold is looked at in blocks of 8, so the
  * candidates come out in index order as before. */
 __attribute__((target("avx512f"))) static size_t above_avx512(const double *x, int64_t begin, int64_t end,
-                                                             double thr, int64_t *out) {
+                                                             double thr, int64_t *out, size_t limit) {
   const __m512d vt = _mm512_set1_pd(thr);
   size_t n = 0;
   int64_t i = begin;
@@ -354,20 +354,23 @@ __attribute__((target("avx512f"))) static size_t above_avx512(const double *x, i
       if (b) n += above_block(x, i + 8, thr, out + n);
       if (c) n += above_block(x, i + 16, thr, out + n);
       if (d) n += above_block(x, i + 24, thr, out + n);
+      if (n >= limit) return n;
     }
   }
   for (; i + 8 <= end; i += 8)
-    if (_mm512_cmp_pd_mask(_mm512_loadu_pd(x + i), vt, _CMP_GE_OQ)) n += above_block(x, i, thr, out + n);
-  for (; i < end; i++)
+    if (_mm512_cmp_pd_mask(_mm512_loadu_pd(x + i), vt, _CMP_GE_OQ) && (n += above_block(x, i, thr, out + n)) >= limit)
+      return n;
+  for (; i < end && n < limit; i++)
     if (x[i] >= thr) out[n++] = i;
   return n;
 }
 #endif
 
-size_t rt_above(const double *x, int64_t begin, int64_t end, double thr, int64_t *out) {
+size_t rt_above_limit(const double *x, int64_t begin, int64_t end, double thr, int64_t *out, size_t limit) {
+  if (limit == 0) return 0;
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (__builtin_cpu_supports("avx512f")) return above_avx512(x, begin, end, thr, out);
-  if (__builtin_cpu_supports("avx2")) return above_avx2(x, begin, end, thr, out);
+  if (__builtin_cpu_supports("avx512f")) return above_avx512(x, begin, end, thr, out, limit);
+  if (__builtin_cpu_supports("avx2")) return above_avx2(x, begin, end, thr, out, limit);
 #endif
   /* 16-byte vectors: native on every x86-64 (SSE2) and aarch64 */
   typedef double v2d __attribute__((vector_size(16)));
@@ -385,11 +388,18 @@ size_t rt_above(const double *x, int64_t begin, int64_t end, double thr, int64_t
     memcpy(&d, x + i + 6, sizeof d);
     v2l m = (a >= vt) | (b >= vt) | (c >= vt) | (d >= vt);
     if (!(m[0] | m[1])) continue;
-    n += above_block(x, i, thr, out + n);
+    if ((n += above_block(x, i, thr, out + n)) >= limit) return n;
   }
-  for (; i < end; i++)
+  for (; i < end && n < limit; i++)
     if (x[i] >= thr) out[n++] = i;
   return n;
+}
+
+/* b of the spike state's x' = a + b x over this step for instance i */
+static double lin_b(const RtRun *r, const RtPart *p, int64_t i) { return p->b_shared ? p->lin_b : r->lin_ab[1][i]; }
+
+size_t rt_above(const double *x, int64_t begin, int64_t end, double thr, int64_t *out) {
+  return rt_above_limit(x, begin, end, thr, out, SIZE_MAX);
 }
 
 /* The crossings of instance i from v at tc to v1 at t1 = t0 + h (at most
@@ -399,7 +409,7 @@ size_t rt_above(const double *x, int64_t begin, int64_t end, double thr, int64_t
 static bool fire(RtRun *r, RtPart *p, const RtSeg *s, RtSpikes *out, int64_t i, double tc, double v, double v1,
                  double t1, double *x1, bool *changed) {
   const double thr = s->thr, vr = s->reset;
-  const double a = r->lin_ab[0][i], b = r->lin_ab[1][i];
+  const double a = r->lin_ab[0][i], b = lin_b(r, p, i);
   for (int guard = 0; v < thr && v1 >= thr && guard < 1000; guard++) {
     double ts = tc + rt_lif_crossing(v, v1, a, b, t1 - tc, thr, s->reset_exact);
     if (!spike_to(r, p, out, ts, i)) return false;
@@ -429,23 +439,30 @@ static bool apply_resets_part(RtRun *r, RtPart *p, const RtSeg *s, RtSpikes *out
   const double *x0 = r->spike_old;
   bool changed = false;
   size_t keep = 0, nrefr = p->nrefr;
+  /* the number of instances at or above thr, when the step kernel counted
+   * them (p->above): kept up to date through the refractory ones' changes
+   * below, so that the scan can stop once it has found them all */
+  int64_t above = p->above_ok ? p->above : -1;
   for (size_t q = 0; q < nrefr; q++) { /* refractory at the start of the step */
     int64_t i = p->refr[q];
     double until = r->ref_until[i];
+    above -= above >= 0 && x[i] >= thr;
     changed = true;
     if (until >= t1) {
       x[i] = vr;
       p->refr[keep++] = i;
+      above += above >= 0 && x[i] >= thr;
       continue;
     }
-    double v1 = lin_advance(vr, r->lin_ab[0][i], r->lin_ab[1][i], t1 - until);
+    double v1 = lin_advance(vr, r->lin_ab[0][i], lin_b(r, p, i), t1 - until);
     if (!fire(r, p, s, out, i, until, vr, v1, t1, &x[i], &changed)) return false;
     if (r->ref_until[i] > t1) p->refr[keep++] = i;
+    above += above >= 0 && x[i] >= thr;
   }
   p->nrefr = keep;
   /* the others: refractory ones are at the reset value now, and skipped */
   int64_t *cand = p->refr + keep; /* scratch after the list */
-  size_t nc = rt_above(x, p->begin, p->end, thr, cand);
+  size_t nc = rt_above_limit(x, p->begin, p->end, thr, cand, above >= 0 ? (size_t)above : SIZE_MAX);
   size_t nnew = 0;
   for (size_t q = 0; q < nc; q++) {
     int64_t i = cand[q];
@@ -476,6 +493,7 @@ static void spikes_by_segment(RtRun *r, RtPart *p, RtSpikes *out, double t0, dou
     int64_t lo = s->begin > p->begin ? s->begin : p->begin, hi = s->end < p->end ? s->end : p->end;
     if (lo >= hi || !s->spikes) continue;
     RtPart sub = *p;
+    sub.above_ok = false; /* the count is of the whole part */
     sub.begin = lo;
     sub.end = hi;
     sub.refr = p->refr + off;
@@ -526,8 +544,13 @@ bool rt_staggered_part(RtRun *r, RtPart *p, int64_t k) {
   RtSpikes *out = r->net ? &p->spikes : &r->spikes;
   if (r->m->vstep && resets_on(r)) { /* the three passes below in one */
     double *ab[3] = {r->lin_ab[0], r->lin_ab[1], r->spike_old};
-    r->m->vstep(r->cols, ab, r->P, p->begin, p->end, t, dt);
+    int64_t ret = r->m->vstep(r->cols, ab, r->P, p->begin, p->end, t, dt);
+    p->b_shared = (ret & MSN_VSTEP_B_SHARED) && p->begin < p->end;
+    if (p->b_shared) p->lin_b = r->lin_ab[1][p->begin];
+    p->above = ret >> 8; /* at or above the model's threshold, which is s's below */
+    p->above_ok = !r->nsegs;
   } else {
+    p->b_shared = p->above_ok = false;
     save_spike_state_part(r, p);
     reset_coeffs_part(r, p, (const double *const *)r->cols, t, dt);
     r->m->step(r->cols, r->P, p->begin, p->end, t, dt);

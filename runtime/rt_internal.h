@@ -79,6 +79,11 @@ typedef struct RtPart {
   RtSpikes spikes;    /* networks: this part's spikes of the current step */
   RtSpikes pend;      /* networks: spikes of voltage jumps, for the next step */
   bool oom;           /* a spike could not be stored */
+  bool b_shared;      /* this step's b of x' = a + b x is lin_b for every
+                         instance of the part (MSN_VSTEP_B_SHARED), not lin_ab[1] */
+  double lin_b;
+  bool above_ok;      /* above holds the number of instances at or above the */
+  int64_t above;      /* threshold after this step's kernel (MsnVstepFn) */
 } RtPart;
 
 /* The trace writer: CSV text or a .npy file whose header is patched with
@@ -214,6 +219,9 @@ void rt_parts_free(RtRun *r);
  * for end - begin); returns their number.  Vectorised: most neurons are
  * below threshold in most steps. */
 size_t rt_above(const double *x, int64_t begin, int64_t end, double thr, int64_t *out);
+/* The same result, for a caller that knows their number is at most
+ * `limit`: the scan stops once it has found that many. */
+size_t rt_above_limit(const double *x, int64_t begin, int64_t end, double thr, int64_t *out, size_t limit);
 /* First non-finite state value as (state, instance); false when all finite. */
 bool rt_find_nonfinite(const RtRun *r, int32_t *state, int64_t *inst);
 

@@ -773,6 +773,92 @@ static void test_solvers(void)
   cg_free(cm);
 }
 
+/* ---- the fused integrate-and-fire kernel (vstep) ------------------------- */
+
+/* V' = a + b V (exact update, spike state, reset) driven by a decaying g
+ * (cnexp).  Leak only: b = -k is the same for every instance
+ * (MSN_VSTEP_B_SHARED); with g as a conductance b = -(k + g) is not.
+ * vstep must leave the states as the step kernel does, give a, b and the
+ * old V as vlin does (b at ab[1][begin] when shared), and count the
+ * instances at or above threshold after the step. */
+enum { VS_V, VS_G, VS_NS };
+enum { VS_K, VS_TAU, VS_NP };
+enum { VS_N = 37 };
+
+static void vstep_case(bool conductance)
+{
+  Mir *m = new_mir("vs", VS_NS, VS_NP, 0, VS_N);
+  set_param(m, VS_K, "k", "1/s", 1, 50);
+  set_param(m, VS_TAU, "tau", "s", 1, 5e-3);
+  MirState *v = &m->states[VS_V], *g = &m->states[VS_G];
+  init_only(m, VS_V, "V", K(0));
+  init_only(m, VS_G, "g", K(0));
+  v->solver = MIR_SOLVE_EXP;
+  v->lin_b = conductance ? neg(add(Pr(VS_K), St(VS_G))) : neg(Pr(VS_K));
+  v->lin_a = conductance ? add(mul(Pr(VS_K), K(0.2)), mul(St(VS_G), K(3))) : add(mul(Pr(VS_K), K(0.2)), St(VS_G));
+  v->rhs = add(v->lin_a, mul(v->lin_b, St(VS_V)));
+  g->solver = MIR_SOLVE_CNEXP;
+  g->lin_a = K(0);
+  g->lin_b = neg(dvd(K(1), Pr(VS_TAU)));
+  g->rhs = mul(g->lin_b, St(VS_G));
+  m->spike_state = VS_V;
+  m->spike_threshold = 1.0;
+  m->has_reset = true;
+  m->reset_exact = true;
+  m->reset_value = 0;
+  m->refractory = 2e-3;
+  m->reset_lin_a = v->lin_a;
+  m->reset_lin_b = v->lin_b;
+  CgModule *cm = build(m, 3, false, false);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(cm);
+  MsnVstepFn vstep = (MsnVstepFn)sym(cm, "vs_vstep");
+  MsnVlinFn vlin = (MsnVlinFn)sym(cm, "vs_vlin");
+  MsnStepFn step = (MsnStepFn)sym(cm, "vs_step");
+  CU_ASSERT_FATAL(vstep && vlin && step);
+  Cols c = make_cols(m), ref = make_cols(m);
+  for (int i = 0; i < VS_N; i++) {
+    ref.c[VS_V][i] = c.c[VS_V][i] = 0.3 + 0.025 * i;  /* 0.3 .. 1.2 */
+    ref.c[VS_G][i] = c.c[VS_G][i] = 40.0 * (i % 5);
+  }
+  double a_ref[VS_N], b_ref[VS_N], a[VS_N], b[VS_N], x0[VS_N];
+  for (int i = 0; i < VS_N; i++) a[i] = b[i] = x0[i] = NAN;
+  double *ab_ref[2] = { a_ref, b_ref }, *ab[3] = { a, b, x0 };
+  const int64_t lo = 3, hi = VS_N; /* a range that does not start at 0 */
+  const double t = 0.01, dt = 1e-4;
+  vlin((const double *const *)ref.c, ab_ref, ref.c, ref.P, lo, hi, t, dt);
+  step(ref.c, ref.P, lo, hi, t, dt);
+  int64_t ret = vstep(c.c, ab, c.P, lo, hi, t, dt);
+  bool shared = (ret & 0xff) == MSN_VSTEP_B_SHARED;
+  CU_ASSERT_EQUAL(shared, !conductance);
+  CU_ASSERT_EQUAL(ret & 0xff & ~MSN_VSTEP_B_SHARED, 0);
+  int64_t above = 0;
+  bool same = true;
+  for (int64_t i = lo; i < hi; i++) {
+    above += c.c[VS_V][i] >= 1.0;
+    same &= c.c[VS_V][i] == ref.c[VS_V][i] && c.c[VS_G][i] == ref.c[VS_G][i];
+    same &= a[i] == a_ref[i] && x0[i] == 0.3 + 0.025 * (double)i;
+    same &= shared ? b_ref[i] == b[lo] : b[i] == b_ref[i];
+  }
+  CU_ASSERT(same);
+  CU_ASSERT(above > 2 && above < hi - lo); /* some crossed, not all */
+  CU_ASSERT_EQUAL(ret >> 8, above);
+  /* the decay g' = -g/tau over dt is g e^(-dt/tau) (the form for a fixed
+   * time constant) */
+  for (int64_t i = lo; i < hi; i++)
+    CU_ASSERT_DOUBLE_EQUAL(c.c[VS_G][i], 40.0 * (double)(i % 5) * exp(-dt / 5e-3), 1e-15 * 160);
+  /* an empty range counts nothing */
+  CU_ASSERT_EQUAL(vstep(c.c, ab, c.P, 5, 5, t, dt) >> 8, 0);
+  free_cols(&c);
+  free_cols(&ref);
+  cg_free(cm);
+}
+
+static void test_vstep(void)
+{
+  vstep_case(false);
+  vstep_case(true);
+}
+
 /* ---- object emission, generic target, main ------------------------------- */
 
 static void test_object(void)
@@ -911,6 +997,7 @@ int main(void)
   CU_add_test(other, "exp/exprelr/sigmoid/tanh accuracy", test_math);
   CU_add_test(other, "expression operations", test_ops);
   CU_add_test(other, "solver updates, windows, staggering", test_solvers);
+  CU_add_test(other, "fused integrate-and-fire kernel (vstep)", test_vstep);
   CU_add_test(other, "object emission, generic target, main", test_object);
   CU_add_test(other, "errors", test_errors);
   CU_basic_set_mode(CU_BRM_VERBOSE);

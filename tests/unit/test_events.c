@@ -810,7 +810,8 @@ static void test_philox_batch(void) {
 
 /* rt_above (the reset pass's scan) finds exactly the indices at or above
  * the threshold, for ranges that do and do not start or end on blocks of
- * 8, with sparse and dense crossings and NaN (never above). */
+ * 8, with sparse and dense crossings and NaN (never above); so does
+ * rt_above_limit, told their number or more. */
 static void test_above(void) {
   double x[203];
   int64_t got[203], want[203];
@@ -830,6 +831,13 @@ static void test_above(void) {
       if (x[i] >= 0.5) want[m++] = i;
     ok &= n == m;
     for (size_t q = 0; q < n && q < m; q++) ok &= got[q] == want[q];
+    /* told their number (or more), the scan that may stop early finds the
+     * same */
+    for (size_t extra = 0; extra < 3; extra += 2) {
+      n = rt_above_limit(x, b, e, 0.5, got, m + extra);
+      ok &= n == m;
+      for (size_t q = 0; q < n && q < m; q++) ok &= got[q] == want[q];
+    }
   }
   CU_ASSERT(ok);
 }
