@@ -440,18 +440,19 @@ static bool apply_resets_part(RtRun *r, RtPart *p, const RtSeg *s, RtSpikes *out
   bool changed = false;
   size_t keep = 0, nrefr = p->nrefr;
   /* the number of instances at or above thr, when the step kernel counted
-   * them (p->above): kept up to date through the refractory ones' changes
-   * below, so that the scan can stop once it has found them all */
+   * them (p->above): an upper bound after the refractory ones' changes
+   * below (a clamp to the reset, or a spike and a value below thr unless
+   * the crossings ran out), so that the scan can stop once it has found
+   * them all */
   int64_t above = p->above_ok ? p->above : -1;
   for (size_t q = 0; q < nrefr; q++) { /* refractory at the start of the step */
     int64_t i = p->refr[q];
     double until = r->ref_until[i];
-    above -= above >= 0 && x[i] >= thr;
     changed = true;
     if (until >= t1) {
       x[i] = vr;
       p->refr[keep++] = i;
-      above += above >= 0 && x[i] >= thr;
+      above += above >= 0 && vr >= thr;
       continue;
     }
     double v1 = lin_advance(vr, r->lin_ab[0][i], lin_b(r, p, i), t1 - until);
