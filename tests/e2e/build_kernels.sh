@@ -1,0 +1,49 @@
+#!/bin/sh
+# tests/e2e/build_kernels.sh — what `msnc build` leaves out to build fast
+# (docs/codegen.md, "Build time"):
+#  - kernels the runtime can never call are not generated: with a reset the
+#    staggered method runs NAME_vstep, so there is no NAME_step; a network
+#    runs with the staggered method only, so it has no NAME_rhs.  A single
+#    cell with a reset keeps rhs (--method rk4 runs), a cell without one
+#    keeps step; a network asked for another method says why it cannot.
+. "$SRCDIR/tests/e2e/lib.sh"
+MSN_STDLIB="$SRCDIR/stdlib"
+export MSN_STDLIB
+
+# the kernels NAME_KERNEL a program FILE defines, sorted, blank-separated
+kernels() { nm "$1" | awk -v p="$2_" '$2 == "T" && index($3, p) == 1 { print substr($3, length(p) + 1) }' | sort | tr '\n' ' '; }
+same() { # NAME GOT WANT
+  if [ "$2" = "$3" ]; then pass "$1: $2"; else fail "$1: got '$2', want '$3'"; fi
+}
+
+# ---- kernels left out ----------------------------------------------------------
+"$MSNC" build "$SRCDIR/examples/cobahh.msn" -o "$WORK/cobahh" 2> /dev/null
+same "COBAHH (network, reset) kernels" "$(kernels "$WORK/cobahh" COBAHH)" "gates init vlin vstep "
+"$MSNC" build "$SRCDIR/examples/cuba.msn" -o "$WORK/cuba" 2> /dev/null
+same "CUBA (network, reset) kernels" "$(kernels "$WORK/cuba" CUBA)" "gates init vlin vstep "
+"$MSNC" build "$SRCDIR/examples/lif.msn" -o "$WORK/lif"
+same "LIF (one cell, reset) kernels" "$(kernels "$WORK/lif" LIF)" "gates init rhs vlin vstep "
+"$MSNC" build "$SRCDIR/examples/hh.msn" -o "$WORK/hh"
+same "HH (one cell, no reset) kernels" "$(kernels "$WORK/hh" HH)" "gates init rhs step "
+
+# the programs still run what they have
+if "$WORK/cobahh" --quiet --seed 1 --duration 20ms --out "$WORK/cob" && [ -s "$WORK/cob/spikes.csv" ]; then
+  pass "COBAHH runs staggered (vstep) without a step kernel"
+else fail "COBAHH runs staggered (vstep) without a step kernel"; fi
+for m in staggered rk4; do
+  if "$WORK/lif" --quiet --method $m --out "$WORK/lif_$m"; then
+    n=$(($(wc -l < "$WORK/lif_$m/spikes.csv") - 1))
+    same "LIF --method $m: spikes in 200 ms (period 12.986 ms)" "$n" 15
+  else fail "LIF --method $m runs"; fi
+done
+if "$WORK/cobahh" --quiet --method rk4 --out "$WORK/cob_rk4" 2> "$WORK/rk4.err"; then
+  fail "COBAHH --method rk4 is refused"
+else
+  st=$?
+  same "COBAHH --method rk4: exit status (usage)" "$st" 1
+  if grep -q "a network runs with the staggered method only (not rk4)" "$WORK/rk4.err"; then
+    pass "COBAHH --method rk4: $(head -1 "$WORK/rk4.err")"
+  else fail "COBAHH --method rk4: $(cat "$WORK/rk4.err")"; fi
+fi
+
+finish
