@@ -5,7 +5,10 @@
 #    staggered method runs NAME_vstep, so there is no NAME_step; a network
 #    runs with the staggered method only, so it has no NAME_rhs.  A single
 #    cell with a reset keeps rhs (--method rk4 runs), a cell without one
-#    keeps step; a network asked for another method says why it cannot.
+#    keeps step; a network asked for another method says why it cannot;
+#  - the link uses gold when ld.gold is on the PATH, and falls back to the
+#    driver's default linker when the driver refuses -fuse-ld=gold; a link
+#    that fails with both shows the linker's message.
 . "$SRCDIR/tests/e2e/lib.sh"
 MSN_STDLIB="$SRCDIR/stdlib"
 export MSN_STDLIB
@@ -46,4 +49,34 @@ else
   else fail "COBAHH --method rk4: $(cat "$WORK/rk4.err")"; fi
 fi
 
+# ---- the link ------------------------------------------------------------------
+if command -v ld.gold > /dev/null 2>&1; then
+  if readelf -n "$WORK/hh" | grep -q "NT_GNU_GOLD_VERSION"; then pass "linked by gold"
+  else fail "linked by gold (ld.gold is on the PATH)"; fi
+fi
+# a driver that refuses -fuse-ld=gold
+cat > "$WORK/nogold" <<'EOF'
+#!/bin/sh
+for a in "$@"; do
+  case $a in -fuse-ld=gold) echo "nogold: gold refused" >&2; exit 1 ;; esac
+done
+exec cc "$@"
+EOF
+chmod +x "$WORK/nogold"
+if CC="$WORK/nogold" "$MSNC" build "$SRCDIR/examples/hh.msn" -o "$WORK/hh_bfd" 2> "$WORK/nogold.err" &&
+   "$WORK/hh_bfd" --quiet --duration 20ms --out "$WORK/hh_bfd_out"; then
+  pass "a driver without gold links with its default linker"
+else fail "a driver without gold links with its default linker: $(cat "$WORK/nogold.err")"; fi
+if grep -q "gold refused" "$WORK/nogold.err"; then fail "the refused gold attempt is silent: $(cat "$WORK/nogold.err")"
+else pass "the refused gold attempt is silent"; fi
+if readelf -n "$WORK/hh_bfd" | grep -q "NT_GNU_GOLD_VERSION"; then fail "the fallback link is not gold"
+else pass "the fallback link is not gold"; fi
+# a link that fails with any linker: the linker's message, then msnc's
+if CC="cc -Wl,--no-such-linker-option" "$MSNC" build "$SRCDIR/examples/hh.msn" -o "$WORK/hh_bad" 2> "$WORK/bad.err"; then
+  fail "a failing link fails"
+else
+  if grep -q "no-such-linker-option" "$WORK/bad.err" && grep -q "msnc: error: linking $WORK/hh_bad failed" "$WORK/bad.err"; then
+    pass "a failing link shows the linker's message: $(grep -c . "$WORK/bad.err") lines"
+  else fail "a failing link shows the linker's message: $(cat "$WORK/bad.err")"; fi
+fi
 finish
