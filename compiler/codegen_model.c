@@ -673,6 +673,10 @@ CgModule *cg_build(const Mir *m, const CgOptions *opt, char **err)
                 (k == K_VLIN && !m->has_reset) || (k == K_STEP && vstep) ||
                 (k == K_RHS && m->network);
     kernels[k] = skip ? LLVMConstPointerNull(cg.ptr) : emit_kernel(&cg, (KernelKind)k);
+    if (!skip && k == K_INIT) { /* runs once: not worth optimising */
+      cg_add_enum_attr(&cg, kernels[k], LLVMAttributeFunctionIndex, "optnone");
+      cg_add_enum_attr(&cg, kernels[k], LLVMAttributeFunctionIndex, "noinline");
+    }
   }
   /* found by cg_emit_desc under its name, NAME_vstep */
   if (vstep) emit_kernel(&cg, K_VSTEP);
