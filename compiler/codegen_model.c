@@ -673,7 +673,7 @@ CgModule *cg_build(const Mir *m, const CgOptions *opt, char **err)
                 (k == K_VLIN && !m->has_reset) || (k == K_STEP && vstep) ||
                 (k == K_RHS && m->network);
     kernels[k] = skip ? LLVMConstPointerNull(cg.ptr) : emit_kernel(&cg, (KernelKind)k);
-    if (!skip && k == K_INIT) { /* runs once: not worth optimising */
+    if (!skip && (k == K_INIT || k == K_GATES)) { /* run once: not worth optimising */
       cg_add_enum_attr(&cg, kernels[k], LLVMAttributeFunctionIndex, "optnone");
       cg_add_enum_attr(&cg, kernels[k], LLVMAttributeFunctionIndex, "noinline");
     }

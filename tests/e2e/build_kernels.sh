@@ -6,8 +6,8 @@
 #    runs with the staggered method only, so it has no NAME_rhs.  A single
 #    cell with a reset keeps rhs (--method rk4 runs), a cell without one
 #    keeps step; a network asked for another method says why it cannot;
-#  - NAME_init, run once, is compiled without optimisation (optnone), the
-#    step kernels with it;
+#  - NAME_init and NAME_gates, run once, are compiled without optimisation
+#    (optnone), the step kernels with it;
 #  - the link uses gold when ld.gold is on the PATH, and falls back to the
 #    driver's default linker when the driver refuses -fuse-ld=gold; a link
 #    that fails with both shows the linker's message.
@@ -51,7 +51,7 @@ else
   else fail "COBAHH --method rk4: $(cat "$WORK/rk4.err")"; fi
 fi
 
-# ---- init without optimisation, the step kernels with it -----------------------
+# ---- init and gates without optimisation, the step kernels with it -----------------------
 "$MSNC" emit-llvm "$SRCDIR/examples/cobahh.msn" -o "$WORK/cobahh.ll" 2> /dev/null
 attrs() { # FILE FUNCTION: the attribute group line of FUNCTION's definition
   g=$(awk -v f="@$2(" 'index($0, "define") == 1 && index($0, f) { print $NF == "{" ? $(NF - 1) : $NF; exit }' "$1")
@@ -60,6 +60,10 @@ attrs() { # FILE FUNCTION: the attribute group line of FUNCTION's definition
 case $(attrs "$WORK/cobahh.ll" COBAHH_init) in
 *optnone*) pass "COBAHH_init is optnone" ;;
 *) fail "COBAHH_init is optnone: $(attrs "$WORK/cobahh.ll" COBAHH_init)" ;;
+esac
+case $(attrs "$WORK/cobahh.ll" COBAHH_gates) in
+*optnone*) pass "COBAHH_gates is optnone" ;;
+*) fail "COBAHH_gates is optnone: $(attrs "$WORK/cobahh.ll" COBAHH_gates)" ;;
 esac
 case $(attrs "$WORK/cobahh.ll" COBAHH_vstep) in
 *optnone*|none) fail "COBAHH_vstep is optimised: $(attrs "$WORK/cobahh.ll" COBAHH_vstep)" ;;
