@@ -690,19 +690,28 @@ CgModule *cg_build(const Mir *m, const CgOptions *opt, char **err)
   if (!cg_target_setup(cm, m->name, err)) { cg_free(cm); return NULL; }
   Cg cg;
   cg_init(&cg, m, cm);
-  /* a rates model has no staggered kernels, a model without noise no
-   * noise kernel: null pointers in the descriptor */
+  /* Kernels the runtime can never call are not generated (null in the
+   * descriptor): optimising and compiling the HH step is most of a build.
+   * A rates model has no staggered kernels, a model without noise no noise
+   * kernel.  With a reset the staggered method always takes vstep (vlin
+   * and step fused; runtime/rt_integrate.c), so step is dead; and a
+   * network runs with the staggered method only, so rhs is dead. */
   bool noisy = false;
   for (int k = 0; k < m->nstates; k++) noisy |= m->states[k].noise != NULL;
+  bool vstep = m->has_reset && !m->rates && m->spike_state >= 0;
   LLVMValueRef kernels[6];
   for (int k = K_INIT; k <= K_VLIN; k++) {
     bool skip = (m->rates && (k == K_GATES || k == K_STEP)) || (k == K_NOISE && !noisy) ||
-                (k == K_VLIN && !m->has_reset);
+                (k == K_VLIN && !m->has_reset) || (k == K_STEP && vstep) ||
+                (k == K_RHS && m->network);
     kernels[k] = skip ? LLVMConstPointerNull(cg.ptr) : emit_kernel(&cg, (KernelKind)k);
+    if (!skip && (k == K_INIT || k == K_GATES)) { /* run once: not worth optimising */
+      cg_add_enum_attr(&cg, kernels[k], LLVMAttributeFunctionIndex, "optnone");
+      cg_add_enum_attr(&cg, kernels[k], LLVMAttributeFunctionIndex, "noinline");
+    }
   }
-  /* vlin and step fused (integrate-and-fire): found by cg_emit_desc under
-   * its name, NAME_vstep */
-  if (m->has_reset && !m->rates && m->spike_state >= 0) emit_kernel(&cg, K_VSTEP);
+  /* found by cg_emit_desc under its name, NAME_vstep */
+  if (vstep) emit_kernel(&cg, K_VSTEP);
   cg_emit_desc(&cg, kernels);
   if (cm->opt.with_main) cg_emit_main(&cg);
   return cg_finish(&cg, cm, err);

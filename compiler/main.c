@@ -165,11 +165,13 @@ static char *default_output(const char *input) {
   return out;
 }
 
-/* Run argv; returns its exit status or -1 when it could not run. */
-static int run_command(char **argv) {
+/* Run argv; returns its exit status or -1 when it could not run.  quiet:
+ * its stderr goes to /dev/null. */
+static int run_command(char **argv, bool quiet) {
   pid_t pid = fork();
   if (pid < 0) return -1;
   if (pid == 0) {
+    if (quiet && !freopen("/dev/null", "w", stderr)) _exit(127);
     execvp(argv[0], argv);
     fprintf(stderr, "msnc: error: cannot run %s: %s\n", argv[0], strerror(errno));
     _exit(127);
@@ -180,6 +182,27 @@ static int run_command(char **argv) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* Is there an executable name in a directory of $PATH? */
+static bool on_path(const char *name) {
+  const char *path = getenv("PATH");
+  if (!path) return false;
+  for (const char *p = path; *p;) {
+    size_t n = strcspn(p, ":");
+    char *f = xasprintf("%.*s/%s", (int)n, n ? p : ".", name);
+    bool ok = access(f, X_OK) == 0;
+    free(f);
+    if (ok) return true;
+    p += n + (p[n] == ':');
+  }
+  return false;
+}
+
+/* $CC [sanitizer flags] -o out obj libmsnrt.a $GSL_LIBS -lm.  gold links
+ * a program in about half the time of the default linker (bfd; ~15 of 32
+ * ms), so when ld.gold is on the PATH it is asked for first, right after
+ * the driver's name so that a -fuse-ld in $CC still wins.  A driver that
+ * refuses it is not an error: the link is repeated with its default
+ * linker, whose messages are the ones shown if that fails too. */
 static int link_program(const char *obj, const char *out) {
   char *rt = runtime_library();
   if (!file_exists(rt)) {
@@ -190,11 +213,18 @@ static int link_program(const char *obj, const char *out) {
   const char *cc = getenv("CC");
   char *cmd = xasprintf("%s %s -o %s %s %s %s -lm", cc && *cc ? cc : "cc", MSN_SAN_FLAGS, out, obj, rt, MSN_GSL_LIBS);
   /* split on blanks: every piece here comes from us or from $CC */
-  char *argv[64];
+  char *argv[64], *gold[65];
   int n = 0;
   for (char *tok = strtok(cmd, " \t"); tok && n < 63; tok = strtok(NULL, " \t")) argv[n++] = tok;
   argv[n] = NULL;
-  int rc = run_command(argv);
+  int rc = -1;
+  if (on_path("ld.gold")) {
+    gold[0] = argv[0];
+    gold[1] = "-fuse-ld=gold";
+    memcpy(gold + 2, argv + 1, (size_t)n * sizeof *argv); /* with the NULL */
+    rc = run_command(gold, true);
+  }
+  if (rc != 0) rc = run_command(argv, false);
   free(cmd);
   free(rt);
   if (rc != 0) {
@@ -325,7 +355,7 @@ static int link_shared(const char *obj, const char *out) {
   argv[n++] = (char *)obj;
   argv[n++] = "-lm";
   argv[n] = NULL;
-  int rc = run_command(argv);
+  int rc = run_command(argv, false);
   free(ccs);
   if (rc != 0) {
     fprintf(stderr, "msnc: error: linking the shared library %s failed\n", out);

@@ -458,7 +458,9 @@ static bool check_settings(RtRun *r) {
   r->nsteps = (int64_t)steps;
   double rs = o->record_every > 0 ? round(o->record_every / o->dt) : 1;
   r->rec_stride = rs < 1 ? 1 : rs > steps ? (int64_t)steps : (int64_t)rs;
-  if (o->method == MSN_STAGGERED && !m->step && !m->cable) { /* a cable: runtime/rt_cable_run.c */
+  /* with a reset the staggered method runs vstep, and msnc leaves step out */
+  bool staggered = m->step || (m->vstep && m->has_reset && m->spike_state >= 0);
+  if (o->method == MSN_STAGGERED && !staggered && !m->cable) { /* a cable: runtime/rt_cable_run.c */
     usage_error(r, "model '%s' has no staggered kernels; use --method %s", m->name,
                 m->nnoise > 0 ? "heun or euler" : "rk4, rk45, heun or euler");
     return false;
@@ -468,8 +470,11 @@ static bool check_settings(RtRun *r) {
                 "(stochastic Heun) or euler (Euler-Maruyama)", m->name, rt_method_name(o->method));
     return false;
   }
-  if (o->method != MSN_STAGGERED && !m->rhs) {
-    usage_error(r, "model '%s' has no right-hand side kernel; use --method staggered", m->name);
+  if (o->method != MSN_STAGGERED && !m->rhs) { /* a network has none: it runs staggered only */
+    if (m->network)
+      usage_error(r, "a network runs with the staggered method only (not %s)", rt_method_name(o->method));
+    else
+      usage_error(r, "model '%s' has no right-hand side kernel; use --method staggered", m->name);
     return false;
   }
   return true;
