@@ -65,6 +65,7 @@ typedef struct SimSpec {
   bool record_spikes;
   double rate_bin;  /* record rates every W: W (SI), 0 without (networks) */
   Loc rate_loc;
+  Loc spikes_per_pop_loc; /* `record spikes per population` (file set when given) */
   PtrVec record_of; /* Stmt* SIM_RECORD_OF: record X of exc[0, 5] (networks) */
   PtrVec vary;      /* VarySpec* */
   struct NetSpec *network; /* populations and projections (compiler/network.h), or NULL */

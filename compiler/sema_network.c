@@ -729,10 +729,15 @@ static void check_record_of(NetCheck *N, Stmt *st, unsigned char *seen) {
   }
 }
 
-/* `record rates` and `record X of POP[...]` in a file without populations. */
+/* `record rates`, `record X of POP[...]` and `record spikes per population`
+ * in a file without populations. */
 static void outputs_without_network(Diag *diag, SimSpec *sim) {
   if (sim->rate_loc.file)
     diag_error(diag, sim->rate_loc, "E0955", "record rates needs populations of neurons");
+  if (sim->spikes_per_pop_loc.file) {
+    diag_error(diag, sim->spikes_per_pop_loc, "E0955", "record spikes per population needs populations of neurons");
+    diag_note(diag, (Loc){0}, "a single cell writes its spikes to spikes.csv: write `record spikes`");
+  }
   for (int i = 0; i < sim->record_of.n; i++) {
     Stmt *st = sim->record_of.v[i];
     diag_error(diag, st->name_loc, "E0955", "record ... of chosen neurons needs populations of neurons");
@@ -792,6 +797,7 @@ void sema_network(struct Sema *S, Arena *A, Diag *diag, Program *prog, SimSpec *
     }
   }
   check_rate_bin(&N);
+  N.net->spikes_per_pop = sim->spikes_per_pop_loc.file != NULL;
   unsigned char *seen = sim->record_of.n ? arena_alloc(A, (size_t)N.net->total) : NULL;
   for (int i = 0; i < sim->record_of.n; i++) check_record_of(&N, sim->record_of.v[i], seen);
   if (diag->nerrors != before) return;

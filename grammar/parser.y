@@ -350,6 +350,11 @@ sim_stmt: IDENT expr          { $$ = ast_stmt(A, ST_SETTING, @1); $$->name = $1;
     | RECORD idlist EVERY expr
                               { $$ = ast_stmt(A, ST_SETTING, @1); $$->key = SIM_RECORD; $$->names = $2; $$->e = $4; }
     | RECORD RATES EVERY expr { $$ = ast_stmt(A, ST_SETTING, @1); $$->key = SIM_RECORD_RATES; $$->e = $4; }
+    /* `record spikes per population`: `per` is a name here, checked in
+     * compiler/sema_simulate.c like `of` */
+    | RECORD idlist IDENT POPULATION
+                              { $$ = ast_stmt(A, ST_SETTING, @1); $$->key = SIM_RECORD_PER; $$->names = $2;
+                                $$->name = $3; $$->name_loc = @3; }
     | RECORD idlist IDENT netrefs
                               { $$ = ast_stmt(A, ST_SETTING, @1); $$->key = SIM_RECORD_OF; $$->names = $2;
                                 $$->name = $3; $$->name_loc = @3; $$->exprs = $4; }
