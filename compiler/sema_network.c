@@ -668,11 +668,17 @@ static void check_project(NetCheck *N, Program *prog, Decl *d) {
 
 /* ---- network outputs ------------------------------------------------------ */
 
-/* `record rates every W`: W in whole steps of dt, at least one (E0955, W0956). */
+/* `record rates every W`: W in whole steps of dt, at least one (E0955, W0956).
+ * The default bin of `record rates` is rounded the same way, silently, and
+ * is one step when dt is longer. */
 static void check_rate_bin(NetCheck *N) {
   SimSpec *sim = N->sim;
   if (!(sim->rate_bin > 0)) return;
   double steps = sim->rate_bin / sim->dt;
+  if (sim->rate_bin_default) {
+    N->net->rate_bin = fmax(1, round(steps)) * sim->dt;
+    return;
+  }
   if (steps < 1 - 1e-9) {
     diag_error(N->diag, sim->rate_loc, "E0955", "a rate bin of %g ms is shorter than dt = %g ms", sim->rate_bin * 1e3,
                sim->dt * 1e3);

@@ -29,12 +29,18 @@ static bool setting_time(Sema *S, Scope *sc, Stmt *st, double *out, const char *
 
 static void check_setting(Sema *S, Scope *sc, Stmt *st, SimSpec *sim, Stmt **seen) {
   if (st->key == SIM_RECORD_RATES) { /* bins checked in compiler/sema_network.c */
+    Loc at = st->e ? st->e->loc : st->loc;
     if (sim->rate_loc.file) {
-      diag_error(S->diag, st->e->loc, "E0404", "the bin width of the rates is set twice");
+      diag_error(S->diag, at, "E0404", "the bin width of the rates is set twice");
       diag_note(S->diag, sim->rate_loc, "first set here");
       return;
     }
-    sim->rate_loc = st->e->loc;
+    sim->rate_loc = at;
+    if (!st->e) { /* `record rates`: the default bin, rounded in compiler/sema_network.c */
+      sim->rate_bin = SIM_DEFAULT_RATE_BIN;
+      sim->rate_bin_default = true;
+      return;
+    }
     setting_time(S, sc, st, &sim->rate_bin, "the bin width of the rates");
     return;
   }

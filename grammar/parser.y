@@ -350,6 +350,8 @@ sim_stmt: IDENT expr          { $$ = ast_stmt(A, ST_SETTING, @1); $$->name = $1;
     | RECORD idlist EVERY expr
                               { $$ = ast_stmt(A, ST_SETTING, @1); $$->key = SIM_RECORD; $$->names = $2; $$->e = $4; }
     | RECORD RATES EVERY expr { $$ = ast_stmt(A, ST_SETTING, @1); $$->key = SIM_RECORD_RATES; $$->e = $4; }
+    /* the default bin (compiler/sema_simulate.c): e is NULL */
+    | RECORD RATES            { $$ = ast_stmt(A, ST_SETTING, @1); $$->key = SIM_RECORD_RATES; }
     /* `record spikes per population`: `per` is a name here, checked in
      * compiler/sema_simulate.c like `of` */
     | RECORD idlist IDENT POPULATION
