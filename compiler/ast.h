@@ -83,8 +83,10 @@ typedef enum SimKey {
   SIM_INSTANCES, SIM_VARY_RANGE, SIM_VARY_LIST, SIM_CELSIUS, SIM_TOLERANCE,
   SIM_RECORD_AT, /* record V@sec(x), ...: exprs EX_CALL sec(x) with a the variable */
   SIM_RECORD_RATES, /* record rates every W: e the bin width (networks) */
-  SIM_RECORD_OF /* record X, ... of exc[0, 5], inh: names the states, name the word
+  SIM_RECORD_OF, /* record X, ... of exc[0, 5], inh: names the states, name the word
                    `of`, exprs EX_CALL pop(indices) or EX_NAME pop (networks) */
+  SIM_RECORD_PER /* record spikes per population: names what is recorded, name
+                    the word `per` (networks) */
 } SimKey;
 
 typedef struct Decl Decl;

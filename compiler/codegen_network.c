@@ -100,7 +100,7 @@ LLVMValueRef cg_emit_network(Cg *cg) {
   LLVMTypeRef ti = flat_struct(cg, "MsnNetInit", "lldd");
   LLVMTypeRef tp = flat_struct(cg, "MsnPopulation", "plllplddlpplldlddl");
   LLVMTypeRef tj = flat_struct(cg, "MsnProjection", "lllldlllddldddppdlp");
-  LLVMTypeRef tn = flat_struct(cg, "MsnNetwork", "llplplpdlp");
+  LLVMTypeRef tn = flat_struct(cg, "MsnNetwork", "llplplpdlpl");
   LLVMTypeRef td = flat_struct(cg, "MsnDeliver", "ll");
   check_size(cg, td, sizeof(MsnDeliver), "MsnDeliver");
   check_size(cg, ti, sizeof(MsnNetInit), "MsnNetInit");
@@ -163,8 +163,8 @@ LLVMValueRef cg_emit_network(Cg *cg) {
   LLVMValueRef f[] = {i64c(cg, MSN_NETWORK_VERSION), i64c(cg, net->pops.n),
                       array_of(cg, tp, pops, net->pops.n, "msn.net.pops"), i64c(cg, net->projs.n),
                       array_of(cg, tj, projs, net->projs.n, "msn.net.projs"), i64c(cg, ncoef), coef_fn,
-                      cg_const(cg, net->rate_bin), i64c(cg, net->nrec), rec};
+                      cg_const(cg, net->rate_bin), i64c(cg, net->nrec), rec, i64c(cg, net->spikes_per_pop)};
   free(pops);
   free(projs);
-  return cg_private_const(cg, LLVMConstNamedStruct(tn, f, 10), "msn.network", 8);
+  return cg_private_const(cg, LLVMConstNamedStruct(tn, f, 11), "msn.network", 8);
 }

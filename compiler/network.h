@@ -102,6 +102,7 @@ typedef struct NetSpec {
   double rate_bin;     /* `record rates every W`: W in whole steps of dt (SI), or 0 */
   int64_t *rec;        /* `record X of exc[0, 5]`: the recorded neurons (instances), */
   int nrec;            /*   in the order written; none: every neuron */
+  bool spikes_per_pop; /* `record spikes per population`: spikes_NAME.csv files */
 } NetSpec;
 
 struct Sema;

@@ -53,6 +53,9 @@ typedef struct VarySpec {
   double *values;   /* n_instances values (SI) */
 } VarySpec;
 
+/* `record rates` without `every`: bins of 1 ms (docs/language.md 5.9) */
+#define SIM_DEFAULT_RATE_BIN 1e-3
+
 typedef struct SimSpec {
   Decl *cell;       /* the simulated model: a cell, or a rates block (DC_RATES) */
   Decl *simulate;   /* NULL when the file has none: defaults apply */
@@ -64,7 +67,9 @@ typedef struct SimSpec {
   PtrVec records;   /* IdRef* naming states */
   bool record_spikes;
   double rate_bin;  /* record rates every W: W (SI), 0 without (networks) */
+  bool rate_bin_default; /* `record rates` without `every`: SIM_DEFAULT_RATE_BIN */
   Loc rate_loc;
+  Loc spikes_per_pop_loc; /* `record spikes per population` (file set when given) */
   PtrVec record_of; /* Stmt* SIM_RECORD_OF: record X of exc[0, 5] (networks) */
   PtrVec vary;      /* VarySpec* */
   struct NetSpec *network; /* populations and projections (compiler/network.h), or NULL */

@@ -668,11 +668,17 @@ static void check_project(NetCheck *N, Program *prog, Decl *d) {
 
 /* ---- network outputs ------------------------------------------------------ */
 
-/* `record rates every W`: W in whole steps of dt, at least one (E0955, W0956). */
+/* `record rates every W`: W in whole steps of dt, at least one (E0955, W0956).
+ * The default bin of `record rates` is rounded the same way, silently, and
+ * is one step when dt is longer. */
 static void check_rate_bin(NetCheck *N) {
   SimSpec *sim = N->sim;
   if (!(sim->rate_bin > 0)) return;
   double steps = sim->rate_bin / sim->dt;
+  if (sim->rate_bin_default) {
+    N->net->rate_bin = fmax(1, round(steps)) * sim->dt;
+    return;
+  }
   if (steps < 1 - 1e-9) {
     diag_error(N->diag, sim->rate_loc, "E0955", "a rate bin of %g ms is shorter than dt = %g ms", sim->rate_bin * 1e3,
                sim->dt * 1e3);
@@ -685,10 +691,63 @@ static void check_rate_bin(NetCheck *N) {
   N->net->rate_bin = k * sim->dt;
 }
 
-/* The neurons of `record X, ... of exc[0, 5], inh`: known populations of
- * neurons (E0910, E0955), whole indices in range, each neuron once (E0955). */
-static void check_record_of(NetCheck *N, Stmt *st, unsigned char *seen) {
+/* Whether e is the range lo:hi of POP[...] (grammar/parser.y). */
+static bool is_range(const Expr *e) { return e->kind == EX_CALL && strcmp(e->name, ":") == 0; }
+
+/* One item of POP[...]: an index i, the neurons [i, i + 1), or a range
+ * lo:hi, the neurons [lo, hi) (half-open, as in Python).  Whole numbers,
+ * an index within the population, an end up to its size, a range that is
+ * neither empty nor reversed (E0955, as for a single index). */
+static bool index_item(NetCheck *N, const NetPop *p, Expr *ie, int64_t *lo, int64_t *hi) {
+  Expr *a = is_range(ie) ? ie->args.v[0] : ie, *b = is_range(ie) ? ie->args.v[1] : NULL;
+  double v, w = 0;
+  if (!const_of(N, a, units_one(), "a neuron index", &v)) return false;
+  if (b && !const_of(N, b, units_one(), "the end of a range of neurons", &w)) return false;
+  if (b && v == floor(v) && w == floor(w) && w <= v) {
+    diag_error(N->diag, ie->loc, "E0955", "the range %g:%g of population %s is %s", v, w, p->name,
+               w == v ? "empty" : "reversed");
+    diag_note(N->diag, (Loc){0}, "lo:hi is the neurons lo to hi - 1: %s[0:3] is %s[0], %s[1], %s[2]", p->name, p->name,
+              p->name, p->name);
+    return false;
+  }
+  if (v != floor(v) || v < 0 || v >= (double)p->n) {
+    diag_error(N->diag, a->loc, "E0955", "neuron index %g of population %s is not a whole number from 0 to %lld", v,
+               p->name, (long long)p->n - 1);
+    return false;
+  }
+  if (b && (w != floor(w) || w > (double)p->n)) {
+    diag_error(N->diag, b->loc, "E0955", "the end %g of a range of population %s is not a whole number from 1 to %lld",
+               w, p->name, (long long)p->n);
+    diag_note(N->diag, (Loc){0}, "ranges are half-open: %s[0:%lld] is every neuron of %s", p->name, (long long)p->n,
+              p->name);
+    return false;
+  }
+  *lo = (int64_t)v;
+  *hi = b ? (int64_t)w : *lo + 1;
+  return true;
+}
+
+/* Append the neurons [lo, hi) of p to the recorded ones, each once (E0955
+ * at the item that repeats one, once per item). */
+static void record_neurons(NetCheck *N, const NetPop *p, int64_t lo, int64_t hi, Loc at, unsigned char *seen) {
   NetSpec *net = N->net;
+  int64_t *grown = arena_alloc(N->A, (size_t)(net->nrec + (hi - lo)) * sizeof *grown);
+  if (net->nrec) memcpy(grown, net->rec, (size_t)net->nrec * sizeof *grown);
+  net->rec = grown;
+  for (int64_t id = lo; id < hi; id++) {
+    if (seen[p->first + id]) {
+      diag_error(N->diag, at, "E0955", "neuron %s[%lld] is recorded twice", p->name, (long long)id);
+      return;
+    }
+    seen[p->first + id] = 1;
+    net->rec[net->nrec++] = p->first + id;
+  }
+}
+
+/* The neurons of `record X, ... of exc[0, 5], exc[10:20], inh`: known
+ * populations of neurons (E0910, E0955), indices and ranges in range, each
+ * neuron once (E0955). */
+static void check_record_of(NetCheck *N, Stmt *st, unsigned char *seen) {
   for (int j = 0; j < st->exprs.n; j++) {
     Expr *e = st->exprs.v[j];
     NetPop *p = find_pop(N, e->name, NULL);
@@ -701,38 +760,27 @@ static void check_record_of(NetCheck *N, Stmt *st, unsigned char *seen) {
                  p->name);
       continue;
     }
-    int64_t cnt = e->kind == EX_CALL ? e->args.n : p->n;
-    int64_t *grown = arena_alloc(N->A, (size_t)(net->nrec + cnt) * sizeof *grown);
-    if (net->nrec) memcpy(grown, net->rec, (size_t)net->nrec * sizeof *grown);
-    net->rec = grown;
-    for (int64_t k = 0; k < cnt; k++) {
-      int64_t id = k;
-      if (e->kind == EX_CALL) {
-        Expr *ie = e->args.v[k];
-        double v;
-        if (!const_of(N, ie, units_one(), "a neuron index", &v)) continue;
-        if (v != floor(v) || v < 0 || v >= (double)p->n) {
-          diag_error(N->diag, ie->loc, "E0955", "neuron index %g of population %s is not a whole number from 0 to %lld",
-                     v, p->name, (long long)p->n - 1);
-          continue;
-        }
-        id = (int64_t)v;
-      }
-      if (seen[p->first + id]) {
-        diag_error(N->diag, e->kind == EX_CALL ? ((Expr *)e->args.v[k])->loc : e->loc, "E0955",
-                   "neuron %s[%lld] is recorded twice", p->name, (long long)id);
-        continue;
-      }
-      seen[p->first + id] = 1;
-      net->rec[net->nrec++] = p->first + id;
+    if (e->kind != EX_CALL) {
+      record_neurons(N, p, 0, p->n, e->loc, seen);
+      continue;
+    }
+    for (int k = 0; k < e->args.n; k++) {
+      Expr *ie = e->args.v[k];
+      int64_t lo, hi;
+      if (index_item(N, p, ie, &lo, &hi)) record_neurons(N, p, lo, hi, ie->loc, seen);
     }
   }
 }
 
-/* `record rates` and `record X of POP[...]` in a file without populations. */
+/* `record rates`, `record X of POP[...]` and `record spikes per population`
+ * in a file without populations. */
 static void outputs_without_network(Diag *diag, SimSpec *sim) {
   if (sim->rate_loc.file)
     diag_error(diag, sim->rate_loc, "E0955", "record rates needs populations of neurons");
+  if (sim->spikes_per_pop_loc.file) {
+    diag_error(diag, sim->spikes_per_pop_loc, "E0955", "record spikes per population needs populations of neurons");
+    diag_note(diag, (Loc){0}, "a single cell writes its spikes to spikes.csv: write `record spikes`");
+  }
   for (int i = 0; i < sim->record_of.n; i++) {
     Stmt *st = sim->record_of.v[i];
     diag_error(diag, st->name_loc, "E0955", "record ... of chosen neurons needs populations of neurons");
@@ -792,6 +840,7 @@ void sema_network(struct Sema *S, Arena *A, Diag *diag, Program *prog, SimSpec *
     }
   }
   check_rate_bin(&N);
+  N.net->spikes_per_pop = sim->spikes_per_pop_loc.file != NULL;
   unsigned char *seen = sim->record_of.n ? arena_alloc(A, (size_t)N.net->total) : NULL;
   for (int i = 0; i < sim->record_of.n; i++) check_record_of(&N, sim->record_of.v[i], seen);
   if (diag->nerrors != before) return;

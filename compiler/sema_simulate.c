@@ -29,13 +29,36 @@ static bool setting_time(Sema *S, Scope *sc, Stmt *st, double *out, const char *
 
 static void check_setting(Sema *S, Scope *sc, Stmt *st, SimSpec *sim, Stmt **seen) {
   if (st->key == SIM_RECORD_RATES) { /* bins checked in compiler/sema_network.c */
+    Loc at = st->e ? st->e->loc : st->loc;
     if (sim->rate_loc.file) {
-      diag_error(S->diag, st->e->loc, "E0404", "the bin width of the rates is set twice");
+      diag_error(S->diag, at, "E0404", "the bin width of the rates is set twice");
       diag_note(S->diag, sim->rate_loc, "first set here");
       return;
     }
-    sim->rate_loc = st->e->loc;
+    sim->rate_loc = at;
+    if (!st->e) { /* `record rates`: the default bin, rounded in compiler/sema_network.c */
+      sim->rate_bin = SIM_DEFAULT_RATE_BIN;
+      sim->rate_bin_default = true;
+      return;
+    }
     setting_time(S, sc, st, &sim->rate_bin, "the bin width of the rates");
+    return;
+  }
+  if (st->key == SIM_RECORD_PER) { /* `record spikes per population`; networks: compiler/sema_network.c */
+    if (strcmp(st->name, "per") != 0) {
+      diag_error(S->diag, st->name_loc, "E0101", "unexpected name '%s'; expected `per population`", st->name);
+      return;
+    }
+    for (int k = 0; k < st->names.n; k++) {
+      IdRef *r = st->names.v[k];
+      if (strcmp(r->name, "spikes") != 0) {
+        diag_error(S->diag, r->loc, "E0955", "only spikes can be written per population, not '%s'", r->name);
+        diag_note(S->diag, (Loc){0}, "write `record spikes per population` and record states in another statement");
+        return;
+      }
+    }
+    sim->record_spikes = true;
+    sim->spikes_per_pop_loc = st->name_loc;
     return;
   }
   if (st->key == SIM_RECORD_OF) { /* the neurons: compiler/sema_network.c */

@@ -73,9 +73,9 @@ static void yyerror(Loc *loc, ParseCtx *ctx, const char *msg);
 %type <vec> pop_body proj_stmts
 %type <stmt> proj_stmt
 %type <vec> kwargs kwlist
-%type <vec> sections locrefs netrefs
+%type <vec> sections locrefs netrefs netidxs
 %type <stmt> section
-%type <expr> where locref netref
+%type <expr> where locref netref netidx
 
 %right '?' ':'
 %left OR
@@ -350,6 +350,13 @@ sim_stmt: IDENT expr          { $$ = ast_stmt(A, ST_SETTING, @1); $$->name = $1;
     | RECORD idlist EVERY expr
                               { $$ = ast_stmt(A, ST_SETTING, @1); $$->key = SIM_RECORD; $$->names = $2; $$->e = $4; }
     | RECORD RATES EVERY expr { $$ = ast_stmt(A, ST_SETTING, @1); $$->key = SIM_RECORD_RATES; $$->e = $4; }
+    /* the default bin (compiler/sema_simulate.c): e is NULL */
+    | RECORD RATES            { $$ = ast_stmt(A, ST_SETTING, @1); $$->key = SIM_RECORD_RATES; }
+    /* `record spikes per population`: `per` is a name here, checked in
+     * compiler/sema_simulate.c like `of` */
+    | RECORD idlist IDENT POPULATION
+                              { $$ = ast_stmt(A, ST_SETTING, @1); $$->key = SIM_RECORD_PER; $$->names = $2;
+                                $$->name = $3; $$->name_loc = @3; }
     | RECORD idlist IDENT netrefs
                               { $$ = ast_stmt(A, ST_SETTING, @1); $$->key = SIM_RECORD_OF; $$->names = $2;
                                 $$->name = $3; $$->name_loc = @3; $$->exprs = $4; }
@@ -367,10 +374,20 @@ sim_stmt: IDENT expr          { $$ = ast_stmt(A, ST_SETTING, @1); $$->name = $1;
                                 $$->name = $2; $$->name_loc = @2; $$->exprs = $5; }
     ;
 
-/* neurons of a network: exc[0, 5] or a whole population */
-netref: IDENT '[' exprlist ']' { $$ = ast_call(A, @1, $1, $3); }
+/* neurons of a network: exc[0, 5], exc[0:10, 12] or a whole population;
+ * a range lo:hi (half-open) is a call of ":" (compiler/sema_network.c) */
+netref: IDENT '[' netidxs ']' { $$ = ast_call(A, @1, $1, $3); }
       | IDENT                 { $$ = ast_name(A, @1, $1); }
       ;
+
+netidx: expr                  { $$ = $1; }
+      | expr ':' expr         { PtrVec a = {0}; vec_push(A, &a, $1); vec_push(A, &a, $3);
+                                $$ = ast_call(A, loc_span($1->loc, $3->loc), ":", a); }
+      ;
+
+netidxs: netidx               { $$ = (PtrVec){0}; vec_push(A, &$$, $1); }
+       | netidxs ',' netidx   { $$ = $1; vec_push(A, &$$, $3); }
+       ;
 
 netrefs: netref               { $$ = (PtrVec){0}; vec_push(A, &$$, $1); }
        | netrefs ',' netref   { $$ = $1; vec_push(A, &$$, $3); }

@@ -13,8 +13,9 @@
 
 /* 3: regular and spike-time sources, edge-list files; 4: deliveries into
  * several states (synapses); 5: populations of different cells, each with
- * its own spike settings; 6: outputs: binned rates, recorded neurons */
-#define MSN_NETWORK_VERSION 6
+ * its own spike settings; 6: outputs: binned rates, recorded neurons;
+ * 7: spikes written per population */
+#define MSN_NETWORK_VERSION 7
 
 /* kind: 0 constant a; 1 uniform in [a, b); 2 normal, mean a, sd b */
 typedef struct MsnNetInit {
@@ -105,6 +106,9 @@ typedef struct MsnNetwork {
   double rate_bin;
   int64_t nrec;
   const int64_t *rec;
+  /* version 7: `record spikes per population`: 1 to write spikes_NAME.csv
+   * (t [ms],id) for each population of neurons instead of spikes.csv */
+  int64_t spikes_per_pop;
 } MsnNetwork;
 
 #endif

@@ -29,6 +29,12 @@ void rt_network_free(RtRun *r);
  * list when the network records rates (true when it does not), and the
  * bin width in whole steps of dt (0: no rates). */
 bool rt_network_write_rates(RtRun *r);
+/* runtime/rt_network_output.c, `record spikes per population`:
+ * spikes_NAME.csv (t [ms],id) or .npy (n, 2) for every population of
+ * neurons, in the order of spikes.csv; and the spike files as run.json's
+ * "files" entries. */
+bool rt_network_write_pop_spikes(RtRun *r);
+void rt_network_json_spike_files(const RtRun *r, FILE *f);
 int64_t rt_network_rate_steps(const RtRun *r);
 /* The stored synapses of all projections and the bytes of their CSR
  * arrays (Poisson sources store none). */

@@ -1,5 +1,8 @@
-/* runtime/rt_network_output.c — the outputs of a network besides its spikes
- * (docs/language.md 5.9, "Output"):
+/* runtime/rt_network_output.c — the outputs of a network besides its
+ * single spike file (docs/language.md 5.9, "Output"):
+ *   OUT/spikes_NAME.csv  "t [ms],id" (`record spikes per population`): the
+ *                  spikes of population NAME, in the order of spikes.csv;
+ *                  spikes_NAME.npy: the same as an (n, 2) float64 array.
  *   OUT/rates.csv  "t [ms],exc [Hz],inh [Hz],..." (`record rates every W`):
  *                  per population of neurons, its spikes in the bin
  *                  [t, t + W) over (N W), one row per bin stamped at its
@@ -95,4 +98,131 @@ bool rt_network_write_rates(RtRun *r) {
   if (!ok) rt_fail(r, RT_EXIT_IO, "cannot write '%s'", path);
   free(cnt), free(pix), free(path);
   return ok;
+}
+
+/* ---- spikes per population ------------------------------------------------ */
+
+/* The population of neuron instance id: a binary search over the
+ * populations of neurons, whose instance ranges follow declaration order
+ * (sources own no instances).  neur holds their indices; -1 when id is
+ * none of theirs. */
+static int64_t pop_of_instance(const MsnNetwork *d, const int64_t *neur, int64_t nn, int64_t id) {
+  int64_t lo = 0, hi = nn;
+  while (lo < hi) {
+    int64_t mid = lo + (hi - lo) / 2;
+    const MsnPopulation *q = &d->pops[neur[mid]];
+    if (id < q->first) hi = mid;
+    else if (id >= q->first + q->n) lo = mid + 1;
+    else return neur[mid];
+  }
+  return -1;
+}
+
+/* One population's file from the spikes order[0 .. n), written through a
+ * 64 KB stdio buffer; CSV lines are formatted by hand and gathered 16 KB at
+ * a time, as spikes.csv (runtime/rt_network_run.c), so that the numbers
+ * are the same characters. */
+static bool write_pop_file(RtRun *r, const MsnPopulation *q, const size_t *order, size_t n) {
+  const RtSpikes *s = &r->spikes;
+  bool npy = r->opt.format == RT_FORMAT_NPY;
+  size_t len = strlen(r->opt.out_dir) + strlen(q->name) + 16;
+  char *path = malloc(len);
+  if (!path) {
+    rt_fail(r, RT_EXIT_IO, "out of memory for the spikes of %s", q->name);
+    return false;
+  }
+  snprintf(path, len, "%s/spikes_%s.%s", r->opt.out_dir, q->name, npy ? "npy" : "csv");
+  FILE *f = fopen(path, "wb");
+  if (!f) {
+    rt_fail(r, RT_EXIT_IO, "cannot create '%s': %s", path, strerror(errno));
+    free(path);
+    return false;
+  }
+  char *buf = malloc(1 << 16);
+  if (buf) setvbuf(f, buf, _IOFBF, 1 << 16);
+  if (npy) rt_npy_header(f, (int64_t)n, 2);
+  else fputs("t [ms],id\n", f);
+  char chunk[1 << 14];
+  size_t used = 0;
+  for (size_t k = 0; k < n; k++) {
+    const RtSpike *sp = &s->v[order[k]];
+    int64_t id = sp->id - q->first;
+    if (npy) {
+      double row[2] = {sp->t / RT_MS, (double)id};
+      fwrite(row, sizeof row, 1, f); /* little-endian hosts, as spikes.npy */
+      continue;
+    }
+    if (used > sizeof chunk - 64) {
+      fwrite(chunk, 1, used, f);
+      used = 0;
+    }
+    char *o = chunk + used;
+    o += rt_format_g17(sp->t / RT_MS, o);
+    *o++ = ',';
+    o += rt_format_i64(id, o);
+    *o++ = '\n';
+    used = (size_t)(o - chunk);
+  }
+  if (used) fwrite(chunk, 1, used, f);
+  bool ok = !ferror(f);
+  if (fclose(f) != 0) ok = false;
+  if (!ok) rt_fail(r, RT_EXIT_IO, "cannot write '%s'", path);
+  free(buf);
+  free(path);
+  return ok;
+}
+
+bool rt_network_write_pop_spikes(RtRun *r) {
+  const MsnNetwork *d = r->m->network;
+  RtSpikes *s = &r->spikes;
+  rt_spikes_sort(s);
+  int64_t *neur = malloc(sizeof *neur * (size_t)(d->npops + 1));
+  size_t *start = calloc((size_t)d->npops + 2, sizeof *start);
+  size_t *order = malloc(sizeof *order * (s->n + 1));
+  int64_t *pop = malloc(sizeof *pop * (s->n + 1));
+  if (!neur || !start || !order || !pop) {
+    free(neur), free(start), free(order), free(pop);
+    rt_fail(r, RT_EXIT_IO, "out of memory for the spikes per population");
+    return false;
+  }
+  int64_t nn = 0;
+  for (int64_t p = 0; p < d->npops; p++)
+    if (d->pops[p].kind == 0) neur[nn++] = p;
+  /* a stable counting sort by population keeps each population's spikes
+   * in the order of the sorted list (time, then neuron) */
+  for (size_t k = 0; k < s->n; k++) {
+    pop[k] = pop_of_instance(d, neur, nn, s->v[k].id);
+    if (pop[k] >= 0) start[pop[k] + 1]++;
+  }
+  for (int64_t p = 0; p < d->npops; p++) start[p + 1] += start[p];
+  size_t *fill = calloc((size_t)d->npops + 1, sizeof *fill);
+  bool ok = fill != NULL;
+  if (!ok) rt_fail(r, RT_EXIT_IO, "out of memory for the spikes per population");
+  for (size_t k = 0; ok && k < s->n; k++)
+    if (pop[k] >= 0) order[start[pop[k]] + fill[pop[k]]++] = k;
+  for (int64_t i = 0; ok && i < nn; i++) {
+    int64_t p = neur[i];
+    ok = write_pop_file(r, &d->pops[p], order + start[p], start[p + 1] - start[p]);
+  }
+  free(fill), free(neur), free(start), free(order), free(pop);
+  return ok;
+}
+
+/* "files" of run.json for the spikes: "spikes": "spikes.csv", or with
+ * spikes per population "spikes_per_population": {"exc": "spikes_exc.csv", ...}. */
+void rt_network_json_spike_files(const RtRun *r, FILE *f) {
+  const MsnNetwork *d = r->m->network;
+  bool npy = r->opt.format == RT_FORMAT_NPY;
+  if (!d->spikes_per_pop) {
+    fprintf(f, "\"spikes\": \"%s\"", npy ? "spikes.npy" : "spikes.csv");
+    return;
+  }
+  fputs("\"spikes_per_population\": {", f);
+  for (int64_t p = 0, c = 0; p < d->npops; p++) {
+    if (d->pops[p].kind != 0) continue;
+    if (c++) fputs(", ", f);
+    rt_json_string(f, d->pops[p].name);
+    fprintf(f, ": \"spikes_%s.%s\"", d->pops[p].name, npy ? "npy" : "csv");
+  }
+  fputc('}', f);
 }

@@ -856,6 +856,7 @@ void rt_network_neuron_name(const RtRun *r, int64_t i, char *buf, size_t len) {
 
 bool rt_network_write_spikes(RtRun *r) {
   const MsnNetwork *d = r->m->network;
+  if (d->spikes_per_pop) return rt_network_write_pop_spikes(r); /* runtime/rt_network_output.c */
   RtSpikes *s = &r->spikes;
   bool npy = r->opt.format == RT_FORMAT_NPY;
   size_t len = strlen(r->opt.out_dir) + 16;

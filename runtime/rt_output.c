@@ -535,9 +535,11 @@ bool rt_write_run_json(RtRun *r) {
   }
   int64_t rate_steps = r->net ? rt_network_rate_steps(r) : 0; /* runtime/rt_network_output.c */
   if (rate_steps) json_time(f, "rate_bin", (double)rate_steps * o->dt);
-  fprintf(f, "  \"files\": {\"trace\": \"%s\", \"spikes\": \"%s\"%s%s%s},\n",
-          npy ? "trace.npy" : "trace.csv", npy ? "spikes.npy" : "spikes.csv", rate_steps ? ", \"rates\": \"" : "",
-          rate_steps ? (npy ? "rates.npy" : "rates.csv") : "", rate_steps ? "\"" : "");
+  fprintf(f, "  \"files\": {\"trace\": \"%s\", ", npy ? "trace.npy" : "trace.csv");
+  if (r->net) rt_network_json_spike_files(r, f); /* runtime/rt_network_output.c */
+  else fprintf(f, "\"spikes\": \"%s\"", npy ? "spikes.npy" : "spikes.csv");
+  fprintf(f, "%s%s%s},\n", rate_steps ? ", \"rates\": \"" : "", rate_steps ? (npy ? "rates.npy" : "rates.csv") : "",
+          rate_steps ? "\"" : "");
   json_columns(f, r);
   if (r->status != RT_EXIT_OK) {
     fputs("  \"error\": ", f);
