@@ -300,7 +300,8 @@ static void print_help(const RtRun *r) {
         printf("  %-16s = %-12g %s\n", p->name, p->value / p->scale, p->unit);
     }
   }
-  printf("\nOutput: OUT/trace.csv|npy, OUT/spikes.csv|npy, OUT/run.json.\n");
+  printf("\nOutput: OUT/trace.csv|npy, OUT/spikes.csv|npy (networks: or OUT/spikes_POP.csv|npy\n"
+         "with 'record spikes per population'; OUT/rates.csv|npy), OUT/run.json.\n");
   printf("Exit status: 0 success, 1 bad arguments, 2 numerical failure, 3 I/O error.\n");
   printf("See msn-run(1).\n");
 }
