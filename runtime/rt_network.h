@@ -34,6 +34,20 @@ bool rt_network_write_rates(RtRun *r);
  * neurons, in the order of spikes.csv; and the spike files as run.json's
  * "files" entries. */
 bool rt_network_write_pop_spikes(RtRun *r);
+/* A spike file (runtime/rt_network_output.c): OUT/name through a 64 KB
+ * stdio buffer, CSV lines formatted into chunk and written 16 KB at a
+ * time.  rt_spike_file_line gives room for a line of at most need bytes
+ * at chunk + used (the caller adds the line's length to used); close
+ * reports a failed write (exit status 3) and frees the file's memory. */
+typedef struct RtSpikeFile {
+  FILE *f;
+  char *buf, *path;
+  char chunk[1 << 14];
+  size_t used;
+} RtSpikeFile;
+bool rt_spike_file_open(RtRun *r, RtSpikeFile *sf, const char *name);
+char *rt_spike_file_line(RtSpikeFile *sf, size_t need);
+bool rt_spike_file_close(RtRun *r, RtSpikeFile *sf);
 void rt_network_json_spike_files(const RtRun *r, FILE *f);
 int64_t rt_network_rate_steps(const RtRun *r);
 /* The stored synapses of all projections and the bytes of their CSR

@@ -118,6 +118,50 @@ static int64_t pop_of_instance(const MsnNetwork *d, const int64_t *neur, int64_t
   return -1;
 }
 
+/* A spike file written through a 64 KB stdio buffer, its CSV lines
+ * formatted by hand and gathered 16 KB at a time in chunk (one fwrite per
+ * line, its locking and bookkeeping, was a quarter of the writing). */
+bool rt_spike_file_open(RtRun *r, RtSpikeFile *sf, const char *name) {
+  size_t len = strlen(r->opt.out_dir) + strlen(name) + 2;
+  sf->used = 0;
+  sf->buf = NULL;
+  sf->f = NULL;
+  sf->path = malloc(len);
+  if (!sf->path) {
+    rt_fail(r, RT_EXIT_IO, "out of memory for the name of %s", name);
+    return false;
+  }
+  snprintf(sf->path, len, "%s/%s", r->opt.out_dir, name);
+  sf->f = fopen(sf->path, "wb");
+  if (!sf->f) {
+    rt_fail(r, RT_EXIT_IO, "cannot create '%s': %s", sf->path, strerror(errno));
+    free(sf->path);
+    return false;
+  }
+  sf->buf = malloc(1 << 16);
+  if (sf->buf) setvbuf(sf->f, sf->buf, _IOFBF, 1 << 16);
+  return true;
+}
+
+/* Room for one more line of at most `need` bytes in the chunk. */
+char *rt_spike_file_line(RtSpikeFile *sf, size_t need) {
+  if (sf->used > sizeof sf->chunk - need) {
+    fwrite(sf->chunk, 1, sf->used, sf->f);
+    sf->used = 0;
+  }
+  return sf->chunk + sf->used;
+}
+
+bool rt_spike_file_close(RtRun *r, RtSpikeFile *sf) {
+  if (sf->used) fwrite(sf->chunk, 1, sf->used, sf->f);
+  bool ok = !ferror(sf->f);
+  if (fclose(sf->f) != 0) ok = false;
+  if (!ok) rt_fail(r, RT_EXIT_IO, "cannot write '%s'", sf->path);
+  free(sf->buf);
+  free(sf->path);
+  return ok;
+}
+
 /* One population's file from the spikes order[0 .. n), written through a
  * 64 KB stdio buffer; CSV lines are formatted by hand and gathered 16 KB at
  * a time, as spikes.csv (runtime/rt_network_run.c), so that the numbers
@@ -125,50 +169,40 @@ static int64_t pop_of_instance(const MsnNetwork *d, const int64_t *neur, int64_t
 static bool write_pop_file(RtRun *r, const MsnPopulation *q, const size_t *order, size_t n) {
   const RtSpikes *s = &r->spikes;
   bool npy = r->opt.format == RT_FORMAT_NPY;
-  size_t len = strlen(r->opt.out_dir) + strlen(q->name) + 16;
-  char *path = malloc(len);
-  if (!path) {
+  size_t len = strlen(q->name) + 16;
+  char *name = malloc(len);
+  if (!name) {
     rt_fail(r, RT_EXIT_IO, "out of memory for the spikes of %s", q->name);
     return false;
   }
-  snprintf(path, len, "%s/spikes_%s.%s", r->opt.out_dir, q->name, npy ? "npy" : "csv");
-  FILE *f = fopen(path, "wb");
-  if (!f) {
-    rt_fail(r, RT_EXIT_IO, "cannot create '%s': %s", path, strerror(errno));
-    free(path);
+  snprintf(name, len, "spikes_%s.%s", q->name, npy ? "npy" : "csv");
+  RtSpikeFile *sf = malloc(sizeof *sf);
+  bool opened = sf && rt_spike_file_open(r, sf, name);
+  if (!sf) rt_fail(r, RT_EXIT_IO, "out of memory for the spikes of %s", q->name);
+  free(name);
+  if (!opened) {
+    free(sf);
     return false;
   }
-  char *buf = malloc(1 << 16);
-  if (buf) setvbuf(f, buf, _IOFBF, 1 << 16);
-  if (npy) rt_npy_header(f, (int64_t)n, 2);
-  else fputs("t [ms],id\n", f);
-  char chunk[1 << 14];
-  size_t used = 0;
+  if (npy) rt_npy_header(sf->f, (int64_t)n, 2);
+  else fputs("t [ms],id\n", sf->f);
   for (size_t k = 0; k < n; k++) {
     const RtSpike *sp = &s->v[order[k]];
     int64_t id = sp->id - q->first;
     if (npy) {
       double row[2] = {sp->t / RT_MS, (double)id};
-      fwrite(row, sizeof row, 1, f); /* little-endian hosts, as spikes.npy */
+      fwrite(row, sizeof row, 1, sf->f); /* little-endian hosts, as spikes.npy */
       continue;
     }
-    if (used > sizeof chunk - 64) {
-      fwrite(chunk, 1, used, f);
-      used = 0;
-    }
-    char *o = chunk + used;
+    char *o = rt_spike_file_line(sf, 64), *o0 = o;
     o += rt_format_g17(sp->t / RT_MS, o);
     *o++ = ',';
     o += rt_format_i64(id, o);
     *o++ = '\n';
-    used = (size_t)(o - chunk);
+    sf->used += (size_t)(o - o0);
   }
-  if (used) fwrite(chunk, 1, used, f);
-  bool ok = !ferror(f);
-  if (fclose(f) != 0) ok = false;
-  if (!ok) rt_fail(r, RT_EXIT_IO, "cannot write '%s'", path);
-  free(buf);
-  free(path);
+  bool ok = rt_spike_file_close(r, sf);
+  free(sf);
   return ok;
 }
 

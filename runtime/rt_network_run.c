@@ -859,61 +859,48 @@ bool rt_network_write_spikes(RtRun *r) {
   if (d->spikes_per_pop) return rt_network_write_pop_spikes(r); /* runtime/rt_network_output.c */
   RtSpikes *s = &r->spikes;
   bool npy = r->opt.format == RT_FORMAT_NPY;
-  size_t len = strlen(r->opt.out_dir) + 16;
-  char *path = malloc(len);
-  if (!path) return false;
-  snprintf(path, len, "%s/%s", r->opt.out_dir, npy ? "spikes.npy" : "spikes.csv");
   rt_spikes_sort(s);
-  FILE *f = fopen(path, "wb");
-  if (!f) {
-    rt_fail(r, RT_EXIT_IO, "cannot create '%s': %s", path, strerror(errno));
-    free(path);
+  RtSpikeFile *sf = malloc(sizeof *sf);
+  if (!sf) {
+    rt_fail(r, RT_EXIT_IO, "out of memory for writing the spikes");
     return false;
   }
-  char *buf = malloc(1 << 16);
-  if (buf) setvbuf(f, buf, _IOFBF, 1 << 16);
-  if (npy) rt_npy_header(f, (int64_t)s->n, 3);
-  else fputs("t [ms],population,id\n", f);
-  char chunk[1 << 14];
-  size_t used = 0;
+  if (!rt_spike_file_open(r, sf, npy ? "spikes.npy" : "spikes.csv")) {
+    free(sf);
+    return false;
+  }
+  if (npy) rt_npy_header(sf->f, (int64_t)s->n, 3);
+  else fputs("t [ms],population,id\n", sf->f);
   for (size_t k = 0; k < s->n; k++) {
     int p = pop_of(d, s->v[k].id);
     int64_t id = s->v[k].id - d->pops[p].first;
     if (npy) {
       double row[3] = {s->v[k].t / RT_MS, (double)p, (double)id};
-      fwrite(row, sizeof row, 1, f); /* little-endian hosts (x86-64, aarch64) */
-    } else { /* "%.17g,%s,%lld\n", hand-formatted: printf was most of the writing */
-      /* lines are gathered in chunk and written 16 KB at a time: one
-       * fwrite per line (its locking and bookkeeping) was a quarter of
-       * the writing */
-      if (used > sizeof chunk - 128) {
-        fwrite(chunk, 1, used, f);
-        used = 0;
-      }
-      char *o = chunk + used;
-      o += rt_format_g17(s->v[k].t / RT_MS, o);
-      *o++ = ',';
-      size_t nl = strlen(d->pops[p].name);
-      if (nl > 64) {
-        fwrite(chunk, 1, (size_t)(o - chunk), f);
-        fputs(d->pops[p].name, f);
-        o = chunk;
-      } else {
-        memcpy(o, d->pops[p].name, nl);
-        o += nl;
-      }
-      *o++ = ',';
-      o += rt_format_i64(id, o);
-      *o++ = '\n';
-      used = (size_t)(o - chunk);
+      fwrite(row, sizeof row, 1, sf->f); /* little-endian hosts (x86-64, aarch64) */
+      continue;
     }
+    /* "%.17g,%s,%lld\n", hand-formatted: printf was most of the writing */
+    char *o = rt_spike_file_line(sf, 128), *o0 = o;
+    o += rt_format_g17(s->v[k].t / RT_MS, o);
+    *o++ = ',';
+    size_t nl = strlen(d->pops[p].name);
+    if (nl > 64) { /* a long name goes to the file directly */
+      sf->used += (size_t)(o - o0);
+      fwrite(sf->chunk, 1, sf->used, sf->f);
+      fputs(d->pops[p].name, sf->f);
+      sf->used = 0;
+      o = o0 = sf->chunk;
+    } else {
+      memcpy(o, d->pops[p].name, nl);
+      o += nl;
+    }
+    *o++ = ',';
+    o += rt_format_i64(id, o);
+    *o++ = '\n';
+    sf->used += (size_t)(o - o0);
   }
-  if (used) fwrite(chunk, 1, used, f);
-  bool ok = !ferror(f);
-  if (fclose(f) != 0) ok = false;
-  if (!ok) rt_fail(r, RT_EXIT_IO, "cannot write '%s'", path);
-  free(buf);
-  free(path);
+  bool ok = rt_spike_file_close(r, sf);
+  free(sf);
   return ok;
 }
 
