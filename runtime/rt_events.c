@@ -784,6 +784,19 @@ static void deliver_row(RtRing *r, const RtConn *c, uint32_t slot, double *restr
                         uint64_t k1, uint32_t lo) {
   if (c->tgt16) {
     const uint16_t *restrict tg = c->tgt16;
+    uint32_t have = r->nlist[slot];
+    if (c->weight_shared && have != RT_RING_DENSE && k1 - k0 <= r->list_cap - have) {
+      /* the common case (CUBA): add and note the targets in one pass */
+      const double w = c->weight;
+      uint32_t *restrict l = r->list + (size_t)slot * r->list_cap + have;
+      for (uint64_t k = k0; k < k1; k++) {
+        uint32_t j = (uint32_t)tg[k] - lo;
+        in[j] += w;
+        *l++ = j;
+      }
+      r->nlist[slot] = have + (uint32_t)(k1 - k0);
+      return;
+    }
     if (c->weight_shared) {
       const double w = c->weight;
       for (uint64_t k = k0; k < k1; k++) in[tg[k] - lo] += w;
