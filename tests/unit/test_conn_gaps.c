@@ -8,6 +8,8 @@
  *   - a fixed seed builds a fixed network: the synapse count and a hash
  *     of the targets are pinned (the same on every machine and path, and
  *     the same as libm's log per synapse gave);
+ *   - narrow projections, built in 16 bits directly, equal the 32-bit
+ *     build (fixed probability, fixed out-degree, all-to-all);
  *   - statistics: the synapse count of n x n at probability p is within
  *     5 standard deviations of n^2 p (p from 1e-4 to 0.5, 3 seeds each);
  *     the gaps between successive targets of a row follow the geometric
@@ -154,6 +156,34 @@ static void test_count(void) {
   printf("\n    synapse counts: worst |n_syn - n^2 p| = %.2f sd (bound 5)\n", worst);
 }
 
+/* Narrow projections (n_tgt <= 65536) are built in 16 bits directly: the
+ * same rows and targets as the 32-bit build, for the row-wise rules, with
+ * and without autapses. */
+static void test_narrow_same(void) {
+  char err[256];
+  const RtConnRule rules[] = {RT_CONN_FIXED_PROB, RT_CONN_FIXED_OUTDEGREE, RT_CONN_ALL_TO_ALL};
+  int same = 1;
+  for (size_t a = 0; a < 3; a++)
+    for (int aut = 0; aut <= 1; aut++) {
+      RtConnSpec s = prob_spec(3000, 0.03, 77);
+      s.rule = rules[a];
+      s.k = 90;
+      s.n_tgt = rules[a] == RT_CONN_ALL_TO_ALL ? 300 : 3000;
+      s.autapses = aut;
+      RtConn wide, nar;
+      CU_ASSERT_FATAL(rt_conn_build(&wide, &s, err, sizeof err) == 0);
+      s.narrow = 1;
+      CU_ASSERT_FATAL(rt_conn_build(&nar, &s, err, sizeof err) == 0);
+      CU_ASSERT(wide.tgt != NULL && nar.tgt == NULL && nar.tgt16 != NULL);
+      same &= wide.n_syn == nar.n_syn && wide.n_syn > 0;
+      for (uint32_t i = 0; same && i <= s.n_src; i++) same &= wide.row[i] == nar.row[i];
+      for (uint64_t k = 0; same && k < wide.n_syn; k++) same &= wide.tgt[k] == nar.tgt16[k];
+      rt_conn_free(&wide);
+      rt_conn_free(&nar);
+    }
+  CU_ASSERT(same);
+}
+
 /* The upper 0.1 % point of chi-square with df degrees of freedom
  * (Wilson-Hilferty: within 1 % of the exact point for df >= 30). */
 static double chi2_crit_001(int df) {
@@ -219,6 +249,7 @@ int main(void) {
   if (!s || !CU_add_test(s, "paths bit-identical, log within 1 ulp", test_paths_and_accuracy) ||
       !CU_add_test(s, "a seed pins the network", test_pinned_network) ||
       !CU_add_test(s, "synapse count within 5 sd", test_count) ||
+      !CU_add_test(s, "16-bit build equals the 32-bit one", test_narrow_same) ||
       !CU_add_test(s, "gaps geometric (chi-square)", test_gaps_geometric)) {
     CU_cleanup_registry();
     return 1;
