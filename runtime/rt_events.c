@@ -74,12 +74,6 @@ static inline uint32_t stream_u32(Stream *s) {
   return s->buf[s->pos++];
 }
 
-/* Uniform in (0, 1], 53 bits. */
-static double stream_open01(Stream *s) {
-  uint64_t a = ((uint64_t)stream_u32(s) << 32) | stream_u32(s);
-  return (double)((a >> 11) + 1) * 0x1p-53;
-}
-
 /* Uniform integer in [0, n), n >= 1, unbiased (Lemire's multiply and
  * reject). */
 static uint32_t stream_below(Stream *s, uint32_t n) {
@@ -93,6 +87,135 @@ static uint32_t stream_below(Stream *s, uint32_t n) {
     }
   }
   return (uint32_t)(m >> 32);
+}
+
+/* ---- geometric gaps, a block at a time ------------------------------------ */
+
+/* The fixed-probability rule draws the gap before the next target of a row
+ * as floor(log(u) / log(1 - p)) for a uniform u in (0, 1]: a log per synapse, which from libm was a call each and
+ * half the cost of building CUBA's 320k synapses.  Here the 16 uniforms of
+ * one stream refill (words 2q, 2q + 1 make a, 64 bits, and uniform q is
+ * u = ((a >> 11) + 1) 2^-53, 53 bits) are turned into gaps
+ * together by a polynomial log written as GCC vector arithmetic, which
+ * compiles to AVX-512, AVX2 or SSE2 alike.  Only +, -, *, / and integer bit
+ * operations are used, each correctly rounded by IEEE 754, and contraction
+ * into FMA is off (the AVX-512 variant would otherwise fuse), so every
+ * path gives the same bits: a seed makes the same network on every
+ * machine, which libm's log (different code paths with and without FMA)
+ * did not promise.
+ *
+ * log(u): u = 2^k m with m in [sqrt(1/2), sqrt(2)), f = m - 1 (exact),
+ * s = f / (2 + f); log(m) = 2 atanh(s) = 2 s + s R(s^2) with
+ * R(z) = sum_{i=1..10} 2 z^i / (2 i + 1) (|s| <= 0.1716: the next term is
+ * below 2^-55 of the result), and 2 s = f - s f, so
+ * log(m) = f - s (f - R), where the rounding of s only touches the small
+ * correction.  k ln 2 is added as k ln2_hi (ln2_hi has 42 significant bits:
+ * exact for |k| < 2^11) plus k ln2_lo.  Within 1 ulp of the correctly
+ * rounded log over the uniforms (tests/unit/test_conn_gaps.c). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define NO_CONTRACT __attribute__((optimize("fp-contract=off")))
+#else
+#pragma STDC FP_CONTRACT OFF
+#define NO_CONTRACT
+#endif
+
+typedef double GapD __attribute__((vector_size(RT_GAP_BLOCK * sizeof(double))));
+typedef uint64_t GapU __attribute__((vector_size(RT_GAP_BLOCK * sizeof(double))));
+typedef int64_t GapI __attribute__((vector_size(RT_GAP_BLOCK * sizeof(double))));
+#define SPLAT(x) {x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x}
+/* mask ? a : b lane by lane (mask lanes all ones or all zeros) */
+#define SELECT(mask, a, b) ((GapD)(((GapU)(mask) & (GapU)(a)) | (~(GapU)(mask) & (GapU)(b))))
+
+static inline __attribute__((always_inline)) void
+gap_block_body(const uint32_t *w, double lq, double *gap, double *lg_out) {
+  const GapU magic = SPLAT(0x4330000000000000ULL); /* the bits of 2^52 */
+  const GapU low26 = SPLAT(0x3ffffffULL), one = SPLAT(1ULL), bias = SPLAT(0x3ffULL);
+  /* adding it carries into the exponent field exactly when m >= sqrt(2) */
+  const GapU shift = SPLAT(0x3ff0000000000000ULL - 0x3fe6a09e667f3bcdULL);
+  const GapD two52 = SPLAT(0x1p52), two26 = SPLAT(0x1p26), ulp53 = SPLAT(0x1p-53);
+  const GapD kbias = SPLAT(0x1p52 + 1023), d1 = SPLAT(1.0), d2 = SPLAT(2.0), vlq = SPLAT(lq);
+  const GapD ln2_hi = SPLAT(0x1.62e42fefa3800p-1), ln2_lo = SPLAT(0x1.ef35793c76730p-45);
+  GapU a;
+  memcpy(&a, w, sizeof a);
+  a = (a << 32) | (a >> 32); /* little-endian pairs: word 2q high, 2q + 1 low */
+  GapU x = (a >> 11) + one;  /* 1 .. 2^53 */
+  /* x to double without 64-bit conversions (none before AVX-512DQ): two
+   * 26/27-bit halves through the exponent of 2^52, each exact */
+  GapD xd = ((GapD)(magic | (x >> 26)) - two52) * two26 + ((GapD)(magic | (x & low26)) - two52);
+  GapU b = (GapU)(xd * ulp53); /* u, a power-of-two scaling: exact */
+  GapU ef = (b + shift) >> 52; /* biased exponent k + 1023 of u = 2^k m */
+  GapD m = (GapD)(b - ((ef - bias) << 52));
+  GapD k = (GapD)(magic | ef) - kbias;
+  GapD f = m - d1;
+  GapD s = f / (d2 + f), z = s * s;
+  /* R by Estrin's scheme: a short dependency chain */
+  GapD z2 = z * z, z4 = z2 * z2, z8 = z4 * z4;
+  GapD p01 = (GapD)SPLAT(2.0 / 3) + (GapD)SPLAT(2.0 / 5) * z;
+  GapD p23 = (GapD)SPLAT(2.0 / 7) + (GapD)SPLAT(2.0 / 9) * z;
+  GapD p45 = (GapD)SPLAT(2.0 / 11) + (GapD)SPLAT(2.0 / 13) * z;
+  GapD p67 = (GapD)SPLAT(2.0 / 15) + (GapD)SPLAT(2.0 / 17) * z;
+  GapD p89 = (GapD)SPLAT(2.0 / 19) + (GapD)SPLAT(2.0 / 21) * z;
+  GapD R = z * (((p01 + p23 * z2) + (p45 + p67 * z2) * z4) + p89 * z8);
+  GapD lg = k * ln2_hi + (f - (s * (f - R) - k * ln2_lo));
+  /* gap = trunc(lg / lq) (>= 0, or -0 for u = 1) below 2^52, where
+   * adding and removing 2^52 rounds to an integer, one too high when it
+   * rounded up; from 2^52 on (and +inf) the quotient is whole already */
+  GapD g = lg / vlq;
+  GapD t = (g + two52) - two52;
+  GapD tr = SELECT(t > g, t - d1, t);
+  GapD out = SELECT(g < two52, tr, g);
+  memcpy(gap, &out, sizeof out);
+  if (lg_out) memcpy(lg_out, &lg, sizeof lg);
+}
+
+static void NO_CONTRACT gap_block_generic(const uint32_t *w, double lq, double *gap, double *lg) {
+  gap_block_body(w, lq, gap, lg);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2"))) NO_CONTRACT static void
+gap_block_avx2(const uint32_t *w, double lq, double *gap, double *lg) {
+  gap_block_body(w, lq, gap, lg);
+}
+
+__attribute__((target("avx512f"))) NO_CONTRACT static void
+gap_block_avx512(const uint32_t *w, double lq, double *gap, double *lg) {
+  gap_block_body(w, lq, gap, lg);
+}
+#endif
+
+int rt_gap_block(int path, const uint32_t *w, double lq, double *gap, double *lg) {
+  switch (path) {
+  case RT_GAP_AUTO:
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (__builtin_cpu_supports("avx512f")) gap_block_avx512(w, lq, gap, lg);
+    else if (__builtin_cpu_supports("avx2")) gap_block_avx2(w, lq, gap, lg);
+    else
+#endif
+      gap_block_generic(w, lq, gap, lg);
+    return 0;
+  case RT_GAP_GENERIC: gap_block_generic(w, lq, gap, lg); return 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+  case RT_GAP_AVX2:
+    if (!__builtin_cpu_supports("avx2")) return -1;
+    gap_block_avx2(w, lq, gap, lg);
+    return 0;
+  case RT_GAP_AVX512:
+    if (!__builtin_cpu_supports("avx512f")) return -1;
+    gap_block_avx512(w, lq, gap, lg);
+    return 0;
+#endif
+  default: return -1;
+  }
+}
+
+/* The next RT_GAP_BLOCK gaps of a fixed-probability row: one refill of the
+ * stream, all of it. */
+_Static_assert(STREAM_WORDS == 2 * RT_GAP_BLOCK, "a refill is one block of uniforms");
+static void stream_gaps(Stream *s, double lq, double *gap) {
+  stream_refill(s);
+  rt_gap_block(RT_GAP_AUTO, s->buf, lq, gap, NULL);
+  s->pos = STREAM_WORDS;
 }
 
 static int cmp_u32(const void *a, const void *b) {
@@ -224,28 +347,38 @@ static int narrow_targets(RtConn *c) {
   return 0;
 }
 
-/* Double the capacity of the target array. */
+/* Double the capacity of the target array: the 16-bit one when the build
+ * started it (c->tgt16 set), else the 32-bit one. */
 static int grow_tgt(RtConn *c, uint64_t *cap) {
   uint64_t nc = *cap ? *cap * 2 : 1024;
   if (nc > SIZE_MAX / sizeof(uint32_t)) return -1;
-  uint32_t *t = realloc(c->tgt, (size_t)nc * sizeof(uint32_t));
-  if (!t) return -1;
-  c->tgt = t;
+  if (c->tgt16) {
+    uint16_t *t = realloc(c->tgt16, (size_t)nc * sizeof(uint16_t));
+    if (!t) return -1;
+    c->tgt16 = t;
+  } else {
+    uint32_t *t = realloc(c->tgt, (size_t)nc * sizeof(uint32_t));
+    if (!t) return -1;
+    c->tgt = t;
+  }
   *cap = nc;
   return 0;
 }
 
 /* Append to a growable target array.  Inline, with the growth out of
- * line: once per synapse, the call was 2 % of a CUBA run. */
+ * line: once per synapse, the call was 2 % of a CUBA run.  Narrow
+ * projections are built in 16 bits directly: a 32-bit array first (its
+ * pages faulted in) and a copy were a fifth of building CUBA's. */
 static inline int push_tgt(RtConn *c, uint64_t *cap, uint32_t j) {
   if (__builtin_expect(c->n_syn == *cap, 0) && grow_tgt(c, cap)) return -1;
-  c->tgt[c->n_syn++] = j;
+  if (c->tgt16) c->tgt16[c->n_syn++] = (uint16_t)j;
+  else c->tgt[c->n_syn++] = j;
   return 0;
 }
 
 /* The targets of source i for the row-wise rules, appended to c->tgt. */
 static int build_row(RtConn *c, const RtConnSpec *sp, uint32_t i, uint64_t *cap,
-                     uint32_t *scratch, uint8_t *mark) {
+                     uint32_t *scratch, uint8_t *mark, double lq) {
   uint32_t n = sp->n_tgt;
   int skip_self = !sp->autapses && i < n;
   Stream s;
@@ -264,22 +397,19 @@ static int build_row(RtConn *c, const RtConnSpec *sp, uint32_t i, uint64_t *cap,
         if (!(skip_self && j == i) && push_tgt(c, cap, j)) return -1;
       return 0;
     }
-    /* geometric gaps between successes: O(number of synapses) draws */
-    double lq = log1p(-sp->p);
+    /* geometric gaps between successes: O(number of synapses) draws,
+     * RT_GAP_BLOCK at a time (the rest of the last block is unused) */
+    double gap[RT_GAP_BLOCK];
     double j = -1;
     for (;;) {
-      /* the quotient is >= 0 (or -0 for u = 1), so below 2^52 floor is a
-       * truncation to an integer: one conversion each way where floor
-       * without SSE4.1 is a longer sequence of masks and compares; at or
-       * above 2^52 (and for +inf) the quotient is already whole */
-      double g = log(stream_open01(&s)) / lq;
-      double gap = g < 0x1p52 ? (double)(int64_t)g : g;
-      j += 1 + gap;
-      if (!(j < n)) break;
-      uint32_t jj = (uint32_t)j;
-      if (!(skip_self && jj == i) && push_tgt(c, cap, jj)) return -1;
+      stream_gaps(&s, lq, gap);
+      for (int q = 0; q < RT_GAP_BLOCK; q++) {
+        j += 1 + gap[q];
+        if (!(j < n)) return 0;
+        uint32_t jj = (uint32_t)j;
+        if (!(skip_self && jj == i) && push_tgt(c, cap, jj)) return -1;
+      }
     }
-    return 0;
   }
   case RT_CONN_FIXED_OUTDEGREE: {
     uint32_t navail = n - (skip_self ? 1 : 0);
@@ -385,19 +515,30 @@ int rt_conn_build(RtConn *c, const RtConnSpec *sp, char *err, size_t errlen) {
     c->n_syn = total;
   } else {
     uint64_t cap = 0;
+    if (sp->narrow && sp->n_tgt <= 65536) { /* 16-bit targets from the start */
+      if (!(c->tgt16 = malloc(1024 * sizeof(uint16_t)))) goto oom;
+      cap = 1024;
+    }
     if (sp->rule == RT_CONN_FIXED_OUTDEGREE &&
         (!(scratch = malloc(((size_t)sp->k + 1) * sizeof(uint32_t))) ||
          !(mark = calloc(sp->n_tgt, 1))))
       goto oom;
+    /* log(1 - p) of the fixed-probability rule, once per projection */
+    double lq = sp->rule == RT_CONN_FIXED_PROB && sp->p > 0 && sp->p < 1 ? log1p(-sp->p) : 0;
     for (uint32_t i = 0; i < sp->n_src; i++) {
-      if (build_row(c, sp, i, &cap, scratch, mark)) goto oom;
+      if (build_row(c, sp, i, &cap, scratch, mark, lq)) goto oom;
       c->row[i + 1] = c->n_syn;
     }
     if (c->n_syn && c->n_syn < cap) { /* give back the slack of the doubling */
-      uint32_t *t = realloc(c->tgt, (size_t)c->n_syn * sizeof(uint32_t));
-      if (t) c->tgt = t;
+      if (c->tgt16) {
+        uint16_t *t = realloc(c->tgt16, (size_t)c->n_syn * sizeof(uint16_t));
+        if (t) c->tgt16 = t;
+      } else {
+        uint32_t *t = realloc(c->tgt, (size_t)c->n_syn * sizeof(uint32_t));
+        if (t) c->tgt = t;
+      }
     }
-    if (!c->tgt && !(c->tgt = malloc(sizeof(uint32_t)))) goto oom;
+    if (!c->tgt && !c->tgt16 && !(c->tgt = malloc(sizeof(uint32_t)))) goto oom;
   }
   free(scratch);
   free(mark);
@@ -662,6 +803,19 @@ static void deliver_row(RtRing *r, const RtConn *c, uint32_t slot, double *restr
                         uint64_t k1, uint32_t lo) {
   if (c->tgt16) {
     const uint16_t *restrict tg = c->tgt16;
+    uint32_t have = r->nlist[slot];
+    if (c->weight_shared && have != RT_RING_DENSE && k1 - k0 <= r->list_cap - have) {
+      /* the common case (CUBA): add and note the targets in one pass */
+      const double w = c->weight;
+      uint32_t *restrict l = r->list + (size_t)slot * r->list_cap + have;
+      for (uint64_t k = k0; k < k1; k++) {
+        uint32_t j = (uint32_t)tg[k] - lo;
+        in[j] += w;
+        *l++ = j;
+      }
+      r->nlist[slot] = have + (uint32_t)(k1 - k0);
+      return;
+    }
     if (c->weight_shared) {
       const double w = c->weight;
       for (uint64_t k = k0; k < k1; k++) in[tg[k] - lo] += w;

@@ -18,6 +18,16 @@
 extern "C" {
 #endif
 
+/* ---- geometric gaps (the fixed-probability rule) ------------------------ */
+
+/* One block: the 2 RT_GAP_BLOCK random words w (a uniform from each pair)
+ * become RT_GAP_BLOCK gaps trunc(log(u) / lq) and, when lg is not NULL,
+ * the logs.  The paths give identical bits; RT_GAP_AUTO picks the widest
+ * the CPU has, the others are for tests (-1: the CPU lacks it). */
+#define RT_GAP_BLOCK 16
+enum { RT_GAP_AUTO = 0, RT_GAP_GENERIC = 1, RT_GAP_AVX2 = 2, RT_GAP_AVX512 = 3 };
+int rt_gap_block(int path, const uint32_t *w, double lq, double *gap, double *lg);
+
 /* ---- connectivity ------------------------------------------------------ */
 
 /* Width of the per-synapse delays, chosen from their range at build time:

@@ -147,6 +147,42 @@ static void io_fail(RtRun *r, const char *what, const char *path, int err) {
   rt_fail(r, RT_EXIT_IO, "cannot %s '%s': %s", what, path, strerror(err));
 }
 
+/* CSV trace rows are kept as numbers and formatted csv_batch rows at a
+ * time (up to 4096 values, 64 rows): formatting one row between two steps
+ * found the formatter's code and tables cold every time, which cost more
+ * than the formatting itself (10,001 rows of CUBA's time column).  The
+ * rows recorded are rows[0 .. rows % batch) of t->row; rt_trace_close
+ * writes what is left. */
+static int64_t csv_batch(const RtTrace *t) {
+  int64_t b = 4096 / (t->ncols > 0 ? t->ncols : 1);
+  return b < 1 ? 1 : b > 64 ? 64 : b;
+}
+
+/* Format n rows of t->row ("%.10g" each) and write them, 8 KB at a time. */
+static void csv_write_rows(RtRun *r, int64_t n) {
+  RtTrace *t = &r->trace;
+  char out[8192];
+  size_t used = 0;
+  const double *v = t->row;
+  for (int64_t q = 0; q < n; q++)
+    for (int64_t c = 0; c < t->ncols; c++) {
+      if (used > sizeof out - 40) { /* a number takes at most 30 bytes */
+        fwrite(out, 1, used, t->f);
+        used = 0;
+      }
+      if (c) out[used++] = ',';
+      used += (size_t)rt_format_g(*v++, 10, out + used);
+      if (c == t->ncols - 1) out[used++] = '\n';
+    }
+  fwrite(out, 1, used, t->f);
+  /* ferror is a flag test; it stops a run on a full disk without waiting
+   * for the end. */
+  if (ferror(t->f)) {
+    t->err = errno ? errno : EIO;
+    io_fail(r, "write", t->path, t->err);
+  }
+}
+
 bool rt_trace_open(RtRun *r) {
   RtTrace *t = &r->trace;
   t->format = r->opt.format;
@@ -164,8 +200,10 @@ bool rt_trace_open(RtRun *r) {
   }
   t->path = out_path(r, t->format == RT_FORMAT_NPY ? "trace.npy" : "trace.csv");
   t->iobuf = malloc(RT_IOBUF);
-  if (t->format == RT_FORMAT_NPY) t->row = malloc((size_t)t->ncols * sizeof(double));
-  if (!t->path || !t->iobuf || (t->format == RT_FORMAT_NPY && !t->row)) {
+  /* npy: one row; CSV: a batch of rows (csv_batch) */
+  t->row = malloc((size_t)(t->format == RT_FORMAT_NPY ? 1 : csv_batch(t)) * (size_t)t->ncols *
+                  sizeof(double));
+  if (!t->path || !t->iobuf || !t->row) {
     rt_fail(r, RT_EXIT_IO, "out of memory for the trace writer");
     return false;
   }
@@ -195,41 +233,34 @@ void rt_trace_record(RtRun *r, double t_si) {
   if (!t->f || t->err) return;
   const int64_t *list;
   int64_t ni = trace_instances(r, &list);
-  if (t->format == RT_FORMAT_NPY) {
-    double *row = t->row;
-    *row++ = t_si / RT_MS;
-    for (int32_t k = 0; k < m->nrecords; k++) {
-      const double *col = r->cols[m->records[k]];
-      double scale = m->states[m->records[k]].scale;
-      for (int64_t i = 0; i < ni; i++) *row++ = col[list ? list[i] : i] / scale;
-    }
-    write_le_doubles(t->f, t->row, (size_t)t->ncols);
-  } else {
-    /* "%.10g" per value, formatted by hand (rt_format_g) */
-    char num[40];
-    fwrite(num, 1, (size_t)rt_format_g(t_si / RT_MS, 10, num), t->f);
-    for (int32_t k = 0; k < m->nrecords; k++) {
-      const double *col = r->cols[m->records[k]];
-      double scale = m->states[m->records[k]].scale;
-      for (int64_t i = 0; i < ni; i++) {
-        num[0] = ',';
-        fwrite(num, 1, (size_t)rt_format_g(col[list ? list[i] : i] / scale, 10, num + 1) + 1, t->f);
-      }
-    }
-    fputc('\n', t->f);
+  bool npy = t->format == RT_FORMAT_NPY;
+  int64_t batch = npy ? 1 : csv_batch(t);
+  double *row = t->row + (t->rows % batch) * t->ncols;
+  *row++ = t_si / RT_MS;
+  for (int32_t k = 0; k < m->nrecords; k++) {
+    const double *col = r->cols[m->records[k]];
+    double scale = m->states[m->records[k]].scale;
+    for (int64_t i = 0; i < ni; i++) *row++ = col[list ? list[i] : i] / scale;
   }
   t->rows++;
-  /* ferror is a flag test; it stops a run on a full disk without waiting
-   * for the end. */
-  if (ferror(t->f)) {
-    t->err = errno ? errno : EIO;
-    io_fail(r, "write", t->path, t->err);
+  if (npy) {
+    write_le_doubles(t->f, t->row, (size_t)t->ncols);
+    /* ferror is a flag test; it stops a run on a full disk without
+     * waiting for the end. */
+    if (ferror(t->f)) {
+      t->err = errno ? errno : EIO;
+      io_fail(r, "write", t->path, t->err);
+    }
+  } else if (t->rows % batch == 0) {
+    csv_write_rows(r, batch);
   }
 }
 
 bool rt_trace_close(RtRun *r) {
   RtTrace *t = &r->trace;
   if (!t->f) return t->err == 0;
+  if (t->err == 0 && t->format != RT_FORMAT_NPY && t->rows % csv_batch(t))
+    csv_write_rows(r, t->rows % csv_batch(t)); /* the last rows of the batch */
   bool ok = t->err == 0;
   if (ok && t->format == RT_FORMAT_NPY) {
     ok = fflush(t->f) == 0 && fseek(t->f, 0, SEEK_SET) == 0 &&
@@ -248,80 +279,165 @@ bool rt_trace_close(RtRun *r) {
 
 /* ---- numbers as text ------------------------------------------------------- */
 
-/* N = round-half-even(v * 10^P) for v = m 2^e (m < 2^53, -127 < e < 0,
- * 0 <= P <= 22), exactly, in 128-bit integers. */
-static uint64_t scaled_round(uint64_t m, int e, int P) {
-  unsigned __int128 x = m;
-  for (int q = P; q > 0; q -= 11) {
-    static const uint64_t pow10[12] = {1,        10,        100,        1000,
-                                       10000,    100000,    1000000,    10000000,
-                                       100000000, 1000000000, 10000000000ULL, 100000000000ULL};
-    x *= pow10[q < 11 ? q : 11];
-  }
-  int sh = -e;
+static const uint64_t p10[20] = {1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL,
+                                 1000000ULL, 10000000ULL, 100000000ULL, 1000000000ULL,
+                                 10000000000ULL, 100000000000ULL, 1000000000000ULL,
+                                 10000000000000ULL, 100000000000000ULL, 1000000000000000ULL,
+                                 10000000000000000ULL, 100000000000000000ULL,
+                                 1000000000000000000ULL, 10000000000000000000ULL};
+
+/* N = round-half-even(m 2^-sh 10^P) (m < 2^53, 3 <= sh <= 66,
+ * 0 <= P <= 20: the product is below 2^120), exactly, in 128-bit
+ * integers: one multiplication up to 10^19, two above. */
+static uint64_t scaled_round(uint64_t m, int sh, int P) {
+  unsigned __int128 x = (unsigned __int128)m * p10[P < 19 ? P : 19];
+  if (P > 19) x *= p10[P - 19];
   unsigned __int128 qt = x >> sh, rem = x - (qt << sh), half = (unsigned __int128)1 << (sh - 1);
   if (rem > half || (rem == half && (qt & 1))) qt++;
   return (uint64_t)qt;
 }
 
+/* 10^k for k = -4 .. 15 as doubles (exact from 10^0 up, nearest below):
+ * where the nearest is off, the decimal exponent taken from it is
+ * corrected by the rounding check in rt_format_g */
+static const double p10d[20] = {1e-4, 1e-3, 1e-2, 1e-1, 1e0, 1e1, 1e2, 1e3, 1e4, 1e5,
+                                1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+
+/* x < 10^8 as its 8 decimal digits, one per byte, the first in the low
+ * byte: the two halves of 4 digits in 32-bit lanes, then each lane split
+ * by 100 and each of those 16-bit lanes by 10, the divisions as
+ * multiplications by 10486 / 2^20 and 103 / 2^10 (exact for lanes below
+ * 10^4 and 100, no carry between lanes) */
+static inline uint64_t digits8(uint32_t x) {
+  uint64_t v = (uint64_t)(x / 10000) | ((uint64_t)(x % 10000) << 32);
+  uint64_t q = ((v * 10486) >> 20) & 0x0000007F0000007FULL;
+  v = q | ((v - q * 100) << 16);
+  q = ((v * 103) >> 10) & 0x000F000F000F000FULL;
+  return q | ((v - q * 10) << 8);
+}
+
+/* n bytes, n >= 0, in 8-byte pieces: up to 7 more read and written */
+static inline void copy8s(char *dst, const char *src, int n) {
+  for (int q = 0; q < n; q += 8) memcpy(dst + q, src + q, 8);
+}
+
+/* The fixed notation of N (`digits` digits, the first not 0) with
+ * decimal exponent d, -4 <= d < digits: integer digits (at least one),
+ * then '.' and the rest without its trailing zeros, into o; returns the
+ * length.  Writes at most 29 bytes (pieces of 16 or 8 bytes run past the
+ * text). */
+static int fixed_notation(uint64_t N, int digits, int d, char *o) {
+  const uint64_t ascii = 0x3030303030303030ULL;
+  uint64_t top = N / 10000000000000000ULL, rest = N % 10000000000000000ULL;
+  uint64_t w1 = digits8((uint32_t)(rest / 100000000)), w2 = digits8((uint32_t)(rest % 100000000));
+  /* the 16 low digits, the first in byte 0, then moved so that the first
+   * of the `digits` is in byte 0 */
+  unsigned __int128 x = ((unsigned __int128)w2 << 64 | w1) >> (8 * (16 - (digits < 16 ? digits : 16)));
+  /* significant digits: up to the last byte that is not 0 */
+  uint64_t xh = (uint64_t)(x >> 64), xl = (uint64_t)x;
+  int nd = xh ? 8 + (71 - __builtin_clzll(xh)) / 8 : xl ? (71 - __builtin_clzll(xl)) / 8 : 0;
+  if (digits == 17) nd = nd ? nd + 1 : 1; /* the 17th digit, `top`, comes first */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  /* the text from registers, no stores and reloads of parts: the digit
+   * before x (17 digits), then x's with the '.' let in (the byte it
+   * pushes out of the 128 bits stored after them) */
+  const unsigned __int128 A = (unsigned __int128)ascii << 64 | ascii;
+  int lead = digits == 17;
+  if (d >= 0) {
+    char *p = o;
+    if (lead) *p++ = (char)('0' + top);
+    int di = d + 1 - lead;                          /* integer digits from x */
+    int len = (nd > d + 1 ? nd : d + 1) - lead;     /* digits from x, <= 16 */
+    unsigned __int128 t = len ? x + (A >> (8 * (16 - len))) : 0;
+    if (nd > d + 1) { /* di <= 15 here */
+      unsigned __int128 ip = ((unsigned __int128)1 << (8 * di)) - 1, fr = t & ~ip;
+      p[16] = (char)(fr >> 120);
+      t = (t & ip) | ((unsigned __int128)'.' << (8 * di)) | (fr << 8);
+      len++;
+    }
+    memcpy(p, &t, 16);
+    p[len] = '\0';
+    return (int)(p - o) + len;
+  }
+  int pre = 1 - d; /* "0." and -d - 1 zeros */
+  if (!lead && pre + nd <= 16) {
+    unsigned __int128 t = (x + (A >> (8 * (16 - nd)))) << (8 * pre);
+    t |= (unsigned __int128)(0x303030302E30ULL & ((1ULL << (8 * pre)) - 1)); /* "0.000" */
+    memcpy(o, &t, 16);
+    o[pre + nd] = '\0';
+    return pre + nd;
+  }
+#endif
+  char d17[32];
+  d17[0] = (char)('0' + top);
+  w1 += ascii;
+  w2 += ascii;
+  memcpy(d17 + 1, &w1, 8); /* little-endian: the first digit in byte 0 */
+  memcpy(d17 + 9, &w2, 8);
+  memset(d17 + 17, 0, 8); /* what the last 8-byte copy may read past the digits */
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+  for (int q = 0; q < 8; q++) d17[1 + q] = (char)('0' + ((w1 - ascii) >> (8 * q) & 15)), d17[9 + q] = (char)('0' + ((w2 - ascii) >> (8 * q) & 15));
+#endif
+  const char *dig = d17 + 17 - digits;
+  int len;
+  if (d >= 0) {
+    copy8s(o, dig, d + 1);
+    len = d + 1;
+    if (nd > d + 1) {
+      o[d + 1] = '.';
+      copy8s(o + d + 2, dig + d + 1, nd - d - 1);
+      len = nd + 1;
+    }
+  } else { /* 0.000ddd: at most 3 zeros after the point (d >= -4) */
+    memcpy(o, "0.000000", 8);
+    copy8s(o + 1 - d, dig, nd);
+    len = 1 - d + nd;
+  }
+  o[len] = '\0';
+  return len;
+}
+
 int rt_format_g(double v, int digits, char *buf) {
-  /* the fast path covers positive values in [1e-4, 1e15) and 1 to 17
-   * digits, where %g prints fixed notation: times in ms, ids, most state
-   * values; printf does the rest */
-  if (!(v >= 1e-4 && v < 1e15) || digits < 1 || digits > 17) return sprintf(buf, "%.*g", digits, v);
-  static const uint64_t p10[18] = {1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL,
-                                   1000000ULL, 10000000ULL, 100000000ULL, 1000000000ULL,
-                                   10000000000ULL, 100000000000ULL, 1000000000000ULL,
-                                   10000000000000ULL, 100000000000000ULL, 1000000000000000ULL,
-                                   10000000000000000ULL, 100000000000000000ULL};
-  /* v = m 2^e from its bits (v is normal here): frexp, ldexp and log10
-   * were library calls, a third of the time of a spike time's 17 digits.
-   * d starts at floor((E - 1) log10 2) <= floor(log10 v) (v >= 2^(E-1)),
-   * low by at most one; the loop below only raises it then, to the least
-   * d whose rounding has at most `digits` digits: the exponent of %g. */
+  /* the fast path covers |v| in [1e-4, 1e15), 0 and -0, with 1 to 17
+   * digits, where %g prints fixed notation: times in ms, ids, state
+   * values, rates; printf does the rest (exponent notation, inf, nan) */
   uint64_t bits;
   memcpy(&bits, &v, sizeof bits);
-  int E = (int)(bits >> 52) - 1022; /* v in [2^(E-1), 2^E) */
-  uint64_t m = (bits & 0x000fffffffffffffULL) | 0x0010000000000000ULL;
-  int e = E - 53;
-  int d = (int)floor((E - 1) * 0.30102999566398120); /* decimal exponent, corrected below */
+  char *o = buf;
+  uint64_t abits = bits & 0x7fffffffffffffffULL;
+  double a;
+  memcpy(&a, &abits, sizeof a);
+  if (!(a >= 1e-4 && a < 1e15) || digits < 1 || digits > 17) {
+    if (abits == 0 && digits >= 1 && digits <= 17) { /* "0", "-0" */
+      if (bits >> 63) *o++ = '-';
+      *o++ = '0';
+      *o = '\0';
+      return (int)(o - buf);
+    }
+    return sprintf(buf, "%.*g", digits, v);
+  }
+  if (bits >> 63) *o++ = '-';
+  /* a = m 2^(E - 53) from its bits (a is normal here).  The decimal
+   * exponent d of %g is floor(log10 a) unless rounding to `digits` digits
+   * carries into the next power of ten: floor((E - 1) log10 2) (in fixed
+   * point, 78913 / 2^18) is floor(log10 a) or one less, which a
+   * comparison with 10^(d + 1) settles; the loop below only corrects d
+   * for a rounding carry (or an inexact 10^(d + 1) below 1). */
+  int E = (int)(abits >> 52) - 1022; /* a in [2^(E-1), 2^E), E in [-13, 50] */
+  uint64_t m = (abits & 0x000fffffffffffffULL) | 0x0010000000000000ULL;
+  int d = ((E - 1) * 78913) >> 18; /* >> of a negative: floor with gcc and clang */
+  d += a >= p10d[d + 5];
   uint64_t N = 0;
-  for (int tries = 0; tries < 4; tries++) { /* at most 3: d low, then rounded up */
-    N = scaled_round(m, e, digits - 1 - d);
-    if (N >= p10[digits]) d++;        /* d low, or rounded up to 10^digits */
-    else if (N < p10[digits - 1]) d--; /* (not reached: d never starts high) */
+  for (int tries = 0; tries < 3; tries++) {
+    int P = digits - 1 - d;
+    if (P < 0) return sprintf(buf, "%.*g", digits, v); /* exponent notation */
+    N = scaled_round(m, 53 - E, P);
+    if (N >= p10[digits]) d++;         /* rounded up to 10^digits */
+    else if (N < p10[digits - 1]) d--; /* 10^(d + 1) below 1 was inexact */
     else break;
   }
-  /* two digits per division by 100 (a multiplication by the compiler):
-   * half the dependent steps of the 17 digits of a spike time */
-  static const char pairs[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-                                 "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-                                 "8081828384858687888990919293949596979899";
-  char dig[18];
-  int q = digits;
-  for (; q >= 2; q -= 2) {
-    memcpy(dig + q - 2, pairs + 2 * (N % 100), 2);
-    N /= 100;
-  }
-  if (q) dig[0] = (char)('0' + N);
-  int nd = digits;
-  while (nd > 1 && dig[nd - 1] == '0') nd--; /* %g drops trailing zeros */
   if (d >= digits) return sprintf(buf, "%.*g", digits, v); /* %g: exponent notation */
-  char *o = buf;
-  if (d >= 0) {
-    for (int q = 0; q <= d; q++) *o++ = q < nd ? dig[q] : '0';
-    if (nd > d + 1) {
-      *o++ = '.';
-      for (int q = d + 1; q < nd; q++) *o++ = dig[q];
-    }
-  } else {
-    *o++ = '0';
-    *o++ = '.';
-    for (int q = 0; q < -d - 1; q++) *o++ = '0';
-    for (int q = 0; q < nd; q++) *o++ = dig[q];
-  }
-  *o = '\0';
-  return (int)(o - buf);
+  return (int)(o - buf) + fixed_notation(N, digits, d, o);
 }
 
 int rt_format_g17(double v, char *buf) { return rt_format_g(v, 17, buf); }
