@@ -248,7 +248,7 @@ void rt_trace_record(RtRun *r, double t);        /* one row at time t (SI) */
 bool rt_trace_close(RtRun *r);                   /* flush, patch npy header */
 bool rt_write_spikes(RtRun *r);
 /* v as printf's "%.17g" would print it (which round-trips), into buf (32
- * bytes), several times faster for values in [1e-4, 1e15); returns the
+ * bytes), without printf for |v| in [1e-4, 1e15) and 0; returns the
  * length.  rt_format_g likewise for "%.*g" with 1 to 17 digits,
  * rt_format_i64 for "%lld". */
 int rt_format_g17(double v, char *buf);
