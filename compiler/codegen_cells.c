@@ -1,8 +1,9 @@
 /* compiler/codegen_cells.c — code for a network of several cells
  * (Mir.cells, compiler/lower_cells.c).
  *
- * Every cell gets its own kernels NAME_cellC_{init,gates,step,rhs,vlin},
- * generated from its own model exactly as for a cell run alone.  The
+ * Every cell gets its own kernels NAME_cellC_{init,gates,step,rhs,vlin}
+ * (and vstep with a reset), generated from its own model as for a cell run
+ * alone (except that vstep stores b for every instance).  The
  * network's kernels NAME_{init,...} have the ABI signatures of
  * runtime/msnrt.h and dispatch: for each cell they pick the cell's state
  * columns and parameters out of the union (smap, pmap) into small arrays
@@ -18,8 +19,8 @@
 #include "codegen_impl.h"
 #include "network.h"
 
-enum { KI_INIT, KI_GATES, KI_STEP, KI_RHS, KI_NOISE, KI_VLIN };
-static const char *const suffix[] = {"init", "gates", "step", "rhs", "noise", "vlin"};
+enum { KI_INIT, KI_GATES, KI_STEP, KI_RHS, KI_NOISE, KI_VLIN, KI_VSTEP };
+static const char *const suffix[] = {"init", "gates", "step", "rhs", "noise", "vlin", "vstep"};
 
 static LLVMValueRef i64c(Cg *cg, long long v) { return LLVMConstInt(cg->i64, (unsigned long long)v, 1); }
 
@@ -30,6 +31,10 @@ static LLVMTypeRef kernel_type(Cg *cg, int kind) {
   if (kind == KI_INIT) return LLVMFunctionType(cg->void_t, init, 4, 0);
   if (kind == KI_RHS) return LLVMFunctionType(cg->void_t, rhs, 7, 0);
   if (kind == KI_VLIN) return LLVMFunctionType(cg->void_t, vlin, 8, 0);
+  if (kind == KI_VSTEP) { /* (cols, ab, P, begin, end, t, dt) -> count << 8 | flags */
+    LLVMTypeRef vstep[] = {p, p, p, i, i, d, d};
+    return LLVMFunctionType(cg->i64, vstep, 7, 0);
+  }
   return LLVMFunctionType(cg->void_t, step, 6, 0);
 }
 
@@ -112,6 +117,70 @@ static LLVMValueRef dispatcher(Cg *cg, int kind, LLVMValueRef *sub) {
   return fn;
 }
 
+/* vstep of the network (MsnVstepFn), when a cell has a reset: each cell
+ * with a reset runs its own vstep on its instances (storing b for each
+ * one: cg->vstep_b_each), a cell without runs its step after the copy of
+ * its spike state into ab[2], which the runtime's detection reads.  One
+ * pass over the integrate-and-fire cells instead of three (save the spike
+ * state, vlin, step).  Returns the sum of the cells' counts, each against
+ * its own threshold (the runtime uses its own scan with several cells),
+ * and no flags. */
+static LLVMValueRef vstep_dispatcher(Cg *cg, LLVMValueRef *vstep, LLVMValueRef *step) {
+  const Mir *m = cg->m;
+  const MirCells *mc = m->cells;
+  const NetSpec *net = m->network;
+  LLVMTypeRef ft = kernel_type(cg, KI_VSTEP), st = kernel_type(cg, KI_STEP);
+  char *name = cg_strfmt("%s_vstep", m->name);
+  LLVMValueRef fn = LLVMAddFunction(cg->mod, name, ft);
+  free(name);
+  cg_function_attrs(cg, fn);
+  LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry");
+  LLVMPositionBuilderAtEnd(cg->b, entry);
+  LLVMValueRef cols = LLVMGetParam(fn, 0), ab = LLVMGetParam(fn, 1), P = LLVMGetParam(fn, 2);
+  LLVMValueRef begin = LLVMGetParam(fn, 3), end = LLVMGetParam(fn, 4);
+  LLVMValueRef t = LLVMGetParam(fn, 5), dt = LLVMGetParam(fn, 6);
+  LLVMValueRef count = LLVMBuildAlloca(cg->b, cg->i64, "count");
+  LLVMBuildStore(cg->b, i64c(cg, 0), count);
+  LLVMValueRef two = i64c(cg, 2), sidx = i64c(cg, m->spike_state);
+  LLVMValueRef old = LLVMBuildLoad2(cg->b, cg->ptr, LLVMBuildInBoundsGEP2(cg->b, cg->ptr, ab, &two, 1, ""), "old");
+  LLVMValueRef spike = m->spike_state < 0 ? NULL
+                       : LLVMBuildLoad2(cg->b, cg->ptr, LLVMBuildInBoundsGEP2(cg->b, cg->ptr, cols, &sidx, 1, ""), "spike");
+  for (int c = 0; c < mc->n; c++) {
+    const Mir *x = mc->cell[c];
+    bool fused = !LLVMIsNull(vstep[c]);
+    LLVMValueRef ccols = pick(cg, cg->ptr, cols, mc->smap[c], x->nstates, "cols");
+    LLVMValueRef cP = pick(cg, cg->f64, P, mc->pmap[c], x->nparams, "P");
+    for (int i = 0; i < net->pops.n; i++) {
+      const NetPop *p = net->pops.v[i];
+      if (p->source || p->cell_index != c) continue;
+      LLVMValueRef lo = smax(cg, begin, i64c(cg, p->first)), hi = smin(cg, end, i64c(cg, p->first + p->n));
+      LLVMBasicBlockRef run = LLVMAppendBasicBlockInContext(cg->ctx, fn, "run");
+      LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(cg->ctx, fn, "next");
+      LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntSLT, lo, hi, ""), run, next);
+      LLVMPositionBuilderAtEnd(cg->b, run);
+      if (fused) {
+        LLVMValueRef args[7] = {ccols, ab, cP, lo, hi, t, dt};
+        LLVMValueRef ret = LLVMBuildCall2(cg->b, ft, vstep[c], args, 7, "");
+        LLVMValueRef sum = LLVMBuildAdd(cg->b, LLVMBuildLoad2(cg->b, cg->i64, count, ""),
+                                        LLVMBuildAShr(cg->b, ret, i64c(cg, 8), ""), "");
+        LLVMBuildStore(cg->b, sum, count);
+      } else {
+        if (x->spike_state >= 0 && spike) {
+          LLVMValueRef to = LLVMBuildInBoundsGEP2(cg->b, cg->f64, old, &lo, 1, "");
+          LLVMValueRef from = LLVMBuildInBoundsGEP2(cg->b, cg->f64, spike, &lo, 1, "");
+          LLVMBuildMemCpy(cg->b, to, 8, from, 8, LLVMBuildMul(cg->b, LLVMBuildSub(cg->b, hi, lo, ""), i64c(cg, 8), ""));
+        }
+        LLVMValueRef args[6] = {ccols, cP, lo, hi, t, dt};
+        LLVMBuildCall2(cg->b, st, step[c], args, 6, "");
+      }
+      LLVMBuildBr(cg->b, next);
+      LLVMPositionBuilderAtEnd(cg->b, next);
+    }
+  }
+  LLVMBuildRet(cg->b, LLVMBuildShl(cg->b, LLVMBuildLoad2(cg->b, cg->i64, count, ""), i64c(cg, 8), ""));
+  return fn;
+}
+
 CgModule *cg_build_cells(const Mir *m, const CgOptions *opt, char **err) {
   const MirCells *mc = m->cells;
   for (int c = 0; c < mc->n; c++)
@@ -131,12 +200,14 @@ CgModule *cg_build_cells(const Mir *m, const CgOptions *opt, char **err) {
   Cg cg;
   cg_init(&cg, m, cm);
   LLVMValueRef **sub = calloc((size_t)mc->n, sizeof *sub);
+  cg.vstep_b_each = true;
   for (int c = 0; c < mc->n; c++) {
-    sub[c] = calloc(6, sizeof **sub);
+    sub[c] = calloc(7, sizeof **sub);
     cg.m = mc->cell[c];
-    for (int k = KI_INIT; k <= KI_VLIN; k++)
-      sub[c][k] = k == KI_NOISE || (k == KI_VLIN && !mc->cell[c]->has_reset) ? LLVMConstPointerNull(cg.ptr)
-                                                                             : cg_model_kernel(&cg, k);
+    bool reset = mc->cell[c]->has_reset && mc->cell[c]->spike_state >= 0;
+    for (int k = KI_INIT; k <= KI_VSTEP; k++)
+      sub[c][k] = k == KI_NOISE || ((k == KI_VLIN || k == KI_VSTEP) && !reset) ? LLVMConstPointerNull(cg.ptr)
+                                                                               : cg_model_kernel(&cg, k);
   }
   cg.m = m;
   LLVMValueRef kernels[6], per[64], *col = mc->n <= 64 ? per : calloc((size_t)mc->n, sizeof *col);
@@ -144,6 +215,13 @@ CgModule *cg_build_cells(const Mir *m, const CgOptions *opt, char **err) {
     for (int c = 0; c < mc->n; c++) col[c] = sub[c][k];
     kernels[k] = k == KI_NOISE || (k == KI_VLIN && !m->has_reset) ? LLVMConstPointerNull(cg.ptr)
                                                                    : dispatcher(&cg, k, col);
+  }
+  if (m->has_reset && m->spike_state >= 0) { /* found by cg_emit_desc under NAME_vstep */
+    LLVMValueRef *vs = calloc((size_t)mc->n, sizeof *vs), *st = calloc((size_t)mc->n, sizeof *st);
+    for (int c = 0; c < mc->n; c++) vs[c] = sub[c][KI_VSTEP], st[c] = sub[c][KI_STEP];
+    vstep_dispatcher(&cg, vs, st);
+    free(vs);
+    free(st);
   }
   if (col != per) free(col);
   for (int c = 0; c < mc->n; c++) free(sub[c]);

@@ -46,6 +46,8 @@ typedef struct Cg {
   char *err;             /* first error (malloc'd), NULL while all is well */
   PtrMap memo;           /* MirExpr* -> LLVMValueRef for the current CgEnv:
                             shared subexpressions are emitted once */
+  bool vstep_b_each;     /* vstep stores b for every instance, never once
+                            (MSN_VSTEP_B_SHARED): a network of several cells */
 } Cg;
 
 /* Forget the emitted subexpressions: call whenever an environment is set up

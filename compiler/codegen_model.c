@@ -501,7 +501,7 @@ static void body_vstep(Cg *cg, Kernel *K)
   env.wdt = K->dt;
   store_at(cg, K->ab[0], K->i, state_expr(cg, K, &env, m->spike_state, "reset lin_a", m->reset_lin_a));
   LLVMValueRef b = state_expr(cg, K, &env, m->spike_state, "reset lin_b", m->reset_lin_b);
-  bool shared = cg_loop_invariant(cg, b);
+  bool shared = !cg->vstep_b_each && cg_loop_invariant(cg, b);
   store_at(cg, K->ab[1], shared ? K->begin : K->i, b);
   K->vstep_flags = shared ? MSN_VSTEP_B_SHARED : 0;
   body_step(cg, K);
