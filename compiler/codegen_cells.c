@@ -199,24 +199,32 @@ CgModule *cg_build_cells(const Mir *m, const CgOptions *opt, char **err) {
   }
   Cg cg;
   cg_init(&cg, m, cm);
+  /* Only the kernels the runtime can call (docs/codegen.md, Build time):
+   * a network runs with the staggered method only, so no rhs; with a
+   * reset it runs vstep, which runs each cell's vstep, or its step when
+   * the cell has no reset, so no step for the cells with one and no step
+   * of the network. */
+  bool fused = m->has_reset && m->spike_state >= 0;
   LLVMValueRef **sub = calloc((size_t)mc->n, sizeof *sub);
   cg.vstep_b_each = true;
   for (int c = 0; c < mc->n; c++) {
     sub[c] = calloc(7, sizeof **sub);
     cg.m = mc->cell[c];
     bool reset = mc->cell[c]->has_reset && mc->cell[c]->spike_state >= 0;
-    for (int k = KI_INIT; k <= KI_VSTEP; k++)
-      sub[c][k] = k == KI_NOISE || ((k == KI_VLIN || k == KI_VSTEP) && !reset) ? LLVMConstPointerNull(cg.ptr)
-                                                                               : cg_model_kernel(&cg, k);
+    for (int k = KI_INIT; k <= KI_VSTEP; k++) {
+      bool none = k == KI_NOISE || k == KI_RHS || ((k == KI_VLIN || k == KI_VSTEP) && !reset) ||
+                  (k == KI_STEP && fused && reset);
+      sub[c][k] = none ? LLVMConstPointerNull(cg.ptr) : cg_model_kernel(&cg, k);
+    }
   }
   cg.m = m;
   LLVMValueRef kernels[6], per[64], *col = mc->n <= 64 ? per : calloc((size_t)mc->n, sizeof *col);
   for (int k = KI_INIT; k <= KI_VLIN; k++) {
     for (int c = 0; c < mc->n; c++) col[c] = sub[c][k];
-    kernels[k] = k == KI_NOISE || (k == KI_VLIN && !m->has_reset) ? LLVMConstPointerNull(cg.ptr)
-                                                                   : dispatcher(&cg, k, col);
+    bool none = k == KI_NOISE || k == KI_RHS || (k == KI_VLIN && !m->has_reset) || (k == KI_STEP && fused);
+    kernels[k] = none ? LLVMConstPointerNull(cg.ptr) : dispatcher(&cg, k, col);
   }
-  if (m->has_reset && m->spike_state >= 0) { /* found by cg_emit_desc under NAME_vstep */
+  if (fused) { /* found by cg_emit_desc under NAME_vstep */
     LLVMValueRef *vs = calloc((size_t)mc->n, sizeof *vs), *st = calloc((size_t)mc->n, sizeof *st);
     for (int c = 0; c < mc->n; c++) vs[c] = sub[c][KI_VSTEP], st[c] = sub[c][KI_STEP];
     vstep_dispatcher(&cg, vs, st);

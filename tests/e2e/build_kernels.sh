@@ -5,7 +5,8 @@
 #    staggered method runs NAME_vstep, so there is no NAME_step; a network
 #    runs with the staggered method only, so it has no NAME_rhs.  A single
 #    cell with a reset keeps rhs (--method rk4 runs), a cell without one
-#    keeps step; a network asked for another method says why it cannot;
+#    keeps step; a network asked for another method says why it cannot; a
+#    network of several cells has each cell's vstep (reset) or step (none);
 #  - NAME_init and NAME_gates, run once, are compiled without optimisation
 #    (optnone), the step kernels with it;
 #  - the link uses gold when ld.gold is on the PATH, and falls back to the
@@ -30,6 +31,11 @@ same "CUBA (network, reset) kernels" "$(kernels "$WORK/cuba" CUBA)" "gates init 
 same "LIF (one cell, reset) kernels" "$(kernels "$WORK/lif" LIF)" "gates init rhs vlin vstep "
 "$MSNC" build "$SRCDIR/examples/hh.msn" -o "$WORK/hh"
 same "HH (one cell, no reset) kernels" "$(kernels "$WORK/hh" HH)" "gates init rhs step "
+# a network of an HH cell (no reset) and an integrate-and-fire cell: the
+# network's vstep runs cell 1's vstep and cell 0's step
+"$MSNC" build "$SRCDIR/tests/e2e/models/cells_ei.msn" -o "$WORK/ei" 2> /dev/null
+same "HH + LIF network kernels" "$(kernels "$WORK/ei" Pyr_FS)" \
+  "cell0_gates cell0_init cell0_step cell1_gates cell1_init cell1_vlin cell1_vstep gates init vlin vstep "
 
 # the programs still run what they have
 if "$WORK/cobahh" --quiet --seed 1 --duration 20ms --out "$WORK/cob" && [ -s "$WORK/cob/spikes.csv" ]; then
