@@ -14,11 +14,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include "msnrt_network.h"
 #include "rt_internal.h"
 #include "units.h"
 
 enum OptId {
-  O_DURATION, O_DT, O_SET, O_OUT, O_FORMAT, O_SEED, O_METHOD, O_RECORD,
+  O_DURATION, O_DT, O_SET, O_OUT, O_FORMAT, O_SEED, O_METHOD, O_RECORD, O_RECORD_EVERY,
   O_RTOL, O_ATOL, O_THREADS, O_QUIET, O_HELP, O_VERSION
 };
 
@@ -37,7 +38,8 @@ static const OptDef OPTS[] = {
   {"format", O_FORMAT, "csv|npy", "format of trace and spikes"},
   {"seed", O_SEED, "N", "random seed of the noise (default 1), recorded in run.json"},
   {"method", O_METHOD, "M", "staggered, rk4, rk45, euler or heun"},
-  {"record-every", O_RECORD, "T", "trace interval, rounded to whole steps (0: every step)"},
+  {"record", O_RECORD, "LIST", "states in the trace, e.g. --record V,m (none: no states); replaces the model's record"},
+  {"record-every", O_RECORD_EVERY, "T", "trace interval, rounded to whole steps (0: every step)"},
   {"rtol", O_RTOL, "X", "relative tolerance of rk45"},
   {"atol", O_ATOL, "X", "absolute tolerance of rk45 (SI units of each state)"},
   {"threads", O_THREADS, "N", "threads, networks only (default: the online cores, at most one per 4096 neurons; the same results for any N); other models run on one thread"},
@@ -260,6 +262,114 @@ static bool parse_set(RtRun *r, const char *text) {
   return true;
 }
 
+/* ---- --record ------------------------------------------------------------ */
+
+/* Cables and population models do not write state columns: a cable's
+ * trace holds the locations its model's record statement names, a field
+ * writes its whole grid and a density its rate.  --record would be
+ * silently ignored there, so it is refused. */
+static bool record_applies(const RtRun *r) {
+  const MsnModel *m = r->m;
+  if (m->cable) {
+    usage_error(r, "--record does not apply to cable cell '%s': its trace holds the locations that "
+                "the model's record statement names (record V@SECTION(x)); change them there and "
+                "rebuild", m->name);
+    return false;
+  }
+  if (m->population) { /* (msnrt_population.h's names clash with msnrt_network.h's) */
+    usage_error(r, "--record does not apply to population model '%s': a neural field writes its "
+                "whole grid (field.csv|npy) and a density its rate (rates.csv|npy), not chosen states",
+                m->name);
+    return false;
+  }
+  return true;
+}
+
+static int find_state(const MsnModel *m, const char *name, size_t len) {
+  for (int k = 0; k < m->nstates; k++)
+    if (strlen(m->states[k].name) == len && strncmp(m->states[k].name, name, len) == 0) return k;
+  return -1;
+}
+
+/* The descriptor carries each state's name as msnc info shows it (short,
+ * or NAME_CHANNEL where two short names clash), not the qualified form
+ * that the record statement also accepts: "m_Na" for a unique "m" is
+ * pointed to its short name. */
+static void unknown_state(const RtRun *r, const char *name) {
+  const MsnModel *m = r->m;
+  usage_error(r, "--record: model '%s' has no state '%s'", m->name, name);
+  int nclose = 0;
+  for (int k = 0; k < m->nstates; k++) {
+    const char *s = m->states[k].name;
+    size_t l = strlen(s);
+    bool qualified = strncmp(name, s, l) == 0 && name[l] == '_' && name[l + 1];
+    /* one-letter names (V, m, h, n) are all one edit apart: no guesses there */
+    bool close = strlen(name) > 1 && l > 1 ? close_name(name, s) : strcasecmp(name, s) == 0;
+    if (!qualified && !close) continue;
+    fprintf(stderr, nclose++ ? ", '%s'" : "Did you mean '%s'", s);
+  }
+  if (nclose) fputs("? (states are named as msnc info and run.json list them)\n", stderr);
+  fputs("States:", stderr);
+  for (int k = 0; k < m->nstates; k++)
+    fprintf(stderr, " %s [%s]", m->states[k].name, m->states[k].unit ? m->states[k].unit : "1");
+  fputs("; or none (no states).\n", stderr);
+}
+
+/* NAME,NAME,... in the order of the trace's columns, or none.  "spikes",
+ * which the record statement accepts too, adds no column: every run
+ * writes its spikes.  A later --record replaces an earlier one. */
+static bool parse_record(RtRun *r, const char *text) {
+  const MsnModel *m = r->m;
+  RtOptions *o = &r->opt;
+  if (!record_applies(r)) return false;
+  int32_t *list = malloc(((size_t)m->nstates + 1) * sizeof *list);
+  if (!list) {
+    usage_error(r, "out of memory");
+    return false;
+  }
+  int32_t n = 0;
+  bool none = false, any = false;
+  for (const char *p = text;; p++) {
+    while (isspace((unsigned char)*p)) p++;
+    const char *end = p + strcspn(p, ",");
+    size_t len = (size_t)(end - p);
+    while (len && isspace((unsigned char)p[len - 1])) len--;
+    char name[128];
+    snprintf(name, sizeof name, "%.*s", (int)(len < 120 ? len : 120), p);
+    int k = find_state(m, p, len);
+    bool dup = false;
+    for (int32_t q = 0; k >= 0 && q < n; q++) dup |= list[q] == k;
+    const char *bad = len == 0 ? "an empty name" : dup ? "a state named twice" : NULL;
+    if (bad) {
+      usage_error(r, "--record: %s in '%s'", bad, text);
+      if (m->nstates > 1)
+        fprintf(stderr, "Example: --record %s,%s (names separated by commas)\n", m->states[0].name,
+                m->states[1].name);
+      free(list);
+      return false;
+    }
+    if (strcmp(name, "none") == 0) none = true;
+    else if (strcmp(name, "spikes") == 0) any = true;
+    else if (k < 0) {
+      unknown_state(r, name);
+      free(list);
+      return false;
+    } else list[n++] = k, any = true;
+    if (!*end) break;
+    p = end;
+  }
+  if (none && any) {
+    usage_error(r, "--record: none cannot be listed with other names ('%s')", text);
+    free(list);
+    return false;
+  }
+  free(o->records);
+  o->records = list;
+  o->nrecords = n;
+  o->records_given = true;
+  return true;
+}
+
 /* ---- help and version ---------------------------------------------------- */
 
 static void print_help(const RtRun *r) {
@@ -299,6 +409,15 @@ static void print_help(const RtRun *r) {
       else
         printf("  %-16s = %-12g %s\n", p->name, p->value / p->scale, p->unit);
     }
+  }
+  if (!m->cable && !m->population && m->nstates) {
+    printf("\nStates (--record NAME,... chooses the trace's columns; the model records ");
+    for (int32_t k = 0; k < m->nrecords; k++)
+      printf("%s%s", k ? ", " : "", m->states[m->records[k]].name);
+    printf("%s):\n ", m->nrecords ? "" : "none");
+    for (int32_t k = 0; k < m->nstates; k++)
+      printf(" %s [%s]", m->states[k].name, m->states[k].unit ? m->states[k].unit : "1");
+    printf("\n");
   }
   printf("\nOutput: OUT/trace.csv|npy, OUT/spikes.csv|npy (networks: or OUT/spikes_POP.csv|npy\n"
          "with 'record spikes per population'; OUT/rates.csv|npy), OUT/run.json.\n");
@@ -375,7 +494,8 @@ static int apply_option(RtRun *r, const OptDef *d, const char *val) {
   switch (d->id) {
   case O_DURATION: return parse_time(r, d->name, val, &o->duration) ? 0 : 1;
   case O_DT: return parse_time(r, d->name, val, &o->dt) ? 0 : 1;
-  case O_RECORD: return parse_time(r, d->name, val, &o->record_every) ? 0 : 1;
+  case O_RECORD: return parse_record(r, val) ? 0 : 1;
+  case O_RECORD_EVERY: return parse_time(r, d->name, val, &o->record_every) ? 0 : 1;
   case O_SET: return parse_set(r, val) ? 0 : 1;
   case O_RTOL: return parse_positive(r, d->name, val, &o->rtol) ? 0 : 1;
   case O_ATOL: return parse_positive(r, d->name, val, &o->atol) ? 0 : 1;
@@ -481,6 +601,28 @@ static bool check_settings(RtRun *r) {
   return true;
 }
 
+/* A trace of many neurons at every step easily takes gigabytes.  When
+ * --record chose the states (a model's own record statement is its
+ * author's choice), a trace of more than RT_BIG_TRACE values is announced
+ * before the run, with its size, so that it can be stopped or thinned. */
+#define RT_BIG_TRACE 1e7
+
+static void record_size_note(const RtRun *r) {
+  const RtOptions *o = &r->opt;
+  if (!o->records_given || o->quiet) return;
+  const MsnNetwork *d = r->m->network;
+  int64_t ni = d && d->version == MSN_NETWORK_VERSION && d->nrec > 0 ? d->nrec : r->n;
+  double cols = 1 + (double)o->nrecords * (double)ni;
+  double rows = (double)(r->nsteps / r->rec_stride) + 1, values = cols * rows;
+  if (values <= RT_BIG_TRACE) return;
+  /* CSV: "%.10g" and a separator, about 12 bytes a value */
+  double bytes = values * (o->format == RT_FORMAT_NPY ? 8 : 12);
+  fprintf(stderr, "%s: note: --record: the trace will hold %.0f columns x %.0f rows (%.3g values, %s%.3g %s "
+          "as %s); --record-every T keeps fewer rows\n", o->prog, cols, rows, values,
+          o->format == RT_FORMAT_NPY ? "" : "about ", bytes >= 1e9 ? bytes / 1e9 : bytes / 1e6,
+          bytes >= 1e9 ? "GB" : "MB", o->format == RT_FORMAT_NPY ? "npy" : "CSV");
+}
+
 /* Find the option named by arg ("--name" or "--name=value"). */
 static const OptDef *lookup_option(const char *arg, size_t namelen) {
   if (namelen == 2 && strncmp(arg, "-h", 2) == 0) arg = "--help", namelen = 6;
@@ -492,7 +634,7 @@ static const OptDef *lookup_option(const char *arg, size_t namelen) {
 }
 
 static bool takes_unit(const OptDef *d) {
-  return d->id == O_DURATION || d->id == O_DT || d->id == O_RECORD || d->id == O_SET;
+  return d->id == O_DURATION || d->id == O_DT || d->id == O_RECORD_EVERY || d->id == O_SET;
 }
 
 /* The value ends in a bare number ("1", "gNa=120") and the next word is
@@ -574,13 +716,17 @@ int rt_parse_args(RtRun *r, int argc, char **argv) {
     usage_hint(r);
     return RT_EXIT_USAGE;
   }
+  record_size_note(r);
   return RT_EXIT_OK;
 }
 
 void rt_options_free(RtOptions *o) {
   free(o->out_dir);
   free(o->sets);
+  free(o->records);
   o->out_dir = NULL;
   o->sets = NULL;
+  o->records = NULL;
+  o->nrecords = 0;
   o->nsets = 0;
 }

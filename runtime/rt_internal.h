@@ -55,6 +55,11 @@ typedef struct RtOptions {
   char *out_dir;    /* heap */
   RtSet *sets;      /* heap, nsets entries, applied in order */
   size_t nsets;
+  /* --record: the states of the trace, in column order (heap, nrecords
+   * entries); they replace the model's records when records_given */
+  int32_t *records;
+  int32_t nrecords;
+  bool records_given;
 } RtOptions;
 
 /* Growable list of spikes, sorted once at the end. */
@@ -110,7 +115,8 @@ typedef struct RtProgress {
 
 /* Everything one simulation needs.  Owned by msn_main. */
 typedef struct RtRun {
-  const MsnModel *m;
+  const MsnModel *m;  /* the model as run: msn_main's copy of the description
+                         with the records of --record, when given */
   RtOptions opt;
   int64_t n;          /* instances */
   int64_t stride;     /* doubles between two columns */

@@ -208,6 +208,15 @@ int msn_main(const MsnModel *m, int argc, char **argv) {
     rt_options_free(&r.opt);
     return st < 0 ? RT_EXIT_OK : st;
   }
+  /* --record: the run simulates a copy of the description whose records
+   * are the command line's, so that the trace, run.json and the steps at
+   * which the loop stops for a trace row all follow one list */
+  MsnModel as_run = *m;
+  if (r.opt.records_given) {
+    as_run.nrecords = r.opt.nrecords;
+    as_run.records = r.opt.records;
+    r.m = &as_run;
+  }
   bool have_dir = simulate(&r);
   report(&r, have_dir);
   st = r.status;

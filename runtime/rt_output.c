@@ -590,6 +590,13 @@ static void json_columns(FILE *f, const RtRun *r) {
     rt_json_string(f, r->colnames[c] ? r->colnames[c] : "");
   }
   fputs("],\n  \"spike_columns\": [\"t [ms]\", \"id\"],\n", f);
+  /* the states of the columns, and whether --record chose them */
+  fputs("  \"recorded_states\": [", f);
+  for (int32_t k = 0; k < r->m->nrecords; k++) {
+    if (k) fputs(", ", f);
+    rt_json_string(f, r->m->states[r->m->records[k]].name);
+  }
+  fprintf(f, "],\n  \"recorded_by\": \"%s\",\n", r->opt.records_given ? "--record" : "model");
 }
 
 bool rt_write_run_json(RtRun *r) {

@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "msnrt_population.h"
 #include "rt_internal.h"
 
 static const int8_t DIM_TIME[6] = {0, 0, 1, 0, 0, 0};
@@ -762,6 +763,158 @@ static void test_unit_as_own_word(void) {
   free(js);
 }
 
+/* ---- --record ---------------------------------------------------------------------- */
+
+/* Run OSC (states x, v; both recorded by the model) with the given
+ * --record options; the trace's header line, or NULL when the run failed. */
+static char *osc_header(const char **rec, char out_dir[128]) {
+  const char *out = new_out();
+  const char *args[16] = {"--out", out, "--quiet", "--duration", "1ms"};
+  int n = 5;
+  for (; *rec && n < 15; rec++) args[n++] = *rec;
+  args[n] = NULL;
+  if (out_dir) snprintf(out_dir, 128, "%s", out);
+  if (run_argv(&OSC, args) != 0) return NULL;
+  char *csv = slurp(path_in(out, "trace.csv"), NULL);
+  if (csv && strchr(csv, '\n')) strchr(csv, '\n')[1] = '\0';
+  return csv;
+}
+#define OSC_HEADER(dir, ...) osc_header((const char *[]){__VA_ARGS__, NULL}, dir)
+
+static void expect_header(char *got, const char *want) {
+  CU_ASSERT_PTR_NOT_NULL(got);
+  if (got) CU_ASSERT_STRING_EQUAL(got, want);
+  if (got && strcmp(got, want)) fprintf(stderr, "\n  header %s, want %s", got, want);
+  free(got);
+}
+
+static void test_record_order(void) {
+  char dflt[128], swapped[128];
+  expect_header(OSC_HEADER(dflt, "--quiet"), "t [ms],x [1],v [1/ms]\n");
+  expect_header(OSC_HEADER(swapped, "--record", "v,x"), "t [ms],v [1/ms],x [1]\n");
+  /* the same numbers, columns swapped */
+  char *a = slurp(path_in(dflt, "trace.csv"), NULL), *b = slurp(path_in(swapped, "trace.csv"), NULL);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+  long rows = 0;
+  for (char *p = strchr(a, '\n') + 1, *q = strchr(b, '\n') + 1; *p && *q;
+       p = strchr(p, '\n') + 1, q = strchr(q, '\n') + 1, rows++) {
+    char t1[32], x1[32], v1[32], t2[32], x2[32], v2[32];
+    CU_ASSERT_EQUAL_FATAL(sscanf(p, "%31[^,],%31[^,],%31[^\n]", t1, x1, v1), 3);
+    CU_ASSERT_EQUAL_FATAL(sscanf(q, "%31[^,],%31[^,],%31[^\n]", t2, v2, x2), 3);
+    CU_ASSERT(strcmp(t1, t2) == 0 && strcmp(x1, x2) == 0 && strcmp(v1, v2) == 0);
+  }
+  CU_ASSERT_EQUAL(rows, 11);
+  free(a), free(b);
+  char *js = slurp(path_in(swapped, "run.json"), NULL);
+  CU_ASSERT_PTR_NOT_NULL(js ? strstr(js, "\"columns\": [\"t [ms]\", \"v [1/ms]\", \"x [1]\"]") : NULL);
+  CU_ASSERT_PTR_NOT_NULL(js ? strstr(js, "\"recorded_states\": [\"v\", \"x\"],\n  \"recorded_by\": \"--record\"") : NULL);
+  CU_ASSERT_TRUE(js && json_valid(js));
+  free(js);
+  js = slurp(path_in(dflt, "run.json"), NULL);
+  CU_ASSERT_PTR_NOT_NULL(js ? strstr(js, "\"recorded_states\": [\"x\", \"v\"],\n  \"recorded_by\": \"model\"") : NULL);
+  free(js);
+  /* one state; spaces around names; the = form; spikes adds no column */
+  expect_header(OSC_HEADER(NULL, "--record", "v"), "t [ms],v [1/ms]\n");
+  expect_header(OSC_HEADER(NULL, "--record= x , v"), "t [ms],x [1],v [1/ms]\n");
+  expect_header(OSC_HEADER(NULL, "--record", "v,spikes"), "t [ms],v [1/ms]\n");
+  /* repeated: the last one holds */
+  expect_header(OSC_HEADER(NULL, "--record", "x", "--record", "v"), "t [ms],v [1/ms]\n");
+  expect_header(OSC_HEADER(NULL, "--record", "none", "--record", "v,x"), "t [ms],v [1/ms],x [1]\n");
+  /* several instances: the columns of every instance, as for the model's record */
+  const char *out = new_out();
+  CU_ASSERT_EQUAL(RUN(&DECAY, "--out", out, "--quiet", "--record", "x"), 0);
+  char *csv = slurp(path_in(out, "trace.csv"), NULL);
+  const char *o2 = new_out();
+  CU_ASSERT_EQUAL(RUN(&DECAY, "--out", o2, "--quiet"), 0);
+  char *ref = slurp(path_in(o2, "trace.csv"), NULL);
+  CU_ASSERT_TRUE(csv && ref && strcmp(csv, ref) == 0);
+  free(csv), free(ref);
+}
+
+static void test_record_none(void) {
+  char none[128];
+  expect_header(OSC_HEADER(none, "--record", "none"), "t [ms]\n");
+  const char *out = none;
+  char *csv = slurp(path_in(out, "trace.csv"), NULL);
+  CU_ASSERT_TRUE(csv && strcmp(csv, "t [ms]\n0\n0.1\n0.2\n0.3\n0.4\n0.5\n0.6\n0.7\n0.8\n0.9\n1\n") == 0);
+  free(csv);
+  char *js = slurp(path_in(out, "run.json"), NULL);
+  CU_ASSERT_PTR_NOT_NULL(js ? strstr(js, "\"columns\": [\"t [ms]\"]") : NULL);
+  CU_ASSERT_PTR_NOT_NULL(js ? strstr(js, "\"recorded_states\": []") : NULL);
+  CU_ASSERT_PTR_NOT_NULL(js ? strstr(js, "\"rows\": 11") : NULL);
+  free(js);
+  expect_header(OSC_HEADER(NULL, "--record", "spikes"), "t [ms]\n");
+  /* npy: a (rows, 1) array */
+  out = new_out();
+  CU_ASSERT_EQUAL(RUN(&OSC, "--out", out, "--quiet", "--record", "none", "--format", "npy",
+                      "--duration", "1ms"), 0);
+  long rows, cols;
+  double *d = read_npy(path_in(out, "trace.npy"), &rows, &cols);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+  CU_ASSERT_EQUAL(rows, 11);
+  CU_ASSERT_EQUAL(cols, 1);
+  CU_ASSERT_DOUBLE_EQUAL(d[10], 1, 1e-12);
+  free(d);
+}
+
+static void test_record_errors(void) {
+  const char *out = new_out();
+  USAGE("--record: model 'decay' has no state 'y'", "States: x [mV]; or none", "--out", out,
+        "--record", "y");
+  USAGE("no state 'X'", "Did you mean 'x'?", "--out", out, "--record", "X");
+  USAGE("no state 'x_Na'", "Did you mean 'x'?", "--out", out, "--record", "x_Na");
+  USAGE("no state 'y'", NULL, "--out", out, "--record", "x", "--record", "y");
+  USAGE("--record: an empty name in 'x,'", NULL, "--out", out, "--record", "x,");
+  USAGE("--record: an empty name in ''", NULL, "--out", out, "--record=");
+  USAGE("--record: a state named twice in 'x,x'", NULL, "--out", out, "--record", "x,x");
+  USAGE("none cannot be listed with other names", NULL, "--out", out, "--record", "none,x");
+  USAGE("--record needs a value", NULL, "--out", out, "--record");
+  CU_ASSERT_EQUAL(RUN(&OSC, "--out", out, "--record", "v,,x"), 1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(captured_err, "prog: error: --record: an empty name in 'v,,x'\n"
+                                              "Example: --record x,v (names separated by commas)\n"));
+  struct stat st;
+  CU_ASSERT_NOT_EQUAL(stat(out, &st), 0); /* nothing written */
+  /* a population model writes no state columns: refused, not ignored */
+  static const double conf[MSN_POP_NCONF] = {MSN_POP_FIELD};
+  static const MsnPopulation pop = {.version = MSN_POPULATION_VERSION, .kind = MSN_POP_FIELD,
+                                    .nconf = MSN_POP_NCONF, .conf = conf};
+  MsnModel m = OSC;
+  m.population = &pop;
+  CU_ASSERT_EQUAL(RUN(&m, "--out", out, "--record", "x"), 1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(captured_err, "prog: error: --record does not apply to population model 'osc'"));
+  CU_ASSERT_NOT_EQUAL(stat(out, &st), 0);
+}
+
+/* A big trace is announced before the run (the output directory cannot be
+ * created here, so nothing runs): 3 columns x 10^7 + 1 rows. */
+static void test_record_size_note(void) {
+  char file[128], out[160];
+  snprintf(file, sizeof file, "%s/notdir", tmpdir);
+  FILE *f = fopen(file, "w");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+  fclose(f);
+  snprintf(out, sizeof out, "%s/sub", file);
+  CU_ASSERT_EQUAL(RUN(&DECAY, "--out", out, "--duration", "1000s", "--record", "x"), 3);
+  CU_ASSERT_PTR_NOT_NULL(strstr(captured_err, "prog: note: --record: the trace will hold 3 columns x "
+                                              "10000001 rows (3e+07 values, about 360 MB as CSV)"));
+  CU_ASSERT_EQUAL(RUN(&DECAY, "--out", out, "--duration", "1000s", "--record", "x", "--format", "npy"), 3);
+  CU_ASSERT_PTR_NOT_NULL(strstr(captured_err, "(3e+07 values, 240 MB as npy)"));
+  /* not with --quiet, not without --record, not for a small trace */
+  CU_ASSERT_EQUAL(RUN(&DECAY, "--out", out, "--duration", "1000s", "--record", "x", "--quiet"), 3);
+  CU_ASSERT_PTR_NULL(strstr(captured_err, "note:"));
+  CU_ASSERT_EQUAL(RUN(&DECAY, "--out", out, "--duration", "1000s"), 3);
+  CU_ASSERT_PTR_NULL(strstr(captured_err, "note:"));
+  CU_ASSERT_EQUAL(RUN(&DECAY, "--out", out, "--duration", "1000s", "--record", "x", "--record-every", "1ms"), 3);
+  CU_ASSERT_PTR_NULL(strstr(captured_err, "note:"));
+}
+
+static void test_record_help(void) {
+  CU_ASSERT_EQUAL(RUN(&OSC, "--help"), 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(captured_out, "--record LIST"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(captured_out, "the model records x, v):\n  x [1] v [1/ms]\n"));
+}
+
 /* ---- main ------------------------------------------------------------------------------ */
 
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
@@ -794,6 +947,11 @@ int main(void) {
   CU_add_test(s, "NaN guard", test_nan);
   CU_add_test(s, "I/O errors and mkdir -p", test_io_error);
   CU_add_test(s, "time grid and record interval", test_grid);
+  CU_add_test(s, "--record: order, repeated, instances", test_record_order);
+  CU_add_test(s, "--record none", test_record_none);
+  CU_add_test(s, "--record: errors", test_record_errors);
+  CU_add_test(s, "--record: size note", test_record_size_note);
+  CU_add_test(s, "--record in --help", test_record_help);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
   int failures = (int)CU_get_number_of_failures();
