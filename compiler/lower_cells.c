@@ -290,6 +290,13 @@ Mir *lower_cells(Compilation *c) {
   sim->cell = cell0;
   sim->records = records;
   if (!ok) return NULL;
+  for (int k = 0; k < mc->n; k++) /* the kernels of several cells carry no noise (docs/language.md 9) */
+    if (sema_cell_has_noise(&c->prog, C.decl[k])) {
+      diag_error(C.diag, first_pop_of(C.net, C.decl[k])->loc, "E0238", "cell %s has noise, which a network of "
+                 "several cells cannot have yet", C.decl[k]->name);
+      diag_note(C.diag, (Loc){0}, "noise drives the states of the cells of a network of one cell");
+      return NULL;
+    }
   Mir *m = C.m = arena_alloc(C.A, sizeof *m);
   const Mir *x0 = mc->cell[0];
   m->name = name;
