@@ -35,6 +35,13 @@
 #     fires; with D = 0.004, 0.008, 0.016 (uA/cm^2)^2/ms (seed 1) they
 #     fire, and the rate grows strictly with D.
 #  5. A synapse block with a noisy state is accepted (msnc check).
+#  6. A network of several cells, tests/e2e/models/noise_mixed.msn:
+#     population a (noisy OU current I) and b (the same column I, without
+#     noise; every b neuron starts at -65 mV).  With --threads 1 and 2 the
+#     spikes are the same; a's spikes are those of a network of a alone
+#     (a comes first, so its instances keep their indices and their
+#     noise); b's are those of b alone, and every b neuron spikes at the
+#     same times (no noise reaches b).
 . "$SRCDIR/tests/e2e/lib.sh"
 M=$SRCDIR/tests/e2e/models
 
@@ -144,4 +151,26 @@ if "$MSNC" check "$WORK/syn.msn" 2> "$WORK/syn.err"; then
 else
   fail "a synapse's state may carry noise: $(cat "$WORK/syn.err")"
 fi
+
+# ---- 6. a network of several cells, one of them noisy --------------------------------
+sed '/^population b/d' "$M/noise_mixed.msn" > "$WORK/mixed_a.msn"
+sed '/^population a/d' "$M/noise_mixed.msn" > "$WORK/mixed_b.msn"
+for f in "$M/noise_mixed.msn" "$WORK/mixed_a.msn" "$WORK/mixed_b.msn"; do
+  "$MSNC" build "$f" -o "$WORK/$(basename "$f" .msn)"
+done
+"$WORK/noise_mixed" --quiet --out "$WORK/mx1" --seed 4
+"$WORK/noise_mixed" --quiet --out "$WORK/mx2" --seed 4 --threads 2
+"$WORK/mixed_a" --quiet --out "$WORK/mxa" --seed 4
+"$WORK/mixed_b" --quiet --out "$WORK/mxb" --seed 4
+same "several cells: the same spikes with --threads 1 and 2" "$WORK/mx1/spikes.csv" "$WORK/mx2/spikes.csv"
+grep ',a,' "$WORK/mx1/spikes.csv" > "$WORK/mx_a.txt" || true
+grep ',a,' "$WORK/mxa/spikes.csv" > "$WORK/alone_a.txt" || true
+grep ',b,' "$WORK/mx1/spikes.csv" > "$WORK/mx_b.txt" || true
+grep ',b,' "$WORK/mxb/spikes.csv" > "$WORK/alone_b.txt" || true
+check "several cells: spikes of the noisy population a" "$(wc -l < "$WORK/mx_a.txt")" ">=" 100
+same "several cells: a's spikes are those of a alone" "$WORK/mx_a.txt" "$WORK/alone_a.txt"
+check "several cells: spikes of the quiet population b" "$(wc -l < "$WORK/mx_b.txt")" ">=" 100
+same "several cells: b's spikes are those of b alone" "$WORK/mx_b.txt" "$WORK/alone_b.txt"
+check "several cells: distinct spike times in b (no noise reaches it; 100 neurons)" \
+  "$(cut -d, -f1 "$WORK/mx_b.txt" | sort -u | wc -l)" "<=" "$(($(wc -l < "$WORK/mx_b.txt") / 100))"
 finish
