@@ -570,12 +570,18 @@ static void noise_add_part(const RtRun *r, const RtPart *p, uint64_t k) {
 }
 
 /* The gates' half step after init (MsnGatesFn with h = dt/2) with its
- * noise: the noisy gate-like states start the run at t = dt/2 with the
- * spread of that half step. */
+ * noise: the noisy gate-like (cnexp) states start the run at t = dt/2 with
+ * the spread of that half step.  The other noisy states stay at t = 0, so
+ * their sd is set to 0 for it. */
 void rt_staggered_gates(RtRun *r, double dt) {
   const MsnModel *m = r->m;
   RtPart all = {.begin = 0, .end = r->n};
-  if (noise_on(r)) noise_sd_part(r, &all, 0.0, 0.5 * dt);
+  if (noise_on(r)) {
+    noise_sd_part(r, &all, 0.0, 0.5 * dt);
+    for (int32_t j = 0; j < m->nnoise; j++)
+      if (strcmp(m->states[m->noise_states[j]].solver, "cnexp") != 0)
+        memset(r->noise_sd[j], 0, (size_t)r->n * sizeof(double));
+  }
   if (m->gates) m->gates(r->cols, r->P, 0, r->n, 0.0, 0.5 * dt);
   if (noise_on(r)) noise_add_part(r, &all, UINT64_MAX);
 }

@@ -42,6 +42,14 @@
 #     (a comes first, so its instances keep their indices and their
 #     noise); b's are those of b alone, and every b neuron spikes at the
 #     same times (no noise reaches b).
+#  7. Noise on the reset state, tests/e2e/models/noise_reset.msn: u' = mu +
+#     noise(D), reset to 0 at 1, 200 instances for 200 ms at dt 0.01 ms.
+#     After every step each instance at or above the threshold has fired
+#     and been reset (noise may carry u over it too): no recorded u reaches
+#     1.  The mean interval between spikes is the mean first-passage time
+#     1/mu = 10 ms within 4 standard errors (from the intervals' own
+#     spread, about 0.5 %) plus 0.6 %, the bias of looking at u once a step
+#     (the overshoot over the threshold, 0.58 sigma sqrt(dt) = 0.0058).
 . "$SRCDIR/tests/e2e/lib.sh"
 M=$SRCDIR/tests/e2e/models
 
@@ -173,4 +181,17 @@ check "several cells: spikes of the quiet population b" "$(wc -l < "$WORK/mx_b.t
 same "several cells: b's spikes are those of b alone" "$WORK/mx_b.txt" "$WORK/alone_b.txt"
 check "several cells: distinct spike times in b (no noise reaches it; 100 neurons)" \
   "$(cut -d, -f1 "$WORK/mx_b.txt" | sort -u | wc -l)" "<=" "$(($(wc -l < "$WORK/mx_b.txt") / 100))"
+
+# ---- 7. noise on the reset state ------------------------------------------------------
+"$MSNC" build "$M/noise_reset.msn" -o "$WORK/drift"
+"$WORK/drift" --quiet --out "$WORK/drift_run" --seed 5
+umax=$(awk -F, 'NR > 1 { for (c = 2; c <= NF; c++) if (!have || $c > m) { m = $c; have = 1 } } END { printf "%.9g\n", m }' \
+  "$WORK/drift_run/trace.csv")
+check "noise on the reset state: the largest recorded u stays below the threshold 1" "$umax" "<=" 0.999999999
+set -- $(awk -F, 'NR > 1 { if ($2 in last) { d = $1 - last[$2]; s += d; q += d * d; n++ } last[$2] = $1 }
+  END { m = s / n; printf "%.9g %d %.4g\n", m, n, sqrt((q / n - m * m) / n) / m }' "$WORK/drift_run/spikes.csv")
+echo "noise on the reset state: mean interval $1 ms over $2 intervals (relative standard error $3); Wald: 10 ms"
+rel=$(awk -v m="$1" 'BEGIN { d = m / 10 - 1; printf "%.4g\n", d < 0 ? -d : d }')
+check "noise on the reset state: |mean interval / (1/mu) - 1| (4 standard errors + 0.006)" "$rel" "<=" \
+  "$(awk -v se="$3" 'BEGIN { printf "%.4g\n", 4 * se + 0.006 }')"
 finish
