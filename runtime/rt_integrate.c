@@ -554,17 +554,30 @@ static void noise_sd_part(const RtRun *r, const RtPart *p, double t, double h) {
   r->m->noise_step(r->cols, r->noise_sd, r->P, p->begin, p->end, t, h);
 }
 
+/* One Box-Muller pair serves two neighbouring instances: instance i takes
+ * z0 (i even) or z1 (i odd) of the pair keyed by i / 2, so each number
+ * still depends on (seed, k, i, j) only, and a part that begins or ends
+ * between the two computes the pair for its one instance. */
 static void noise_add_part(const RtRun *r, const RtPart *p, uint64_t k) {
-  const int32_t nn = r->m->nnoise;
   const uint64_t seed = r->opt.seed ^ CELL_NOISE_KEY;
-  for (int32_t j = 0; j < nn; j += 2) {
-    double *xa = r->cols[r->m->noise_states[j]], *xb = j + 1 < nn ? r->cols[r->m->noise_states[j + 1]] : NULL;
-    const double *sa = r->noise_sd[j], *sb = xb ? r->noise_sd[j + 1] : NULL;
-    for (int64_t i = p->begin; i < p->end; i++) {
-      double z0, z1;
-      rt_normal_pair(seed, k, (uint64_t)i, (uint32_t)(j / 2), &z0, &z1);
-      xa[i] += sa[i] * z0;
-      if (xb) xb[i] += sb[i] * z1;
+  for (int32_t j = 0; j < r->m->nnoise; j++) {
+    double *x = r->cols[r->m->noise_states[j]];
+    const double *sd = r->noise_sd[j];
+    int64_t i = p->begin;
+    double z[2];
+    if (i < p->end && (i & 1)) {
+      rt_normal_pair(seed, k, (uint64_t)i >> 1, (uint32_t)j, &z[0], &z[1]);
+      x[i] += sd[i] * z[1];
+      i++;
+    }
+    for (; i + 1 < p->end; i += 2) {
+      rt_normal_pair(seed, k, (uint64_t)i >> 1, (uint32_t)j, &z[0], &z[1]);
+      x[i] += sd[i] * z[0];
+      x[i + 1] += sd[i + 1] * z[1];
+    }
+    if (i < p->end) {
+      rt_normal_pair(seed, k, (uint64_t)i >> 1, (uint32_t)j, &z[0], &z[1]);
+      x[i] += sd[i] * z[0];
     }
   }
 }
