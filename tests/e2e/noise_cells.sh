@@ -50,6 +50,12 @@
 #     1/mu = 10 ms within 4 standard errors (from the intervals' own
 #     spread, about 0.5 %) plus 0.6 %, the bias of looking at u once a step
 #     (the overshoot over the threshold, 0.58 sigma sqrt(dt) = 0.0058).
+#  8. Euler-Maruyama, tests/e2e/models/noise_wiener.msn: W' = mu + noise(D)
+#     (not linear in itself: solver cn), mu = 0.01/ms, D = 0.1/ms, 20000
+#     instances.  W(T) at T = 100 ms has mean mu T = 1 and variance
+#     2 D T = 20 at any dt: we require |mean - 1| <= 4 sqrt(20 / 20000) =
+#     0.126 and |var / 20 - 1| <= 4 sqrt(2 / 19999) = 0.040 (4 standard
+#     errors) at dt 0.1 ms and 1 ms.
 . "$SRCDIR/tests/e2e/lib.sh"
 M=$SRCDIR/tests/e2e/models
 
@@ -194,4 +200,18 @@ echo "noise on the reset state: mean interval $1 ms over $2 intervals (relative 
 rel=$(awk -v m="$1" 'BEGIN { d = m / 10 - 1; printf "%.4g\n", d < 0 ? -d : d }')
 check "noise on the reset state: |mean interval / (1/mu) - 1| (4 standard errors + 0.006)" "$rel" "<=" \
   "$(awk -v se="$3" 'BEGIN { printf "%.4g\n", 4 * se + 0.006 }')"
+
+# ---- 8. Euler-Maruyama on a state that is not linear in itself ------------------------
+"$MSNC" build "$M/noise_wiener.msn" -o "$WORK/walk"
+for run in "0.1 6" "1 7"; do
+  set -- $run
+  "$WORK/walk" --quiet --out "$WORK/walk_$1" --dt "$1ms" --seed "$2"
+  set -- "$1" $(awk -F, 'END { for (c = 2; c <= NF; c++) { s += $c; q += $c * $c; n++ }
+                              m = s / n; printf "%.6g %.6g\n", m, (q - n * m * m) / (n - 1) }' "$WORK/walk_$1/trace.csv")
+  echo "W(100 ms) at dt $1 ms: mean $2 (mu T = 1), variance $3 (2 D T = 20)"
+  check "Euler-Maruyama, dt $1 ms: |mean of W(T) - mu T| (4 standard errors)" \
+    "$(awk -v m="$2" 'BEGIN { d = m - 1; printf "%.4g\n", d < 0 ? -d : d }')" "<=" 0.126
+  check "Euler-Maruyama, dt $1 ms: |var of W(T) / (2 D T) - 1| (4 standard errors)" \
+    "$(awk -v v="$3" 'BEGIN { d = v / 20 - 1; printf "%.4g\n", d < 0 ? -d : d }')" "<=" 0.040
+done
 finish
