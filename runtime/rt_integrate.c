@@ -543,9 +543,10 @@ bool rt_start(RtRun *r) {
  * Euler-Maruyama); after it the state moves by sd N(0, 1).  The normal of
  * noisy state j, instance i and step k depends on (seed, k, i, j) only, so
  * a run gives the same numbers on any number of threads and parts.  The
- * seed is mixed first so that these numbers are not those of the other
- * streams keyed by the seed (connectivity, rates models' noise).  The half
- * step after init (the gates' dt/2) is step UINT64_MAX. */
+ * Philox key is the seed XOR a constant, so that these numbers are not
+ * those of the run's other streams keyed by the seed itself
+ * (connectivity).  The half step after init (the gates' dt/2) is step
+ * UINT64_MAX. */
 static const uint64_t CELL_NOISE_KEY = 0x63656c6c6e6f6973ULL; /* "cellnois" */
 
 static bool noise_on(const RtRun *r) { return r->noise_sd != NULL; }

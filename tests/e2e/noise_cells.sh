@@ -34,7 +34,10 @@
 #     settle at -53 mV, below the -50 mV threshold) and D = 0 no neuron
 #     fires; with D = 0.004, 0.008, 0.016 (uA/cm^2)^2/ms (seed 1) they
 #     fire, and the rate grows strictly with D.
-#  5. A synapse block with a noisy state is accepted (msnc check).
+#  5. A synapse block with a noisy state is accepted (msnc check); `msnc
+#     kernel` refuses a channel with noise (E0238: the kernel ABI has no
+#     random numbers) and compiles the file's other channels when asked for
+#     them alone.
 #  6. A network of several cells, tests/e2e/models/noise_mixed.msn:
 #     population a (noisy OU current I) and b (the same column I, without
 #     noise; every b neuron starts at -65 mV).  With --threads 1 and 2 the
@@ -164,6 +167,18 @@ if "$MSNC" check "$WORK/syn.msn" 2> "$WORK/syn.err"; then
   pass "a synapse's state may carry noise"
 else
   fail "a synapse's state may carry noise: $(cat "$WORK/syn.err")"
+fi
+if "$MSNC" kernel "$M/ou_cell.msn" -o "$WORK/k_all.o" 2> "$WORK/k.err"; then
+  fail "msnc kernel accepted a channel with noise"
+elif grep -q "E0238.*channel OUInput has noise" "$WORK/k.err"; then
+  pass "msnc kernel refuses a channel with noise (E0238)"
+else
+  fail "msnc kernel on a channel with noise: $(cat "$WORK/k.err")"
+fi
+if "$MSNC" kernel "$M/ou_cell.msn" --channel Leak -o "$WORK/k_leak.o" 2> "$WORK/k.err"; then
+  pass "msnc kernel --channel Leak compiles the channel without noise"
+else
+  fail "msnc kernel --channel Leak: $(cat "$WORK/k.err")"
 fi
 
 # ---- 6. a network of several cells, one of them noisy --------------------------------
