@@ -59,6 +59,12 @@
 #     2 D T = 20 at any dt: we require |mean - 1| <= 4 sqrt(20 / 20000) =
 #     0.126 and |var / 20 - 1| <= 4 sqrt(2 / 19999) = 0.040 (4 standard
 #     errors) at dt 0.1 ms and 1 ms.
+#  9. heun and euler integrate a cell with noise too (its noise kernel, as
+#     for a rates model): ou_cell.msn with --method heun and euler at dt
+#     0.1 ms gives I's variance D tau times the scheme's own factor
+#     (heun: (1 - a)/(1 - a + a^2), euler: 1/(1 - a), a = dt/(2 tau) =
+#     0.005) within 4 standard errors (0.0145, as in 1); --method rk4 is
+#     refused by the generated program.
 . "$SRCDIR/tests/e2e/lib.sh"
 M=$SRCDIR/tests/e2e/models
 
@@ -229,4 +235,22 @@ for run in "0.1 6" "1 7"; do
   check "Euler-Maruyama, dt $1 ms: |var of W(T) / (2 D T) - 1| (4 standard errors)" \
     "$(awk -v v="$3" 'BEGIN { d = v / 20 - 1; printf "%.4g\n", d < 0 ? -d : d }')" "<=" 0.040
 done
+
+# ---- 9. heun and euler on a cell with noise ---------------------------------------------
+for run in "heun 8" "euler 9"; do
+  set -- $run
+  "$WORK/ou" --quiet --out "$WORK/ou_$1" --method "$1" --seed "$2"
+  set -- "$1" $(stats "$WORK/ou_$1/trace.csv" 2 1001)
+  want=$(awk -v m="$1" 'BEGIN { a = 0.005; printf "%.9g\n", 4 * (m == "heun" ? (1 - a) / (1 - a + a * a) : 1 / (1 - a)) }')
+  echo "$1 at dt 0.1 ms: <I^2> = $2 over $3 samples; the scheme's stationary variance $want"
+  check "$1 on a cell with noise: |m2 / variance - 1| (4 standard errors)" \
+    "$(awk -v m="$2" -v v="$want" 'BEGIN { d = m / v - 1; printf "%.4g\n", d < 0 ? -d : d }')" "<=" 0.0145
+done
+if "$WORK/ou" --quiet --out "$WORK/ou_rk4" --method rk4 2> "$WORK/rk4.err"; then
+  fail "--method rk4 on a cell with noise was accepted"
+elif grep -q "has noise, which --method rk4 cannot integrate" "$WORK/rk4.err"; then
+  pass "--method rk4 on a cell with noise is refused"
+else
+  fail "--method rk4 on a cell with noise: $(cat "$WORK/rk4.err")"
+fi
 finish
