@@ -1,9 +1,11 @@
 /* compiler/codegen_cells.c — code for a network of several cells
  * (Mir.cells, compiler/lower_cells.c).
  *
- * Every cell gets its own kernels NAME_cellC_{init,gates,step,rhs,vlin}
- * (and vstep with a reset), generated from its own model as for a cell run
- * alone (except that vstep stores b for every instance).  The
+ * Every cell gets its own kernels NAME_cellC_{init,gates,step,vlin} (and
+ * vstep with a reset, noise and noise_step when it has noise; no rhs, and
+ * no step where vstep runs: see cg_build_cells), generated from its own
+ * model as for a cell run alone (except that vstep stores b for every
+ * instance).  The
  * network's kernels NAME_{init,...} have the ABI signatures of
  * runtime/msnrt.h and dispatch: for each cell they pick the cell's state
  * columns and parameters out of the union (smap, pmap) into small arrays
@@ -19,8 +21,8 @@
 #include "codegen_impl.h"
 #include "network.h"
 
-enum { KI_INIT, KI_GATES, KI_STEP, KI_RHS, KI_NOISE, KI_VLIN, KI_VSTEP };
-static const char *const suffix[] = {"init", "gates", "step", "rhs", "noise", "vlin", "vstep"};
+enum { KI_INIT, KI_GATES, KI_STEP, KI_RHS, KI_NOISE, KI_VLIN, KI_VSTEP, KI_NOISE_STEP }; /* cg_model_kernel's kinds */
+static const char *const suffix[] = {"init", "gates", "step", "rhs", "noise", "vlin", "vstep", "noise_step"};
 
 static LLVMValueRef i64c(Cg *cg, long long v) { return LLVMConstInt(cg->i64, (unsigned long long)v, 1); }
 
@@ -181,6 +183,102 @@ static LLVMValueRef vstep_dispatcher(Cg *cg, LLVMValueRef *vstep, LLVMValueRef *
   return fn;
 }
 
+/* ---- noise ---------------------------------------------------------------------- */
+
+static bool has_noise(const Mir *x) {
+  for (int k = 0; k < x->nstates; k++)
+    if (x->states[k].noise) return true;
+  return false;
+}
+
+/* map[j]: the network's noisy index (MsnModel.noise_states order) of cell
+ * c's j-th noisy state; *n of them. */
+static int *noise_map(Cg *cg, int c, int *n) {
+  const Mir *m = cg->m, *x = m->cells->cell[c];
+  int *map = calloc((size_t)x->nstates + 1, sizeof *map);
+  *n = 0;
+  for (int k = 0; k < x->nstates; k++) {
+    if (!x->states[k].noise) continue;
+    int u = m->cells->smap[c][k], q = 0;
+    for (int v = 0; v < u; v++) q += m->states[v].noise != NULL;
+    map[(*n)++] = q;
+  }
+  return map;
+}
+
+/* The noise columns g of the network that cell c does not drive (a state
+ * it lacks, or has without noise) are 0 on [lo, hi): its instances get no
+ * noise there. */
+static void zero_quiet(Cg *cg, const int *map, int n, LLVMValueRef g, LLVMValueRef lo, LLVMValueRef hi) {
+  int nnoise = 0;
+  for (int u = 0; u < cg->m->nstates; u++) nnoise += cg->m->states[u].noise != NULL;
+  for (int q = 0; q < nnoise; q++) {
+    bool driven = false;
+    for (int j = 0; j < n; j++) driven |= map[j] == q;
+    if (driven) continue;
+    LLVMValueRef idx = i64c(cg, q);
+    LLVMValueRef col = LLVMBuildLoad2(cg->b, cg->ptr, LLVMBuildInBoundsGEP2(cg->b, cg->ptr, g, &idx, 1, ""), "");
+    LLVMValueRef at = LLVMBuildInBoundsGEP2(cg->b, cg->f64, col, &lo, 1, "");
+    LLVMValueRef len = LLVMBuildMul(cg->b, LLVMBuildSub(cg->b, hi, lo, ""), i64c(cg, 8), "");
+    LLVMBuildMemSet(cg->b, at, LLVMConstInt(cg->i8, 0, 0), len, 8);
+  }
+}
+
+/* The network's noise (y, g, cols, P, begin, end, t) or noise_step (cols,
+ * sd, P, begin, end, t, dt) over the cells' kernels sub[c] (null: the
+ * cell has no noise): each cell's kernel writes the columns of its noisy
+ * states on its populations' instances, and the other noise columns are 0
+ * there. */
+static LLVMValueRef noise_dispatcher(Cg *cg, int kind, LLVMValueRef *sub) {
+  const Mir *m = cg->m;
+  const MirCells *mc = m->cells;
+  const NetSpec *net = m->network;
+  bool step = kind == KI_NOISE_STEP;
+  LLVMTypeRef p = cg->ptr, i = cg->i64, d = cg->f64;
+  LLVMTypeRef sig_step[] = {p, p, p, i, i, d, d}, sig_noise[] = {p, p, p, p, i, i, d};
+  LLVMTypeRef ft = LLVMFunctionType(cg->void_t, step ? sig_step : sig_noise, 7, 0);
+  char *name = cg_strfmt("%s_%s", m->name, suffix[kind]);
+  LLVMValueRef fn = LLVMAddFunction(cg->mod, name, ft);
+  free(name);
+  cg_function_attrs(cg, fn);
+  LLVMPositionBuilderAtEnd(cg->b, LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry"));
+  unsigned ic = step ? 0 : 2, ip = step ? 2 : 3, ib = ip + 1, ie = ip + 2; /* cols, P, begin, end */
+  LLVMValueRef g = LLVMGetParam(fn, 1), begin = LLVMGetParam(fn, ib), end = LLVMGetParam(fn, ie);
+  for (int c = 0; c < mc->n; c++) {
+    const Mir *x = mc->cell[c];
+    int n;
+    int *map = noise_map(cg, c, &n);
+    LLVMValueRef args[7];
+    for (unsigned a = 0; a < 7; a++) args[a] = LLVMGetParam(fn, a);
+    if (!LLVMIsNull(sub[c])) {
+      args[ic] = pick(cg, cg->ptr, LLVMGetParam(fn, ic), mc->smap[c], x->nstates, "cols");
+      args[ip] = pick(cg, cg->f64, LLVMGetParam(fn, ip), mc->pmap[c], x->nparams, "P");
+      args[1] = pick(cg, cg->ptr, g, map, n, "g");
+      if (!step) args[0] = pick(cg, cg->ptr, LLVMGetParam(fn, 0), mc->smap[c], x->nstates, "y");
+    }
+    for (int k = 0; k < net->pops.n; k++) {
+      const NetPop *pop = net->pops.v[k];
+      if (pop->source || pop->cell_index != c) continue;
+      LLVMValueRef lo = smax(cg, begin, i64c(cg, pop->first)), hi = smin(cg, end, i64c(cg, pop->first + pop->n));
+      LLVMBasicBlockRef run = LLVMAppendBasicBlockInContext(cg->ctx, fn, "run");
+      LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(cg->ctx, fn, "next");
+      LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntSLT, lo, hi, ""), run, next);
+      LLVMPositionBuilderAtEnd(cg->b, run);
+      if (!LLVMIsNull(sub[c])) {
+        args[ib] = lo;
+        args[ie] = hi;
+        LLVMBuildCall2(cg->b, ft, sub[c], args, 7, "");
+      }
+      zero_quiet(cg, map, n, g, lo, hi);
+      LLVMBuildBr(cg->b, next);
+      LLVMPositionBuilderAtEnd(cg->b, next);
+    }
+    free(map);
+  }
+  LLVMBuildRetVoid(cg->b);
+  return fn;
+}
+
 CgModule *cg_build_cells(const Mir *m, const CgOptions *opt, char **err) {
   const MirCells *mc = m->cells;
   for (int c = 0; c < mc->n; c++)
@@ -208,21 +306,22 @@ CgModule *cg_build_cells(const Mir *m, const CgOptions *opt, char **err) {
   LLVMValueRef **sub = calloc((size_t)mc->n, sizeof *sub);
   cg.vstep_b_each = true;
   for (int c = 0; c < mc->n; c++) {
-    sub[c] = calloc(7, sizeof **sub);
+    sub[c] = calloc(KI_NOISE_STEP + 1, sizeof **sub);
     cg.m = mc->cell[c];
-    bool reset = mc->cell[c]->has_reset && mc->cell[c]->spike_state >= 0;
-    for (int k = KI_INIT; k <= KI_VSTEP; k++) {
-      bool none = k == KI_NOISE || k == KI_RHS || ((k == KI_VLIN || k == KI_VSTEP) && !reset) ||
-                  (k == KI_STEP && fused && reset);
+    bool reset = mc->cell[c]->has_reset && mc->cell[c]->spike_state >= 0, noisy = has_noise(mc->cell[c]);
+    for (int k = KI_INIT; k <= KI_NOISE_STEP; k++) {
+      bool none = k == KI_RHS || ((k == KI_VLIN || k == KI_VSTEP) && !reset) || (k == KI_STEP && fused && reset) ||
+                  ((k == KI_NOISE || k == KI_NOISE_STEP) && !noisy);
       sub[c][k] = none ? LLVMConstPointerNull(cg.ptr) : cg_model_kernel(&cg, k);
     }
   }
   cg.m = m;
+  bool noisy = has_noise(m);
   LLVMValueRef kernels[6], per[64], *col = mc->n <= 64 ? per : calloc((size_t)mc->n, sizeof *col);
   for (int k = KI_INIT; k <= KI_VLIN; k++) {
     for (int c = 0; c < mc->n; c++) col[c] = sub[c][k];
-    bool none = k == KI_NOISE || k == KI_RHS || (k == KI_VLIN && !m->has_reset) || (k == KI_STEP && fused);
-    kernels[k] = none ? LLVMConstPointerNull(cg.ptr) : dispatcher(&cg, k, col);
+    bool none = k == KI_RHS || (k == KI_VLIN && !m->has_reset) || (k == KI_STEP && fused) || (k == KI_NOISE && !noisy);
+    kernels[k] = none ? LLVMConstPointerNull(cg.ptr) : k == KI_NOISE ? noise_dispatcher(&cg, k, col) : dispatcher(&cg, k, col);
   }
   if (fused) { /* found by cg_emit_desc under NAME_vstep */
     LLVMValueRef *vs = calloc((size_t)mc->n, sizeof *vs), *st = calloc((size_t)mc->n, sizeof *st);
@@ -230,6 +329,10 @@ CgModule *cg_build_cells(const Mir *m, const CgOptions *opt, char **err) {
     vstep_dispatcher(&cg, vs, st);
     free(vs);
     free(st);
+  }
+  if (noisy) { /* found by cg_emit_desc under its name, NAME_noise_step */
+    for (int c = 0; c < mc->n; c++) col[c] = sub[c][KI_NOISE_STEP];
+    noise_dispatcher(&cg, KI_NOISE_STEP, col);
   }
   if (col != per) free(col);
   for (int c = 0; c < mc->n; c++) free(sub[c]);

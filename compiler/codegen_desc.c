@@ -44,11 +44,11 @@ static DescTypes desc_types(Cg *cg)
   LLVMTypeRef st[] = { p, p, d, p, p };
   LLVMTypeRef pa[] = { p, p, d, d, i, p, LLVMArrayType2(cg->i8, 6) };
   LLVMTypeRef mo[] = { i, p, p, p, i, i, p, p, l, i, d, i, d, d, d, d, d, i, p, i, p, p, p, p,
-                       i, p, p, i, d, d, i, p, p, p, p, p };
+                       i, p, p, i, d, d, i, p, p, p, p, p, p };
   DescTypes t;
   t.state = named_struct(cg, "MsnStateDesc", st, 5);
   t.param = named_struct(cg, "MsnParamDesc", pa, 7);
-  t.model = named_struct(cg, "MsnModel", mo, 36);
+  t.model = named_struct(cg, "MsnModel", mo, 37);
   return t;
 }
 
@@ -74,7 +74,7 @@ static const size_t model_off[] = {
   offsetof(MsnModel, noise), offsetof(MsnModel, has_reset), offsetof(MsnModel, reset_value),
   offsetof(MsnModel, refractory), offsetof(MsnModel, reset_exact), offsetof(MsnModel, vlin),
   offsetof(MsnModel, cable), offsetof(MsnModel, network), offsetof(MsnModel, population),
-  offsetof(MsnModel, vstep)
+  offsetof(MsnModel, vstep), offsetof(MsnModel, noise_step)
 };
 
 static void check_layout(Cg *cg, LLVMTypeRef t, const size_t *off, unsigned n, size_t size,
@@ -189,13 +189,17 @@ void cg_emit_desc(Cg *cg, LLVMValueRef kernels[6])
   DescTypes t = desc_types(cg);
   check_layout(cg, t.state, state_off, 5, sizeof(MsnStateDesc), "MsnStateDesc");
   check_layout(cg, t.param, param_off, 7, sizeof(MsnParamDesc), "MsnParamDesc");
-  check_layout(cg, t.model, model_off, 36, sizeof(MsnModel), "MsnModel");
+  check_layout(cg, t.model, model_off, 37, sizeof(MsnModel), "MsnModel");
   int nnoise = 0;
   LLVMValueRef noise_states = noise_array(cg, &nnoise);
   /* emitted by cg_build for a single integrate-and-fire cell only */
   char *vname = cg_strfmt("%s_vstep", m->name);
   LLVMValueRef vstep = LLVMGetNamedFunction(cg->mod, vname);
   free(vname);
+  /* emitted by cg_build for a cell with noise */
+  char *nname = cg_strfmt("%s_noise_step", m->name);
+  LLVMValueRef noise_step = LLVMGetNamedFunction(cg->mod, nname);
+  free(nname);
   LLVMValueRef f[] = {
     i32c(cg, MSN_ABI_VERSION), cg_cstring(cg, m->name), cg_cstring(cg, MSN_VERSION),
     cg_cstring(cg, m->source ? m->source : ""), i32c(cg, m->nstates), i32c(cg, m->nparams),
@@ -213,10 +217,10 @@ void cg_emit_desc(Cg *cg, LLVMValueRef kernels[6])
      * fills its own pointer with a descriptor of its own */
     cg_cable_desc(cg) /* compiler/codegen_cable.c */, cg_emit_network(cg) /* compiler/codegen_network.c */,
     cg_population_desc(cg) /* compiler/codegen_population.c */,
-    vstep ? vstep : LLVMConstPointerNull(cg->ptr)
+    vstep ? vstep : LLVMConstPointerNull(cg->ptr), noise_step ? noise_step : LLVMConstPointerNull(cg->ptr)
   };
   LLVMValueRef g = LLVMAddGlobal(cg->mod, t.model, "msn_model_desc");
-  LLVMSetInitializer(g, LLVMConstNamedStruct(t.model, f, 36));
+  LLVMSetInitializer(g, LLVMConstNamedStruct(t.model, f, 37));
   LLVMSetGlobalConstant(g, 1);
   LLVMSetLinkage(g, LLVMExternalLinkage);
   LLVMSetAlignment(g, 8);

@@ -102,7 +102,7 @@ void cg_function_attrs(Cg *cg, LLVMValueRef fn);
 void cg_add_enum_attr(Cg *cg, LLVMValueRef fn, unsigned idx, const char *name);
 
 /* The exported kernel NAME_KIND of cg->m (kind: 0 init, 1 gates, 2 step,
- * 3 rhs, 4 noise, 5 vlin), and the checks of a model before code
+ * 3 rhs, 4 noise, 5 vlin, 7 noise_step), and the checks of a model before code
  * generation (an error message, or NULL). */
 LLVMValueRef cg_model_kernel(Cg *cg, int kind);
 char *cg_validate(const Mir *m);

@@ -182,11 +182,20 @@ static void mark(const Mir *m, const MirExpr *e, Uses *u)
   if (n >= 3) mark(m, e->c, u);
 }
 
-/* K_NOISE: the white-noise amplitudes of the noisy states (rates models);
+/* K_NOISE: the white-noise amplitudes of the noisy states (euler, heun);
  * K_VLIN: the reset state's x' = a + b x coefficients (integrate-and-fire);
- * K_VSTEP: vlin and step fused into one pass (integrate-and-fire) */
-typedef enum KernelKind { K_INIT, K_GATES, K_STEP, K_RHS, K_NOISE, K_VLIN, K_VSTEP } KernelKind;
-static const char *const kernel_suffix[] = { "init", "gates", "step", "rhs", "noise", "vlin", "vstep" };
+ * K_VSTEP: vlin and step fused into one pass (integrate-and-fire);
+ * K_SNOISE: the standard deviations of the noise increments over a step of
+ * the staggered scheme (cells with noise) */
+typedef enum KernelKind { K_INIT, K_GATES, K_STEP, K_RHS, K_NOISE, K_VLIN, K_VSTEP, K_SNOISE } KernelKind;
+static const char *const kernel_suffix[] = { "init", "gates", "step", "rhs", "noise", "vlin", "vstep", "noise_step" };
+
+/* Does the staggered step advance state s exactly (x' = a + b x)?  Then its
+ * noise gets the exact Ornstein-Uhlenbeck variance. */
+static bool exact_linear(const MirState *s)
+{
+  return s->solver == MIR_SOLVE_CNEXP || s->solver == MIR_SOLVE_EXP;
+}
 
 static void mark_roots(const Mir *m, KernelKind kind, Uses *u)
 {
@@ -201,7 +210,8 @@ static void mark_roots(const Mir *m, KernelKind kind, Uses *u)
     bool cnexp = s->solver == MIR_SOLVE_CNEXP;
     if (kind == K_INIT) mark(m, s->init, u);
     if (kind == K_RHS) mark(m, s->rhs, u);
-    if (kind == K_NOISE) mark(m, s->noise, u);
+    if (kind == K_NOISE || kind == K_SNOISE) mark(m, s->noise, u);
+    if (kind == K_SNOISE && s->noise && exact_linear(s)) mark(m, s->lin_b, u);
     if ((kind == K_GATES || kind == K_STEP) && cnexp) {
       mark(m, s->lin_a, u);
       mark(m, s->lin_b, u);
@@ -255,8 +265,9 @@ static void plan_columns(const Mir *m, Kernel *K)
     bool cnexp = m->states[k].solver == MIR_SOLVE_CNEXP;
     if (K->kind == K_RHS && u.state[k]) add_col(K, COL_Y, k);
     if (K->kind == K_RHS) add_col(K, COL_DY, k);
-    if ((K->kind == K_NOISE || K->kind == K_VLIN) && u.state[k]) add_col(K, COL_Y, k);
-    if (K->kind == K_NOISE && m->states[k].noise) add_col(K, COL_DY, k); /* g column of state k */
+    bool noise = K->kind == K_NOISE || K->kind == K_SNOISE;
+    if ((noise || K->kind == K_VLIN) && u.state[k]) add_col(K, COL_Y, k);
+    if (noise && m->states[k].noise) add_col(K, COL_DY, k); /* g (or sd) column of state k */
     if (K->kind == K_INIT || K->kind == K_STEP || K->kind == K_VSTEP || (K->kind == K_GATES && (u.state[k] || cnexp)))
       add_col(K, COL_STATE, k);
   }
@@ -424,6 +435,34 @@ static void body_noise(Cg *cg, Kernel *K)
       store_at(cg, K->out[k], K->i, state_expr(cg, K, &env, k, "noise", cg->m->states[k].noise));
 }
 
+/* sd = g sqrt(dt) of every noisy state (Euler-Maruyama), or for a state
+ * the step advances exactly, x' = a + b x + noise(D) with g = sqrt(2 D),
+ * the Ornstein-Uhlenbeck sd = sqrt(D (1 - e^{2 b dt}) / (-b))
+ * = g sqrt(dt phi1(2 b dt)), phi1(z) = (e^z - 1)/z: exact for any b and
+ * dt, and g sqrt(dt) at b = 0.  Windows averaged over [t, t+dt] as in the
+ * step. */
+static void body_snoise(Cg *cg, Kernel *K)
+{
+  CgEnv env;
+  LLVMBuilderRef B = cg->b;
+  load_states(cg, K);
+  env_setup(cg, K, &env, K->x);
+  env.win = CG_WIN_AVERAGE;
+  env.w0 = K->t;
+  env.wdt = K->dt;
+  for (int k = 0; k < cg->m->nstates; k++) {
+    const MirState *s = &cg->m->states[k];
+    if (!s->noise) continue;
+    LLVMValueRef g = state_expr(cg, K, &env, k, "noise", s->noise), var_g2 = K->dt; /* variance / g^2 */
+    if (exact_linear(s)) {
+      LLVMValueRef b = state_expr(cg, K, &env, k, "lin_b", s->lin_b);
+      LLVMValueRef z = LLVMBuildFMul(B, LLVMBuildFMul(B, cg_const(cg, 2.0), b, ""), K->dt, "2bh");
+      var_g2 = LLVMBuildFMul(B, K->dt, cg_math_phi1(cg, z), "");
+    }
+    store_at(cg, K->out[k], K->i, LLVMBuildFMul(B, g, cg_math_intrinsic(cg, "sqrt", var_g2, NULL), "sd"));
+  }
+}
+
 /* a and b of the reset state's x' = a + b x, windows averaged over
  * [t, t+dt]: ab[0] and ab[1]. */
 static void body_vlin(Cg *cg, Kernel *K)
@@ -519,6 +558,7 @@ static void emit_body(Cg *cg, Kernel *K)
   case K_NOISE: body_noise(cg, K); break;
   case K_VLIN: body_vlin(cg, K); break;
   case K_VSTEP: body_vstep(cg, K); break;
+  case K_SNOISE: body_snoise(cg, K); break;
   }
 }
 
@@ -610,21 +650,24 @@ static LLVMValueRef emit_wrapper(Cg *cg, Kernel *K, LLVMValueRef worker)
   LLVMTypeRef sig_vstep[] = { p, p, p, i, i, d, d };
   bool vlin = K->kind == K_VLIN; /* (y, ab, cols, P, begin, end, t, dt) */
   bool vstep = K->kind == K_VSTEP; /* (cols, ab, P, begin, end, t, dt) */
+  bool snoise = K->kind == K_SNOISE; /* (cols, sd, P, begin, end, t, dt) */
   bool like_rhs = K->kind == K_RHS || K->kind == K_NOISE || vlin; /* (y, dy or g, cols, P, ...) */
-  LLVMTypeRef *sig = K->kind == K_INIT ? sig_init : vlin ? sig_vlin : like_rhs ? sig_rhs : vstep ? sig_vstep : sig_step;
-  unsigned n = K->kind == K_INIT ? 4 : vlin ? 8 : like_rhs ? 7 : vstep ? 7 : 6;
+  LLVMTypeRef *sig = K->kind == K_INIT ? sig_init : vlin ? sig_vlin : like_rhs ? sig_rhs
+                    : vstep || snoise ? sig_vstep : sig_step;
+  unsigned n = K->kind == K_INIT ? 4 : vlin ? 8 : like_rhs ? 7 : vstep || snoise ? 7 : 6;
   char *name = cg_strfmt("%s_%s", cg->m->name, kernel_suffix[K->kind]);
   LLVMValueRef fn = add_function(cg, name, vstep ? cg->i64 : cg->void_t, sig, n, true);
   free(name);
   LLVMPositionBuilderAtEnd(cg->b, LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry"));
-  unsigned o = like_rhs ? 2 : vstep ? 1 : 0; /* rhs: (y, dy, cols, P, ...); vstep: (cols, ab, P, ...) */
-  LLVMValueRef cols = LLVMGetParam(fn, vstep ? 0 : o), y = LLVMGetParam(fn, 0), dy = LLVMGetParam(fn, 1);
+  /* rhs: (y, dy, cols, P, ...); vstep: (cols, ab, P, ...); noise_step: (cols, sd, P, ...) with y = cols */
+  unsigned o = like_rhs ? 2 : vstep || snoise ? 1 : 0;
+  LLVMValueRef cols = LLVMGetParam(fn, vstep || snoise ? 0 : o), y = LLVMGetParam(fn, 0), dy = LLVMGetParam(fn, 1);
   LLVMValueRef *args = calloc(K->ncols + 5, sizeof *args);
   for (int c = 0; c < K->ncols; c++) {
     const Col *col = &K->cols[c];
     LLVMValueRef base = col->kind == COL_Y ? y : col->kind == COL_DY || col->kind == COL_AB ? dy : cols;
     int idx = col->kind == COL_PARAM ? cg->m->nstates + K->pcol[col->index] : col->index;
-    if (K->kind == K_NOISE && col->kind == COL_DY) { /* g: one column per noisy state */
+    if ((K->kind == K_NOISE || snoise) && col->kind == COL_DY) { /* g or sd: one column per noisy state */
       idx = 0;
       for (int k = 0; k < col->index; k++) idx += cg->m->states[k].noise != NULL;
     }
@@ -635,7 +678,7 @@ static LLVMValueRef emit_wrapper(Cg *cg, Kernel *K, LLVMValueRef worker)
   args[K->ncols + 1] = LLVMGetParam(fn, o + 2);
   args[K->ncols + 2] = LLVMGetParam(fn, o + 3);
   args[K->ncols + 3] = K->kind == K_INIT ? cg_const(cg, 0.0) : LLVMGetParam(fn, o + 4);
-  args[K->ncols + 4] = vlin || vstep ? LLVMGetParam(fn, o + 5)
+  args[K->ncols + 4] = vlin || vstep || snoise ? LLVMGetParam(fn, o + 5)
                        : K->kind == K_INIT || like_rhs ? cg_const(cg, 0.0) : LLVMGetParam(fn, o + 5);
   LLVMValueRef count = LLVMBuildCall2(cg->b, LLVMGlobalGetValueType(worker), worker, args,
                                       (unsigned)K->ncols + 5, "");
@@ -710,8 +753,9 @@ CgModule *cg_build(const Mir *m, const CgOptions *opt, char **err)
       cg_add_enum_attr(&cg, kernels[k], LLVMAttributeFunctionIndex, "noinline");
     }
   }
-  /* found by cg_emit_desc under its name, NAME_vstep */
+  /* found by cg_emit_desc under their names, NAME_vstep and NAME_noise_step */
   if (vstep) emit_kernel(&cg, K_VSTEP);
+  if (noisy && !m->rates) emit_kernel(&cg, K_SNOISE);
   cg_emit_desc(&cg, kernels);
   if (cm->opt.with_main) cg_emit_main(&cg);
   return cg_finish(&cg, cm, err);

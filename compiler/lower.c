@@ -291,9 +291,33 @@ static void lower_state_decl(Lower *L, Stmt *st, const char *owner) {
   lower_bind(L, st->sym, mir_ref(L->A, MIR_STATE, k));
 }
 
+/* The summed intensities D (SI) of the noise(D) terms of an equation (sema
+ * allows noise only as a term: through +, - and unary minus), or sum
+ * unchanged when there is none.  Independent white noises add in variance,
+ * so noise(D1) + noise(D2) is noise(D1 + D2). */
+static MirExpr *noise_intensity(Lower *L, const Expr *e, MirExpr *sum) {
+  if (e->kind == EX_BINARY && (e->op == OP_ADD || e->op == OP_SUB))
+    return noise_intensity(L, e->b, noise_intensity(L, e->a, sum));
+  if (e->kind == EX_NEG) return noise_intensity(L, e->a, sum);
+  if (e->kind == EX_CALL && !e->sym && strcmp(e->name, "noise") == 0) {
+    MirExpr *d = lower_expr(L, e->args.v[0]);
+    return sum ? mir_bin(L->A, MIR_ADD, sum, d) : d;
+  }
+  return sum;
+}
+
+/* x' = f + noise(D): the drift f into rhs (noise lowers to 0 there) and
+ * the amplitude sqrt(2 D) of the noise terms, if any, into noise. */
 static void lower_ode(Lower *L, Stmt *st) {
+  Arena *A = L->A;
   MirExpr *x = st->sym ? lower_lookup(L, st->sym) : NULL;
-  if (x && x->op == MIR_STATE) L->m->states[x->index].rhs = lower_expr(L, st->e);
+  if (!x || x->op != MIR_STATE) return;
+  MirState *s = &L->m->states[x->index];
+  s->rhs = lower_expr(L, st->e);
+  MirExpr *D = noise_intensity(L, st->e, NULL);
+  if (!D) return;
+  MirExpr *two_d = mir_bin(A, MIR_MUL, mir_const(A, 2), D);
+  s->noise = two_d->op == MIR_CONST ? mir_const(A, sqrt(two_d->value)) : mir_call(A, MIR_FN_SQRT, two_d, NULL);
 }
 
 /* Lower one inserted channel; returns its current density (SI). */
@@ -547,26 +571,10 @@ static void apply_simulate(Lower *L) {
 
 /* ---- rates models ------------------------------------------------------------- */
 
-/* The summed intensities D (SI) of the noise(D) terms of a rates equation
- * (sema allows noise only as a term: through +, - and unary minus), or sum
- * unchanged when there is none.  Independent white noises add in variance,
- * so noise(D1) + noise(D2) is noise(D1 + D2). */
-static MirExpr *noise_intensity(Lower *L, const Expr *e, MirExpr *sum) {
-  if (e->kind == EX_BINARY && (e->op == OP_ADD || e->op == OP_SUB))
-    return noise_intensity(L, e->b, noise_intensity(L, e->a, sum));
-  if (e->kind == EX_NEG) return noise_intensity(L, e->a, sum);
-  if (e->kind == EX_CALL && !e->sym && strcmp(e->name, "noise") == 0) {
-    MirExpr *d = lower_expr(L, e->args.v[0]);
-    return sum ? mir_bin(L->A, MIR_ADD, sum, d) : d;
-  }
-  return sum;
-}
-
 /* A rates block: its parameters and states in order, definitions, the
  * equations (drift in rhs, sqrt(2 D) of the noise terms in noise), initial
  * values.  No V, no celsius (sema rejects both there). */
 static void lower_rates(Lower *L, Decl *d) {
-  Arena *A = L->A;
   Mir *m = L->m;
   m->rates = true;
   for (int i = 0; i < d->body.n; i++) {
@@ -578,16 +586,7 @@ static void lower_rates(Lower *L, Decl *d) {
     Stmt *st = d->body.v[i];
     switch (st->kind) {
     case ST_DEF: lower_bind(L, st->sym, lower_add_derived(L, st->name, lower_expr(L, st->e))); break;
-    case ST_ODE: {
-      lower_ode(L, st);
-      MirExpr *x = st->sym ? lower_lookup(L, st->sym) : NULL;
-      MirExpr *D = noise_intensity(L, st->e, NULL);
-      if (!x || x->op != MIR_STATE || !D) break;
-      MirExpr *two_d = mir_bin(A, MIR_MUL, mir_const(A, 2), D);
-      m->states[x->index].noise = two_d->op == MIR_CONST ? mir_const(A, sqrt(two_d->value))
-                                                         : mir_call(A, MIR_FN_SQRT, two_d, NULL);
-      break;
-    }
+    case ST_ODE: lower_ode(L, st); break;
     case ST_INIT:
       for (int k = 0; k < m->nstates; k++)
         if (strcmp(m->states[k].name, st->name) == 0) m->states[k].init = lower_expr(L, st->e);
@@ -700,6 +699,11 @@ Mir *lower_finish(Lower *L, int errors_before) {
     if (!s->rhs) s->rhs = mir_const(L->A, 0);
     s->init = mir_expand(L->A, m, s->init ? s->init : mir_const(L->A, 0));
     choose_solver(L, k);
+    if (s->noise && !m->rates) /* how the staggered step adds the noise (runtime/rt_integrate.c) */
+      s->why = arena_printf(L->A, "%s; white noise: %s", s->why,
+                            s->solver == MIR_SOLVE_CNEXP || s->solver == MIR_SOLVE_EXP
+                                ? "exact Ornstein-Uhlenbeck increment"
+                                : "Euler-Maruyama increment after the update");
   }
   if (m->has_reset && m->spike_state >= 0) {
     int k = m->spike_state;

@@ -410,6 +410,13 @@ Mir *lower_cable(Compilation *c) {
       }
   }
   if (!morph) return NULL;
+  if (sema_cell_has_noise(&c->prog, cell)) { /* the cable runtime has no noise (docs/language.md 9) */
+    diag_error(&c->diag, cell->name_loc, "E0238", "cell %s has noise, which a cell with a morphology cannot have yet",
+               cell->name);
+    diag_note(&c->diag, (Loc){0}, "noise drives the states of point cells and rates models");
+    free(sb_take(&names));
+    return NULL;
+  }
   if (morph->path ? !swc_sections_of(c, morph, cb) : (block_sections(A, morph, cb), false)) {
     free(sb_take(&names));
     return NULL;

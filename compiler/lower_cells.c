@@ -70,7 +70,10 @@ static int union_state(Cells *C, int c, int k) {
   const MirState *s = &C->mc->cell[c]->states[k];
   for (int u = 0; u < m->nstates; u++) {
     if (strcmp(m->states[u].name, s->name) != 0) continue;
-    if (strcmp(m->states[u].unit, s->unit) == 0 && m->states[u].scale == s->scale) return u;
+    if (strcmp(m->states[u].unit, s->unit) == 0 && m->states[u].scale == s->scale) {
+      if (s->noise) m->states[u].noise = mir_const(C->A, 1); /* noisy in some cell: see below */
+      return u;
+    }
     NetPop *a = first_pop_of(C->net, C->decl[c]);
     diag_error(C->diag, a->loc, "E0905", "state %s of cell %s is in %s, but state %s of cell %s is in %s", s->name,
                C->decl[c]->name, s->unit, s->name, C->decl[C->owner[u]]->name, m->states[u].unit);
@@ -93,7 +96,11 @@ static int union_state(Cells *C, int c, int k) {
   *n = *s;
   /* the equations stay with the cells: the network's model has none */
   n->init = n->rhs = mir_const(C->A, 0);
-  n->lin_a = n->lin_b = n->jac = n->noise = NULL;
+  n->lin_a = n->lin_b = n->jac = NULL;
+  /* the network's noise kernels dispatch to the cells' (compiler/
+   * codegen_cells.c): for the network only whether a column is noisy in
+   * some cell counts, and that puts it among MsnModel.noise_states */
+  n->noise = s->noise ? mir_const(C->A, 1) : NULL;
   return m->nstates++;
 }
 

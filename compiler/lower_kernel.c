@@ -191,6 +191,13 @@ static bool lower_one(Compilation *c, Decl *ch, MirKernel *k) {
   MirExpr *current = lower_channel(&L, ch);
   Mir *m = lower_finish(&L, before);
   if (!m) return false;
+  for (int j = 0; j < m->nstates; j++)
+    if (m->states[j].noise) { /* the kernel ABI (docs/kernel-abi.md) has no random numbers */
+      diag_error(&c->diag, ch->name_loc, "E0238", "channel %s has noise, which a kernel for another simulator "
+                 "cannot carry", ch->name);
+      diag_note(&c->diag, (Loc){0}, "state_update has no random input; leave the channel out with --channel");
+      return false;
+    }
   m->states[v].why = "membrane potential: an input of the kernels, held during state_update";
   k->m = m;
   k->current = current;

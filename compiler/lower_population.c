@@ -295,6 +295,13 @@ static void lower_density(Lower *L, Decl *d) {
   Mir *cm = c->sim.cell ? msnc_lower(c) : NULL;
   c->sim = saved;
   if (!cm) return;
+  for (int k = 0; k < cm->nstates; k++)
+    if (cm->states[k].noise) { /* the density's input is its only noise (runtime/rt_density.c) */
+      diag_error(L->diag, d->e->loc, "E0238", "density %s of %s: %s has noise, which a population density cannot "
+                 "have", d->name, d->path, d->path);
+      diag_note(L->diag, (Loc){0}, "the density's `input mu = ..., sigma = ...` gives the fluctuations of its input");
+      return;
+    }
   if (!cm->has_reset || cm->spike_state < 0 || !cm->reset_exact) {
     diag_error(L->diag, d->e->loc, "E1010", "density %s of %s: %s is not a leaky integrate-and-fire cell", d->name,
                d->path, d->path);

@@ -91,9 +91,10 @@ typedef struct MirState {
   MirExpr *lin_a, *lin_b; /* CNEXP */
   MirExpr *jac;           /* CN: d rhs / d x */
   const char *why;      /* human-readable reason for the solver choice */
-  MirExpr *noise;       /* rates models: amplitude g of the white noise in
-                           dx = rhs dt + g dW, i.e. sqrt(2 D) for x' = f + noise(D)
-                           (SI: x's unit per sqrt(s)); NULL without noise */
+  MirExpr *noise;       /* amplitude g of the white noise in dx = rhs dt + g dW,
+                           i.e. sqrt(2 D) for x' = f + noise(D) (SI: x's unit per
+                           sqrt(s)); NULL without noise.  Rates models and point
+                           cells (states of cells, channels and synapses) */
 } MirState;
 
 typedef struct MirDerived {

@@ -18,6 +18,8 @@
 
 static bool check_expr(Sema *S, Scope *sc, Expr *e);
 static bool check_noise(Sema *S, Scope *sc, Expr *e);
+static bool has_noise(const Expr *e);
+static void noise_terms(Sema *S, Expr *e);
 
 /* ---- units in messages -------------------------------------------------- */
 
@@ -721,6 +723,12 @@ static void check_state_stmt(Sema *S, Scope *sc, Stmt *st) {
 
 static void check_ode(Sema *S, Scope *sc, Stmt *st, PtrVec *seen) {
   if (strcmp(st->name, "V") == 0 && !scope_find_local(sc, "V")) {
+    if (has_noise(st->e)) { /* V has no equation of its own to add the noise to */
+      diag_error(S->diag, st->name_loc, "E0237", "V cannot carry noise: V' is given by the membrane equation");
+      diag_note(S->diag, (Loc){0}, "drive V with a noisy current instead, a state of a channel: state I = 0 uA/cm^2; "
+                                   "I' = -I / tau + noise(D); current -I");
+      return;
+    }
     diag_error(S->diag, st->name_loc, "E0212", "V' is given by the membrane equation; add channels or stimuli instead");
     return;
   }
@@ -739,7 +747,14 @@ static void check_ode(Sema *S, Scope *sc, Stmt *st, PtrVec *seen) {
   }
   st->sym = x;
   vec_push(S->A, seen, st);
-  if (!check_expr(S, sc, st->e)) return;
+  /* noise(D) may stand as a term of the equation of any state (V aside) */
+  S->noise_ok.n = 0;
+  noise_terms(S, st->e);
+  S->noise_state = x;
+  bool ok = check_expr(S, sc, st->e);
+  S->noise_state = NULL;
+  S->noise_ok.n = 0;
+  if (!ok) return;
   Unit want = units_div(x->unit, sema_unit_of("ms"));
   char what[96];
   snprintf(what, sizeof what, "the right-hand side of %s'", st->name);
@@ -1036,19 +1051,21 @@ static void noise_terms(Sema *S, Expr *e) {
   }
 }
 
-/* noise(D): sqrt(2 D) times unit white noise, a term of a rates equation
- * x' = f + noise(D).  D is in x's unit squared per time, so the term is in
- * x's unit per time like the rest of the equation (docs/language.md 5.6). */
+/* noise(D): sqrt(2 D) times unit white noise, a term of the equation of a
+ * state x' = f + noise(D) (of a rates block, a channel, a synapse or a
+ * cell).  D is in x's unit squared per time, so the term is in x's unit per
+ * time like the rest of the equation (docs/language.md 5.6). */
 static bool check_noise(Sema *S, Scope *sc, Expr *e) {
   bool allowed = false;
   for (int i = 0; i < S->noise_ok.n; i++) allowed |= S->noise_ok.v[i] == e;
   if (!allowed || !S->noise_state) {
-    diag_error(S->diag, e->loc, "E0232", "noise(...) can only be a term of a rates equation");
-    if (S->rates && !S->func_depth)
+    diag_error(S->diag, e->loc, "E0232", "noise(...) can only be a term of the equation of a state");
+    if ((S->noise_state || S->rates) && !S->func_depth)
       diag_note(S->diag, (Loc){0}, "write it as a term of its own, x' = f + noise(D); to scale it, scale D: "
                                    "noise(4 * D) is twice noise(D)");
     else
-      diag_note(S->diag, (Loc){0}, "noise drives the states of rates blocks: x' = f + noise(D)");
+      diag_note(S->diag, (Loc){0}, "noise drives states, x' = f + noise(D); to drive V, give a channel a noisy "
+                                   "current state: I' = -I / tau + noise(D) with current -I");
     return false;
   }
   if (e->args.n != 1) {
@@ -1092,6 +1109,20 @@ bool sema_rates_has_noise(const Decl *d) {
   return false;
 }
 
+/* Has a cell noise in its own equations or in those of a channel or
+ * synapse it inserts? */
+bool sema_cell_has_noise(Program *prog, const Decl *cell) {
+  if (sema_rates_has_noise(cell)) return true;
+  for (int i = 0; i < cell->body.n; i++) {
+    const Stmt *st = cell->body.v[i];
+    for (int k = 0; st->kind == ST_INSERT && k < st->names.n; k++) {
+      const Decl *ch = sema_find_decl(prog, DC_CHANNEL, ((IdRef *)st->names.v[k])->name);
+      if (ch && sema_rates_has_noise(ch)) return true;
+    }
+  }
+  return false;
+}
+
 static void check_rates_ode(Sema *S, Scope *sc, Stmt *st, PtrVec *odes) {
   Sym *x = find_state(sc, st->name);
   if (!x) { /* also V: a rates block has no membrane equation */
@@ -1099,12 +1130,7 @@ static void check_rates_ode(Sema *S, Scope *sc, Stmt *st, PtrVec *odes) {
                st->name, sema_scope_find(sc, st->name) ? "" : " (declare it with `state`)");
     return;
   }
-  S->noise_ok.n = 0;
-  noise_terms(S, st->e);
-  S->noise_state = x;
   check_ode(S, sc, st, odes);
-  S->noise_state = NULL;
-  S->noise_ok.n = 0;
 }
 
 static void check_rates(Sema *S, Decl *d) {

@@ -87,6 +87,9 @@ bool sema_const_value(const Expr *e, double *out);
 
 /* Channel, gate, cell, function lookups for lowering. */
 Decl *sema_find_decl(Program *prog, DeclKind kind, const char *name);
+/* Has a cell noise(D) in its own equations or in those of a channel or
+ * synapse it inserts? */
+bool sema_cell_has_noise(Program *prog, const Decl *cell);
 
 /* Formatting of a unit for messages: "mV (voltage)". */
 char *sema_unit_text(Unit u, char *buf, size_t len);

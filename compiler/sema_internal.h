@@ -33,7 +33,7 @@ Unit sema_unit_of(const char *text);                 /* a unit of the internal t
 Sym *sema_scope_find(Scope *sc, const char *name);    /* innermost first */
 const char *sema_kind_word(SymKind k);                /* "gate", "channel", ... */
 bool sema_is_zero_literal(const Expr *e);             /* a bare 0 */
-bool sema_rates_has_noise(const Decl *d);
+bool sema_rates_has_noise(const Decl *d);             /* noise in an equation of block d */
 /* The simulate block: model, duration, dt, method, ... into sim. */
 void sema_check_simulate(Sema *S, Decl *d, SimSpec *sim);
 

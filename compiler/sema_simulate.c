@@ -256,6 +256,13 @@ void sema_check_simulate(Sema *S, Decl *d, SimSpec *sim) {
       diag_note(S->diag, (Loc){0}, "use heun (stochastic Heun, the default with noise) or euler (Euler-Maruyama)");
     }
   }
+  if (sim->cell->kind == DC_CELL && seen[3] && (sim->method == MIR_METHOD_RK4 || sim->method == MIR_METHOD_RK45) &&
+      sema_cell_has_noise(S->prog, sim->cell)) {
+    diag_error(S->diag, seen[3]->e->loc, "E0233", "cell %s has noise, which %s cannot integrate", sim->cell->name,
+               sim->method == MIR_METHOD_RK4 ? "rk4" : "rk45");
+    diag_note(S->diag, (Loc){0}, "use staggered (the default for cells: an exact Ornstein-Uhlenbeck update for a "
+                                 "state linear in itself), heun or euler");
+  }
   if (sim->dt > sim->duration) {
     Loc at = seen[2] ? seen[2]->e->loc : seen[1] ? seen[1]->e->loc : d->loc;
     diag_error(S->diag, at, "E0410", "dt (%g ms) is longer than the duration (%g ms)", sim->dt * 1e3,

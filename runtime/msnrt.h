@@ -20,10 +20,11 @@
 
 #include <stdint.h>
 
-#define MSN_ABI_VERSION 6 /* 2: euler and heun, noise (nnoise, noise_states, noise);
+#define MSN_ABI_VERSION 7 /* 2: euler and heun, noise (nnoise, noise_states, noise);
                              3: integrate-and-fire (has_reset .. vlin);
                              4: extension pointers cable, network, population;
-                             5: vstep; 6: vstep returns flags and a count */
+                             5: vstep; 6: vstep returns flags and a count;
+                             7: noise_step (noise in cells, staggered) */
 
 #ifdef __cplusplus
 extern "C" {
@@ -56,6 +57,17 @@ typedef void (*MsnRhsFn)(const double *const *y, double *const *dy,
 typedef void (*MsnNoiseFn)(const double *const *y, double *const *g,
                            double *const *cols, const double *P,
                            int64_t begin, int64_t end, double t);
+
+/* Staggered scheme with noise (cells): sd[j][i] = the standard deviation of
+ * the noise increment of the j-th noisy state over the step from t to t+dt,
+ * for instance i at the states in cols (before the step).  For a state the
+ * step advances exactly (x' = a + b x + noise(D), solver cnexp or the exact
+ * reset-state update) it is that of the Ornstein-Uhlenbeck process,
+ * sqrt(D (1 - e^{2 b dt}) / (-b)) (sqrt(2 D dt) at b = 0); for any other
+ * state the Euler-Maruyama sqrt(2 D dt).  The runtime adds sd N(0, 1)
+ * after the step. */
+typedef void (*MsnNoiseStepFn)(double *const *cols, double *const *sd, const double *P,
+                               int64_t begin, int64_t end, double t, double dt);
 
 /* Integrate-and-fire: the spike state's equation written x' = a + b x,
  * ab[0][i] = a and ab[1][i] = b for instance i at the states y (columns as
@@ -124,9 +136,10 @@ typedef struct MsnModel {
   MsnGatesFn gates;
   MsnStepFn step;
   MsnRhsFn rhs;
-  /* white noise (rate models): nnoise states driven by independent Wiener
-   * processes, their indices, and the kernel giving the amplitudes.  Only
-   * the euler and heun methods integrate a model with nnoise > 0. */
+  /* white noise: nnoise states driven by independent Wiener processes,
+   * their indices, and the kernel giving the amplitudes for euler and heun.
+   * The staggered method (cells) uses noise_step (ABI 7) instead; rk4 and
+   * rk45 do not integrate a model with nnoise > 0. */
   int32_t nnoise;
   const int32_t *noise_states;
   MsnNoiseFn noise;
@@ -152,6 +165,9 @@ typedef struct MsnModel {
   /* ABI 5: vlin and step fused, or NULL (then the runtime calls them one
    * after the other).  Generated for a single integrate-and-fire cell. */
   MsnVstepFn vstep;
+  /* ABI 7: the staggered method's noise (MsnNoiseStepFn), or NULL when the
+   * model has no noise or is no cell. */
+  MsnNoiseStepFn noise_step;
 } MsnModel;
 
 /* Run a model with the generated program's command line (see msn-run(1)):

@@ -586,9 +586,12 @@ static bool check_settings(RtRun *r) {
                 m->nnoise > 0 ? "heun or euler" : "rk4, rk45, heun or euler");
     return false;
   }
-  if (m->nnoise > 0 && o->method != MSN_EULER && o->method != MSN_HEUN) {
-    usage_error(r, "model '%s' has noise, which --method %s cannot integrate; use --method heun "
-                "(stochastic Heun) or euler (Euler-Maruyama)", m->name, rt_method_name(o->method));
+  /* noise: euler and heun, and the staggered method of cells (noise_step) */
+  bool noise_ok = o->method == MSN_EULER || o->method == MSN_HEUN || (o->method == MSN_STAGGERED && m->noise_step);
+  if (m->nnoise > 0 && !noise_ok) {
+    usage_error(r, "model '%s' has noise, which --method %s cannot integrate; use --method %s", m->name,
+                rt_method_name(o->method), m->noise_step ? "staggered (exact for states linear in themselves), heun "
+                "or euler" : "heun (stochastic Heun) or euler (Euler-Maruyama)");
     return false;
   }
   if (o->method != MSN_STAGGERED && !m->rhs) { /* a network has none: it runs staggered only */

@@ -27,6 +27,7 @@
 #include "rt_network.h"
 
 static void rt_integrate_method(RtRun *r);
+static void rt_integrate_method_run(RtRun *r);
 
 /* ---- NaN/Inf guard --------------------------------------------------------- */
 
@@ -536,6 +537,69 @@ bool rt_start(RtRun *r) {
 
 /* ---- staggered ------------------------------------------------------------------- */
 
+/* Noise of cells (docs/language.md 5.6): before the step, noise_step gives
+ * each noisy state's standard deviation sd over the step (exact
+ * Ornstein-Uhlenbeck for a state the step advances exactly, else
+ * Euler-Maruyama); after it the state moves by sd N(0, 1).  The normal of
+ * noisy state j, instance i and step k depends on (seed, k, i, j) only, so
+ * a run gives the same numbers on any number of threads and parts.  The
+ * Philox key is the seed XOR a constant, so that these numbers are not
+ * those of the run's other streams keyed by the seed itself
+ * (connectivity).  The half step after init (the gates' dt/2) is step
+ * UINT64_MAX. */
+static const uint64_t CELL_NOISE_KEY = 0x63656c6c6e6f6973ULL; /* "cellnois" */
+
+static bool noise_on(const RtRun *r) { return r->noise_sd != NULL; }
+
+static void noise_sd_part(const RtRun *r, const RtPart *p, double t, double h) {
+  r->m->noise_step(r->cols, r->noise_sd, r->P, p->begin, p->end, t, h);
+}
+
+/* One Box-Muller pair serves two neighbouring instances: instance i takes
+ * z0 (i even) or z1 (i odd) of the pair keyed by i / 2, so each number
+ * still depends on (seed, k, i, j) only, and a part that begins or ends
+ * between the two computes the pair for its one instance. */
+static void noise_add_part(const RtRun *r, const RtPart *p, uint64_t k) {
+  const uint64_t seed = r->opt.seed ^ CELL_NOISE_KEY;
+  for (int32_t j = 0; j < r->m->nnoise; j++) {
+    double *x = r->cols[r->m->noise_states[j]];
+    const double *sd = r->noise_sd[j];
+    int64_t i = p->begin;
+    double z[2];
+    if (i < p->end && (i & 1)) {
+      rt_normal_pair(seed, k, (uint64_t)i >> 1, (uint32_t)j, &z[0], &z[1]);
+      x[i] += sd[i] * z[1];
+      i++;
+    }
+    for (; i + 1 < p->end; i += 2) {
+      rt_normal_pair(seed, k, (uint64_t)i >> 1, (uint32_t)j, &z[0], &z[1]);
+      x[i] += sd[i] * z[0];
+      x[i + 1] += sd[i + 1] * z[1];
+    }
+    if (i < p->end) {
+      rt_normal_pair(seed, k, (uint64_t)i >> 1, (uint32_t)j, &z[0], &z[1]);
+      x[i] += sd[i] * z[0];
+    }
+  }
+}
+
+/* The gates' half step after init (MsnGatesFn with h = dt/2) with its
+ * noise: the noisy gate-like (cnexp) states start the run at t = dt/2 with
+ * the spread of that half step.  The other noisy states stay at t = 0, so
+ * their sd is set to 0 for it. */
+void rt_staggered_gates(RtRun *r, double dt) {
+  const MsnModel *m = r->m;
+  RtPart all = {.begin = 0, .end = r->n};
+  if (noise_on(r)) {
+    noise_sd_part(r, &all, 0.0, 0.5 * dt);
+    for (int32_t j = 0; j < m->nnoise; j++)
+      if (strcmp(m->states[m->noise_states[j]].solver, "cnexp") != 0)
+        memset(r->noise_sd[j], 0, (size_t)r->n * sizeof(double));
+  }
+  if (m->gates) m->gates(r->cols, r->P, 0, r->n, 0.0, 0.5 * dt);
+  if (noise_on(r)) noise_add_part(r, &all, UINT64_MAX);
+}
+
 /* CNEXP (gate) states are advanced by dt/2 once after init, so they live at
  * half steps t + dt/2 while every other state lives at whole steps; each
  * step then advances the CN/Euler states with gates at the midpoint and the
@@ -543,6 +607,7 @@ bool rt_start(RtRun *r) {
 bool rt_staggered_part(RtRun *r, RtPart *p, int64_t k) {
   const double dt = r->opt.dt, t = (double)k * dt;
   RtSpikes *out = r->net ? &p->spikes : &r->spikes;
+  if (noise_on(r)) noise_sd_part(r, p, t, dt); /* at the states before the step */
   if (r->m->vstep && resets_on(r)) { /* the three passes below in one */
     double *ab[3] = {r->lin_ab[0], r->lin_ab[1], r->spike_old};
     int64_t ret = r->m->vstep(r->cols, ab, r->P, p->begin, p->end, t, dt);
@@ -556,6 +621,12 @@ bool rt_staggered_part(RtRun *r, RtPart *p, int64_t k) {
     reset_coeffs_part(r, p, (const double *const *)r->cols, t, dt);
     r->m->step(r->cols, r->P, p->begin, p->end, t, dt);
   }
+  if (noise_on(r)) {
+    noise_add_part(r, p, (uint64_t)k);
+    /* noise on the spike state may lift it over the threshold: vstep's
+     * count of instances above it is no longer an upper bound */
+    for (int32_t j = 0; j < r->m->nnoise; j++) p->above_ok &= r->m->noise_states[j] != r->m->spike_state;
+  }
   RtSeg s = model_seg(r, p);
   if (r->nsegs) spikes_by_segment(r, p, out, t, dt);
   else if (resets_on(r)) apply_resets_part(r, p, &s, out, t, dt);
@@ -564,14 +635,13 @@ bool rt_staggered_part(RtRun *r, RtPart *p, int64_t k) {
 }
 
 static void run_staggered(RtRun *r) {
-  const MsnModel *m = r->m;
   const double dt = r->opt.dt;
   if (r->m->network) { /* parts on threads: runtime/rt_network_run.c */
     rt_network_run(r);
     return;
   }
   if (!rt_start(r)) return;
-  if (m->gates) m->gates(r->cols, r->P, 0, r->n, 0.0, 0.5 * dt);
+  rt_staggered_gates(r, dt);
   for (int64_t k = 0; k < r->nsteps; k++) {
     if (!rt_staggered_part(r, &r->parts[0], k)) return;
     if (!rt_end_step(r, k, (double)(k + 1) * dt)) return;
@@ -1029,7 +1099,40 @@ void rt_integrate(RtRun *r) {
   rt_parts_free(r);
 }
 
+/* The staggered method's noise columns for a model with noise (cells);
+ * noise_sd stays NULL without.  False when out of memory (reported). */
+static bool noise_alloc(RtRun *r) {
+  const MsnModel *m = r->m;
+  r->noise_sd = NULL;
+  if (r->opt.method != MSN_STAGGERED || m->nnoise <= 0) return true;
+  if (!m->noise_step) {
+    rt_fail(r, RT_EXIT_USAGE, "model %s has noise but no noise_step kernel; rebuild it with a matching msnc", m->name);
+    return false;
+  }
+  r->noise_sd = calloc((size_t)m->nnoise, sizeof *r->noise_sd);
+  bool ok = r->noise_sd != NULL;
+  for (int32_t j = 0; ok && j < m->nnoise; j++)
+    ok = (r->noise_sd[j] = rt_aligned_alloc((size_t)(r->n ? r->n : 1) * sizeof(double))) != NULL;
+  if (!ok) rt_fail(r, RT_EXIT_IO, "out of memory for the noise of %lld instances", (long long)r->n);
+  return ok;
+}
+
+static void noise_free(RtRun *r) {
+  for (int32_t j = 0; r->noise_sd && j < r->m->nnoise; j++) rt_aligned_free(r->noise_sd[j]);
+  free(r->noise_sd);
+  r->noise_sd = NULL;
+}
+
 static void rt_integrate_method(RtRun *r) {
+  if (!noise_alloc(r)) {
+    noise_free(r);
+    return;
+  }
+  rt_integrate_method_run(r);
+  noise_free(r);
+}
+
+static void rt_integrate_method_run(RtRun *r) {
   switch (r->opt.method) {
   case MSN_STAGGERED: run_staggered(r); break;
   case MSN_RK4: run_rk4(r); break;

@@ -140,6 +140,8 @@ typedef struct RtRun {
   RtPart *parts;      /* nparts parts of [0, n) (allocated by rt_integrate) */
   int nparts;
   double *lin_ab[2];  /* the spike state's a and b (MsnVlinFn) for the step */
+  double **noise_sd;  /* staggered with noise: nnoise columns of the step's
+                         standard deviations (MsnNoiseStepFn), or NULL */
   RtSpikes spikes;
   char **colnames;    /* trace column names, trace.ncols entries */
   RtTrace trace;
@@ -215,6 +217,8 @@ bool rt_start(RtRun *r);                         /* init, network, guard, row 0 
  * vlin, the step kernel, then resets or detection.  Spikes go to
  * p->spikes (false and p->oom when one could not be stored). */
 bool rt_staggered_part(RtRun *r, RtPart *p, int64_t k);
+/* The staggered scheme's half step of the gates after init (with its noise). */
+void rt_staggered_gates(RtRun *r, double dt);
 bool rt_end_step(RtRun *r, int64_t k, double t_next); /* guard, trace, progress */
 /* the NaN guard or a trace row is due after `step` steps (which must then
  * see the states of that step: a network's block of steps ends there) */

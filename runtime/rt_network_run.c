@@ -850,11 +850,10 @@ static void run_part(void *arg, int t) {
 }
 
 void rt_network_run(RtRun *r) {
-  const MsnModel *m = r->m;
   const double dt = r->opt.dt;
   if (!rt_start(r)) return; /* builds the network: rt_network_start */
   RtNet *N = r->net;
-  if (m->gates) m->gates(r->cols, r->P, 0, r->n, 0.0, 0.5 * dt);
+  rt_staggered_gates(r, dt); /* with the noise of that half step (runtime/rt_integrate.c) */
   if (N->pool) pool_run(N->pool, run_part, r);
   else run_part(r, 0);
   parts_ok(r); /* a delivery that failed after its block was collected */
