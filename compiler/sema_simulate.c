@@ -64,6 +64,8 @@ static void check_setting(Sema *S, Scope *sc, Stmt *st, SimSpec *sim, Stmt **see
   if (st->key == SIM_RECORD_OF) { /* the neurons: compiler/sema_network.c */
     if (strcmp(st->name, "of") != 0) {
       diag_error(S->diag, st->name_loc, "E0101", "unexpected name '%s'; expected `of`", st->name);
+      if (strcmp(st->name, "per") == 0) /* `record spikes per populations` */
+        diag_note(S->diag, (Loc){0}, "one spike file per population is `record spikes per population`");
       return;
     }
     vec_push(S->A, &sim->record_of, st);
