@@ -555,30 +555,22 @@ static void noise_sd_part(const RtRun *r, const RtPart *p, double t, double h) {
   r->m->noise_step(r->cols, r->noise_sd, r->P, p->begin, p->end, t, h);
 }
 
-/* One Box-Muller pair serves two neighbouring instances: instance i takes
- * z0 (i even) or z1 (i odd) of the pair keyed by i / 2, so each number
- * still depends on (seed, k, i, j) only, and a part that begins or ends
- * between the two computes the pair for its one instance. */
+/* The normals come a block of 2 RT_NORMAL_BLOCK instances at a time
+ * (rt_normal_block, vectorised): instance i takes number i mod 2B of block
+ * i / 2B, B = RT_NORMAL_BLOCK, so each number still depends on
+ * (seed, k, i, j) only, and a part that begins or ends inside a block
+ * computes the whole block and uses its own instances. */
 static void noise_add_part(const RtRun *r, const RtPart *p, uint64_t k) {
+  enum { W = 2 * RT_NORMAL_BLOCK };
   const uint64_t seed = r->opt.seed ^ CELL_NOISE_KEY;
   for (int32_t j = 0; j < r->m->nnoise; j++) {
     double *x = r->cols[r->m->noise_states[j]];
     const double *sd = r->noise_sd[j];
-    int64_t i = p->begin;
-    double z[2];
-    if (i < p->end && (i & 1)) {
-      rt_normal_pair(seed, k, (uint64_t)i >> 1, (uint32_t)j, &z[0], &z[1]);
-      x[i] += sd[i] * z[1];
-      i++;
-    }
-    for (; i + 1 < p->end; i += 2) {
-      rt_normal_pair(seed, k, (uint64_t)i >> 1, (uint32_t)j, &z[0], &z[1]);
-      x[i] += sd[i] * z[0];
-      x[i + 1] += sd[i + 1] * z[1];
-    }
-    if (i < p->end) {
-      rt_normal_pair(seed, k, (uint64_t)i >> 1, (uint32_t)j, &z[0], &z[1]);
-      x[i] += sd[i] * z[0];
+    for (int64_t b = p->begin / W * W; b < p->end; b += W) {
+      double z[W];
+      rt_normal_block(seed, k, (uint64_t)b / W, (uint32_t)j, z);
+      int64_t lo = b < p->begin ? p->begin : b, hi = b + W < p->end ? b + W : p->end;
+      for (int64_t i = lo; i < hi; i++) x[i] += sd[i] * z[i - b];
     }
   }
 }

@@ -250,6 +250,20 @@ void rt_philox4x32_10_batch(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3,
  * step.  Box–Muller on 53-bit uniforms. */
 void rt_normal_pair(uint64_t seed, uint64_t step, uint64_t inst, uint32_t pair, double *z0,
                     double *z1);
+/* Normals a block at a time, for the noise in the states of cells: the
+ * 2 RT_NORMAL_BLOCK numbers of pairs [block B, block B + B) (B =
+ * RT_NORMAL_BLOCK) of noise term j at time step step, z[2q] and z[2q + 1]
+ * from pair block B + q; each depends on (seed, step, pair, j) only.
+ * rt_normal_words is the transform alone: Box–Muller on the Philox words
+ * w[word][q] of RT_NORMAL_BLOCK counters; the paths (RT_NORMAL_GENERIC,
+ * _AVX2, _AVX512, or _AUTO for the widest the CPU has) give identical
+ * bits, -1 when the CPU lacks one.  lg (log u1) and trig (cos, then sin)
+ * may be NULL; they are for the tests. */
+#define RT_NORMAL_BLOCK 16
+enum { RT_NORMAL_AUTO = 0, RT_NORMAL_GENERIC = 1, RT_NORMAL_AVX2 = 2, RT_NORMAL_AVX512 = 3 };
+int rt_normal_words(int path, const uint32_t w[4][RT_NORMAL_BLOCK], double *z, double *lg,
+                    double *trig);
+void rt_normal_block(uint64_t seed, uint64_t step, uint64_t block, uint32_t j, double *z);
 
 /* ---- rt_output.c ------------------------------------------------------- */
 int rt_mkdir_p(const char *path);                /* 0 or errno */

@@ -8,9 +8,13 @@
  * from its seed, and the numbers of an instance do not depend on how many
  * instances there are or on how they are split across threads.
  *
- * Normal numbers come from the Box–Muller transform, two per counter.
+ * Normal numbers come from the Box–Muller transform, two per counter: one
+ * pair at a time through libm (rt_normal_pair, the noise of rates models)
+ * or a block at a time, vectorised (rt_normal_block, the noise in the
+ * states of cells; below).
  */
 #include <math.h>
+#include <string.h>
 
 #include "rt_internal.h"
 
@@ -147,4 +151,227 @@ void rt_normal_pair(uint64_t seed, uint64_t step, uint64_t inst, uint32_t pair, 
   double rad = sqrt(-2.0 * log(u1)), th = 6.283185307179586 * u2;
   *z0 = rad * cos(th);
   *z1 = rad * sin(th);
+}
+
+/* ---- normal numbers a block at a time ------------------------------------ */
+
+/* The noise in the states of cells draws a normal per instance per step,
+ * which through rt_normal_pair (libm's log, sqrt, cos and sin, one call
+ * each) was ~24 ns a number and nearly the whole cost of a noisy run.
+ * Here RT_NORMAL_BLOCK counters are turned into 2 RT_NORMAL_BLOCK normals
+ * together: vectorised Philox, then Box–Muller written as GCC vector
+ * arithmetic that compiles to AVX-512, AVX2 or SSE2 alike.  As for the
+ * gaps of the connection rules (runtime/rt_events.c), only +, -, *, /,
+ * sqrt and integer bit operations are used, each correctly rounded by
+ * IEEE 754, and contraction into FMA is off, so every path gives the same
+ * bits (tests/unit/test_normal_block.c).
+ *
+ * Counter q of the block holds words 0, 1 (a, 53 bits: u1 = (a + 1) 2^-53
+ * in (0, 1]) and words 2, 3 (b, 53 bits: u2 = b 2^-53 in [0, 1)), as in
+ * rt_normal_pair; z[2q] = sqrt(-2 log u1) cos(2 pi u2) and z[2q + 1] the
+ * same with sin.
+ *
+ * log(u1) is the polynomial log of rt_events.c (within 1 ulp).  The angle
+ * is reduced exactly in quarter turns: 4 u2 = n + r with n an integer and
+ * |r| <= 1/2 (both exact, u2 being a 53-bit fraction), so
+ * 2 pi u2 = (pi / 2)(n + r); sin and cos of (pi / 2) r are Taylor
+ * polynomials in r (|(pi / 2) r| <= pi / 4, the first omitted terms below
+ * 2^-59 of the result) and n mod 4 swaps and negates them.  No argument
+ * is ever rounded to a multiple of a rounded pi, which is where libm's
+ * cos(2 pi u2) loses accuracy near the zeros. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define NORMAL_NO_CONTRACT __attribute__((optimize("fp-contract=off")))
+#else
+#pragma STDC FP_CONTRACT OFF
+#define NORMAL_NO_CONTRACT
+#endif
+
+#define NB RT_NORMAL_BLOCK
+typedef double NrmD __attribute__((vector_size(NB * sizeof(double))));
+typedef uint64_t NrmU __attribute__((vector_size(NB * sizeof(double))));
+typedef uint32_t NrmW __attribute__((vector_size(NB * sizeof(uint32_t))));
+#define NSPLAT(x) {x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x}
+_Static_assert(NB == 16, "NSPLAT has 16 lanes");
+/* mask ? a : b lane by lane (mask lanes all ones or all zeros) */
+#define NSELECT(mask, a, b) ((NrmD)(((NrmU)(mask) & (NrmU)(a)) | (~(NrmU)(mask) & (NrmU)(b))))
+
+/* the 53-bit integer x < 2^53 as a double, without 64-bit conversions
+ * (none before AVX-512DQ): two 26/27-bit halves through the exponent of
+ * 2^52, each exact */
+static inline __attribute__((always_inline)) void u53_to_double(const NrmU *xp, NrmD *out) {
+  const NrmU x = *xp;
+  const NrmU magic = NSPLAT(0x4330000000000000ULL), low26 = NSPLAT(0x3ffffffULL);
+  const NrmD two52 = NSPLAT(0x1p52), two26 = NSPLAT(0x1p26);
+  *out = ((NrmD)(magic | (x >> 26)) - two52) * two26 + ((NrmD)(magic | (x & low26)) - two52);
+}
+
+/* log(u) for u = x 2^-53, x in 1 .. 2^53: see rt_events.c (gap_block_body) */
+static inline __attribute__((always_inline)) void log_u53(const NrmU *x, NrmD *out) {
+  const NrmU magic = NSPLAT(0x4330000000000000ULL), bias = NSPLAT(0x3ffULL);
+  /* adding it carries into the exponent field exactly when m >= sqrt(2) */
+  const NrmU shift = NSPLAT(0x3ff0000000000000ULL - 0x3fe6a09e667f3bcdULL);
+  const NrmD ulp53 = NSPLAT(0x1p-53), kbias = NSPLAT(0x1p52 + 1023), d1 = NSPLAT(1.0),
+             d2 = NSPLAT(2.0);
+  const NrmD ln2_hi = NSPLAT(0x1.62e42fefa3800p-1), ln2_lo = NSPLAT(0x1.ef35793c76730p-45);
+  NrmD xd;
+  u53_to_double(x, &xd);
+  NrmU b = (NrmU)(xd * ulp53); /* u, a power-of-two scaling: exact */
+  NrmU ef = (b + shift) >> 52;                /* biased exponent k + 1023 of u = 2^k m */
+  NrmD m = (NrmD)(b - ((ef - bias) << 52));
+  NrmD k = (NrmD)(magic | ef) - kbias;
+  NrmD f = m - d1;
+  NrmD s = f / (d2 + f), z = s * s;
+  NrmD z2 = z * z, z4 = z2 * z2, z8 = z4 * z4;
+  NrmD p01 = (NrmD)NSPLAT(2.0 / 3) + (NrmD)NSPLAT(2.0 / 5) * z;
+  NrmD p23 = (NrmD)NSPLAT(2.0 / 7) + (NrmD)NSPLAT(2.0 / 9) * z;
+  NrmD p45 = (NrmD)NSPLAT(2.0 / 11) + (NrmD)NSPLAT(2.0 / 13) * z;
+  NrmD p67 = (NrmD)NSPLAT(2.0 / 15) + (NrmD)NSPLAT(2.0 / 17) * z;
+  NrmD p89 = (NrmD)NSPLAT(2.0 / 19) + (NrmD)NSPLAT(2.0 / 21) * z;
+  NrmD R = z * (((p01 + p23 * z2) + (p45 + p67 * z2) * z4) + p89 * z8);
+  *out = k * ln2_hi + (f - (s * (f - R) - k * ln2_lo));
+}
+
+/* cos and sin of 2 pi u for u = b 2^-53, b < 2^53 */
+static inline __attribute__((always_inline)) void cos_sin_turn(const NrmU *bp, NrmD *c, NrmD *s) {
+  const NrmU b = *bp;
+  const NrmU half = NSPLAT(1ULL << 50), low51 = NSPLAT((1ULL << 51) - 1), one = NSPLAT(1ULL);
+  const NrmU two = NSPLAT(2ULL), magic = NSPLAT(0x4330000000000000ULL);
+  const NrmD two52 = NSPLAT(0x1p52), two50 = NSPLAT(0x1p50), ulp51 = NSPLAT(0x1p-51);
+  /* 4 u = b 2^-51: n = round(4 u), r = 4 u - n in [-1/2, 1/2) */
+  NrmU bh = b + half, n = bh >> 51;
+  NrmD r = (((NrmD)(magic | (bh & low51)) - two52) - two50) * ulp51;
+  NrmD z = r * r;
+  /* sin((pi / 2) r) = r S(r^2), cos((pi / 2) r) = C(r^2): Taylor, Horner */
+  NrmD S = (NrmD)NSPLAT(0x1.aaec32af93359p-38) * z + (NrmD)NSPLAT(-0x1.6fadb9f155744p-31);
+  S = S * z + (NrmD)NSPLAT(0x1.e8f434d018d63p-25);
+  S = S * z + (NrmD)NSPLAT(-0x1.e3074fde8871fp-19);
+  S = S * z + (NrmD)NSPLAT(0x1.50783487ee782p-13);
+  S = S * z + (NrmD)NSPLAT(-0x1.32d2cce62bd86p-8);
+  S = S * z + (NrmD)NSPLAT(0x1.466bc6775aae2p-4);
+  S = S * z + (NrmD)NSPLAT(-0x1.4abbce625be53p-1);
+  S = r * (S * z + (NrmD)NSPLAT(0x1.921fb54442d18p+0));
+  NrmD C = (NrmD)NSPLAT(0x1.20c62c2f2d7f5p-34) * z + (NrmD)NSPLAT(-0x1.b6e24f44b128fp-28);
+  C = C * z + (NrmD)NSPLAT(0x1.f9d38a3763cc3p-22);
+  C = C * z + (NrmD)NSPLAT(-0x1.a6d1f2a204a8cp-16);
+  C = C * z + (NrmD)NSPLAT(0x1.e1f506891babbp-11);
+  C = C * z + (NrmD)NSPLAT(-0x1.55d3c7e3cbffap-6);
+  C = C * z + (NrmD)NSPLAT(0x1.03c1f081b5ac4p-2);
+  C = C * z + (NrmD)NSPLAT(-0x1.3bd3cc9be45dep+0);
+  C = C * z + (NrmD)NSPLAT(1.0);
+  /* quarter turn n: (cos, sin) -> (-sin, cos); odd n swaps, and the sign
+   * bits flip for sin when n & 2 and for cos when (n + 1) & 2 */
+  NrmU odd = -(n & one);
+  NrmD sn = NSELECT(odd, C, S), cs = NSELECT(odd, S, C);
+  *s = (NrmD)((NrmU)sn ^ ((n & two) << 62));
+  *c = (NrmD)((NrmU)cs ^ (((n + one) & two) << 62));
+}
+
+/* Everything but the square root, which GCC's vector arithmetic lacks:
+ * rad2 = -2 log u1 (exact doubling), and cos, sin of the angle. */
+static inline __attribute__((always_inline)) void
+normal_parts(const uint32_t w[4][NB], NrmD *rad2, NrmD *c, NrmD *s, double *lg) {
+  NrmW w0, w1, w2, w3;
+  memcpy(&w0, w[0], sizeof w0);
+  memcpy(&w1, w[1], sizeof w1);
+  memcpy(&w2, w[2], sizeof w2);
+  memcpy(&w3, w[3], sizeof w3);
+  const NrmU one = NSPLAT(1ULL);
+  NrmU a = ((__builtin_convertvector(w0, NrmU) << 32) | __builtin_convertvector(w1, NrmU)) >> 11;
+  NrmU b = ((__builtin_convertvector(w2, NrmU) << 32) | __builtin_convertvector(w3, NrmU)) >> 11;
+  NrmU a1 = a + one;
+  NrmD l;
+  log_u53(&a1, &l);
+  if (lg) memcpy(lg, &l, sizeof l);
+  *rad2 = l * (NrmD)NSPLAT(-2.0);
+  cos_sin_turn(&b, c, s);
+}
+
+/* z[2q] = rad[q] cos, z[2q + 1] = rad[q] sin; trig (when not NULL) gets
+ * cos in [0, NB) and sin in [NB, 2 NB) */
+static inline __attribute__((always_inline)) void
+normal_out(const double *rad, const NrmD *c, const NrmD *s, double *z, double *trig) {
+  NrmD r, zc, zs;
+  memcpy(&r, rad, sizeof r);
+  zc = r * *c;
+  zs = r * *s;
+  for (int q = 0; q < NB; q++) {
+    z[2 * q] = zc[q];
+    z[2 * q + 1] = zs[q];
+  }
+  if (trig) {
+    memcpy(trig, c, sizeof *c);
+    memcpy(trig + NB, s, sizeof *s);
+  }
+}
+
+static NORMAL_NO_CONTRACT void normal_generic(const uint32_t w[4][NB], double *z, double *lg,
+                                              double *trig) {
+  NrmD rad2, c, s;
+  normal_parts(w, &rad2, &c, &s, lg);
+  double rad[NB];
+  for (int q = 0; q < NB; q++) rad[q] = sqrt(rad2[q]); /* >= 0: no errno */
+  normal_out(rad, &c, &s, z, trig);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2"))) NORMAL_NO_CONTRACT static void
+normal_avx2(const uint32_t w[4][NB], double *z, double *lg, double *trig) {
+  NrmD rad2, c, s;
+  normal_parts(w, &rad2, &c, &s, lg);
+  double rad[NB];
+  memcpy(rad, &rad2, sizeof rad);
+  for (int q = 0; q < NB; q += 4) _mm256_storeu_pd(rad + q, _mm256_sqrt_pd(_mm256_loadu_pd(rad + q)));
+  normal_out(rad, &c, &s, z, trig);
+}
+
+__attribute__((target("avx512f"))) NORMAL_NO_CONTRACT static void
+normal_avx512(const uint32_t w[4][NB], double *z, double *lg, double *trig) {
+  NrmD rad2, c, s;
+  normal_parts(w, &rad2, &c, &s, lg);
+  double rad[NB];
+  memcpy(rad, &rad2, sizeof rad);
+  for (int q = 0; q < NB; q += 8) _mm512_storeu_pd(rad + q, _mm512_sqrt_pd(_mm512_loadu_pd(rad + q)));
+  normal_out(rad, &c, &s, z, trig);
+}
+#endif
+
+int rt_normal_words(int path, const uint32_t w[4][RT_NORMAL_BLOCK], double *z, double *lg,
+                    double *trig) {
+  switch (path) {
+  case RT_NORMAL_AUTO:
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (__builtin_cpu_supports("avx512f")) normal_avx512(w, z, lg, trig);
+    else if (__builtin_cpu_supports("avx2")) normal_avx2(w, z, lg, trig);
+    else
+#endif
+      normal_generic(w, z, lg, trig);
+    return 0;
+  case RT_NORMAL_GENERIC: normal_generic(w, z, lg, trig); return 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+  case RT_NORMAL_AVX2:
+    if (!__builtin_cpu_supports("avx2")) return -1;
+    normal_avx2(w, z, lg, trig);
+    return 0;
+  case RT_NORMAL_AVX512:
+    if (!__builtin_cpu_supports("avx512f")) return -1;
+    normal_avx512(w, z, lg, trig);
+    return 0;
+#endif
+  default: return -1;
+  }
+}
+
+_Static_assert(RT_NORMAL_BLOCK % RT_PHILOX_LANES == 0, "a block is whole Philox batches");
+void rt_normal_block(uint64_t seed, uint64_t step, uint64_t block, uint32_t j, double *z) {
+  const uint32_t key[2] = {(uint32_t)seed, (uint32_t)(seed >> 32)};
+  const uint64_t pair0 = block * RT_NORMAL_BLOCK;
+  /* pair0 is a multiple of the block: c0 + q never wraps */
+  const uint32_t c0 = (uint32_t)pair0, c1 = (uint32_t)step, c2 = (uint32_t)(step >> 32),
+                 c3 = j ^ ((uint32_t)(pair0 >> 32) << 24);
+  uint32_t w[4][RT_NORMAL_BLOCK], part[4][RT_PHILOX_LANES];
+  for (int h = 0; h < RT_NORMAL_BLOCK; h += RT_PHILOX_LANES) {
+    rt_philox4x32_10_batch(c0 + (uint32_t)h, c1, c2, c3, key, part);
+    for (int x = 0; x < 4; x++) memcpy(&w[x][h], part[x], sizeof part[x]);
+  }
+  rt_normal_words(RT_NORMAL_AUTO, (const uint32_t(*)[RT_NORMAL_BLOCK])w, z, NULL, NULL);
 }
