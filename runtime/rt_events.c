@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "rt_events.h"
+#include "rt_vlog.h"
 #include "rt_internal.h"
 
 /* rt_msg, then -1: `return fail(err, errlen, ...);` */
@@ -92,93 +93,45 @@ static uint32_t stream_below(Stream *s, uint32_t n) {
 /* ---- geometric gaps, a block at a time ------------------------------------ */
 
 /* The fixed-probability rule draws the gap before the next target of a row
- * as floor(log(u) / log(1 - p)) for a uniform u in (0, 1]: a log per synapse, which from libm was a call each and
- * half the cost of building CUBA's 320k synapses.  Here the 16 uniforms of
- * one stream refill (words 2q, 2q + 1 make a, 64 bits, and uniform q is
- * u = ((a >> 11) + 1) 2^-53, 53 bits) are turned into gaps
- * together by a polynomial log written as GCC vector arithmetic, which
- * compiles to AVX-512, AVX2 or SSE2 alike.  Only +, -, *, / and integer bit
- * operations are used, each correctly rounded by IEEE 754, and contraction
- * into FMA is off (the AVX-512 variant would otherwise fuse), so every
- * path gives the same bits: a seed makes the same network on every
- * machine, which libm's log (different code paths with and without FMA)
- * did not promise.
- *
- * log(u): u = 2^k m with m in [sqrt(1/2), sqrt(2)), f = m - 1 (exact),
- * s = f / (2 + f); log(m) = 2 atanh(s) = 2 s + s R(s^2) with
- * R(z) = sum_{i=1..10} 2 z^i / (2 i + 1) (|s| <= 0.1716: the next term is
- * below 2^-55 of the result), and 2 s = f - s f, so
- * log(m) = f - s (f - R), where the rounding of s only touches the small
- * correction.  k ln 2 is added as k ln2_hi (ln2_hi has 42 significant bits:
- * exact for |k| < 2^11) plus k ln2_lo.  Within 1 ulp of the correctly
- * rounded log over the uniforms (tests/unit/test_conn_gaps.c). */
-#if defined(__GNUC__) && !defined(__clang__)
-#define NO_CONTRACT __attribute__((optimize("fp-contract=off")))
-#else
-#pragma STDC FP_CONTRACT OFF
-#define NO_CONTRACT
-#endif
-
-typedef double GapD __attribute__((vector_size(RT_GAP_BLOCK * sizeof(double))));
-typedef uint64_t GapU __attribute__((vector_size(RT_GAP_BLOCK * sizeof(double))));
-typedef int64_t GapI __attribute__((vector_size(RT_GAP_BLOCK * sizeof(double))));
-#define SPLAT(x) {x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x}
-/* mask ? a : b lane by lane (mask lanes all ones or all zeros) */
-#define SELECT(mask, a, b) ((GapD)(((GapU)(mask) & (GapU)(a)) | (~(GapU)(mask) & (GapU)(b))))
+ * as floor(log(u) / log(1 - p)) for a uniform u in (0, 1]: a log per
+ * synapse, which from libm was a call each and half the cost of building
+ * CUBA's 320k synapses.  Here the 16 uniforms of one stream refill (words
+ * 2q, 2q + 1 make a, 64 bits, and uniform q is u = ((a >> 11) + 1) 2^-53,
+ * 53 bits) are turned into gaps together by the vector log of
+ * runtime/rt_vlog.h, the same bits on every path: a seed makes the same
+ * network on every machine. */
+_Static_assert(RT_GAP_BLOCK == RT_V_LANES, "a block is one vector of the log");
 
 static inline __attribute__((always_inline)) void
 gap_block_body(const uint32_t *w, double lq, double *gap, double *lg_out) {
-  const GapU magic = SPLAT(0x4330000000000000ULL); /* the bits of 2^52 */
-  const GapU low26 = SPLAT(0x3ffffffULL), one = SPLAT(1ULL), bias = SPLAT(0x3ffULL);
-  /* adding it carries into the exponent field exactly when m >= sqrt(2) */
-  const GapU shift = SPLAT(0x3ff0000000000000ULL - 0x3fe6a09e667f3bcdULL);
-  const GapD two52 = SPLAT(0x1p52), two26 = SPLAT(0x1p26), ulp53 = SPLAT(0x1p-53);
-  const GapD kbias = SPLAT(0x1p52 + 1023), d1 = SPLAT(1.0), d2 = SPLAT(2.0), vlq = SPLAT(lq);
-  const GapD ln2_hi = SPLAT(0x1.62e42fefa3800p-1), ln2_lo = SPLAT(0x1.ef35793c76730p-45);
-  GapU a;
+  const RtVU one = RT_V_SPLAT(1ULL);
+  const RtVD two52 = RT_V_SPLAT(0x1p52), d1 = RT_V_SPLAT(1.0), vlq = RT_V_SPLAT(lq);
+  RtVU a;
   memcpy(&a, w, sizeof a);
   a = (a << 32) | (a >> 32); /* little-endian pairs: word 2q high, 2q + 1 low */
-  GapU x = (a >> 11) + one;  /* 1 .. 2^53 */
-  /* x to double without 64-bit conversions (none before AVX-512DQ): two
-   * 26/27-bit halves through the exponent of 2^52, each exact */
-  GapD xd = ((GapD)(magic | (x >> 26)) - two52) * two26 + ((GapD)(magic | (x & low26)) - two52);
-  GapU b = (GapU)(xd * ulp53); /* u, a power-of-two scaling: exact */
-  GapU ef = (b + shift) >> 52; /* biased exponent k + 1023 of u = 2^k m */
-  GapD m = (GapD)(b - ((ef - bias) << 52));
-  GapD k = (GapD)(magic | ef) - kbias;
-  GapD f = m - d1;
-  GapD s = f / (d2 + f), z = s * s;
-  /* R by Estrin's scheme: a short dependency chain */
-  GapD z2 = z * z, z4 = z2 * z2, z8 = z4 * z4;
-  GapD p01 = (GapD)SPLAT(2.0 / 3) + (GapD)SPLAT(2.0 / 5) * z;
-  GapD p23 = (GapD)SPLAT(2.0 / 7) + (GapD)SPLAT(2.0 / 9) * z;
-  GapD p45 = (GapD)SPLAT(2.0 / 11) + (GapD)SPLAT(2.0 / 13) * z;
-  GapD p67 = (GapD)SPLAT(2.0 / 15) + (GapD)SPLAT(2.0 / 17) * z;
-  GapD p89 = (GapD)SPLAT(2.0 / 19) + (GapD)SPLAT(2.0 / 21) * z;
-  GapD R = z * (((p01 + p23 * z2) + (p45 + p67 * z2) * z4) + p89 * z8);
-  GapD lg = k * ln2_hi + (f - (s * (f - R) - k * ln2_lo));
+  RtVD lg = rt_v_log_u53((a >> 11) + one); /* x = 1 .. 2^53 */
   /* gap = trunc(lg / lq) (>= 0, or -0 for u = 1) below 2^52, where
    * adding and removing 2^52 rounds to an integer, one too high when it
    * rounded up; from 2^52 on (and +inf) the quotient is whole already */
-  GapD g = lg / vlq;
-  GapD t = (g + two52) - two52;
-  GapD tr = SELECT(t > g, t - d1, t);
-  GapD out = SELECT(g < two52, tr, g);
+  RtVD g = lg / vlq;
+  RtVD t = (g + two52) - two52;
+  RtVD tr = RT_V_SELECT(t > g, t - d1, t);
+  RtVD out = RT_V_SELECT(g < two52, tr, g);
   memcpy(gap, &out, sizeof out);
   if (lg_out) memcpy(lg_out, &lg, sizeof lg);
 }
 
-static void NO_CONTRACT gap_block_generic(const uint32_t *w, double lq, double *gap, double *lg) {
+static void RT_V_NO_CONTRACT gap_block_generic(const uint32_t *w, double lq, double *gap, double *lg) {
   gap_block_body(w, lq, gap, lg);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
-__attribute__((target("avx2"))) NO_CONTRACT static void
+__attribute__((target("avx2"))) RT_V_NO_CONTRACT static void
 gap_block_avx2(const uint32_t *w, double lq, double *gap, double *lg) {
   gap_block_body(w, lq, gap, lg);
 }
 
-__attribute__((target("avx512f"))) NO_CONTRACT static void
+__attribute__((target("avx512f"))) RT_V_NO_CONTRACT static void
 gap_block_avx512(const uint32_t *w, double lq, double *gap, double *lg) {
   gap_block_body(w, lq, gap, lg);
 }

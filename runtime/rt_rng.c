@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "rt_internal.h"
+#include "rt_vlog.h"
 
 static inline void mulhilo32(uint32_t a, uint32_t b, uint32_t *hi, uint32_t *lo) {
   uint64_t p = (uint64_t)a * b;
@@ -171,7 +172,7 @@ void rt_normal_pair(uint64_t seed, uint64_t step, uint64_t inst, uint32_t pair, 
  * rt_normal_pair; z[2q] = sqrt(-2 log u1) cos(2 pi u2) and z[2q + 1] the
  * same with sin.
  *
- * log(u1) is the polynomial log of rt_events.c (within 1 ulp).  The angle
+ * log(u1) is the vector log of runtime/rt_vlog.h (within 1 ulp).  The angle
  * is reduced exactly in quarter turns: 4 u2 = n + r with n an integer and
  * |r| <= 1/2 (both exact, u2 being a 53-bit fraction), so
  * 2 pi u2 = (pi / 2)(n + r); sin and cos of (pi / 2) r are Taylor
@@ -179,118 +180,68 @@ void rt_normal_pair(uint64_t seed, uint64_t step, uint64_t inst, uint32_t pair, 
  * 2^-59 of the result) and n mod 4 swaps and negates them.  No argument
  * is ever rounded to a multiple of a rounded pi, which is where libm's
  * cos(2 pi u2) loses accuracy near the zeros. */
-#if defined(__GNUC__) && !defined(__clang__)
-#define NORMAL_NO_CONTRACT __attribute__((optimize("fp-contract=off")))
-#else
-#pragma STDC FP_CONTRACT OFF
-#define NORMAL_NO_CONTRACT
-#endif
-
 #define NB RT_NORMAL_BLOCK
-typedef double NrmD __attribute__((vector_size(NB * sizeof(double))));
-typedef uint64_t NrmU __attribute__((vector_size(NB * sizeof(double))));
+_Static_assert(NB == RT_V_LANES, "a block is one vector of the log (runtime/rt_vlog.h)");
 typedef uint32_t NrmW __attribute__((vector_size(NB * sizeof(uint32_t))));
-#define NSPLAT(x) {x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x}
-_Static_assert(NB == 16, "NSPLAT has 16 lanes");
-/* mask ? a : b lane by lane (mask lanes all ones or all zeros) */
-#define NSELECT(mask, a, b) ((NrmD)(((NrmU)(mask) & (NrmU)(a)) | (~(NrmU)(mask) & (NrmU)(b))))
-
-/* the 53-bit integer x < 2^53 as a double, without 64-bit conversions
- * (none before AVX-512DQ): two 26/27-bit halves through the exponent of
- * 2^52, each exact */
-static inline __attribute__((always_inline)) void u53_to_double(const NrmU *xp, NrmD *out) {
-  const NrmU x = *xp;
-  const NrmU magic = NSPLAT(0x4330000000000000ULL), low26 = NSPLAT(0x3ffffffULL);
-  const NrmD two52 = NSPLAT(0x1p52), two26 = NSPLAT(0x1p26);
-  *out = ((NrmD)(magic | (x >> 26)) - two52) * two26 + ((NrmD)(magic | (x & low26)) - two52);
-}
-
-/* log(u) for u = x 2^-53, x in 1 .. 2^53: see rt_events.c (gap_block_body) */
-static inline __attribute__((always_inline)) void log_u53(const NrmU *x, NrmD *out) {
-  const NrmU magic = NSPLAT(0x4330000000000000ULL), bias = NSPLAT(0x3ffULL);
-  /* adding it carries into the exponent field exactly when m >= sqrt(2) */
-  const NrmU shift = NSPLAT(0x3ff0000000000000ULL - 0x3fe6a09e667f3bcdULL);
-  const NrmD ulp53 = NSPLAT(0x1p-53), kbias = NSPLAT(0x1p52 + 1023), d1 = NSPLAT(1.0),
-             d2 = NSPLAT(2.0);
-  const NrmD ln2_hi = NSPLAT(0x1.62e42fefa3800p-1), ln2_lo = NSPLAT(0x1.ef35793c76730p-45);
-  NrmD xd;
-  u53_to_double(x, &xd);
-  NrmU b = (NrmU)(xd * ulp53); /* u, a power-of-two scaling: exact */
-  NrmU ef = (b + shift) >> 52;                /* biased exponent k + 1023 of u = 2^k m */
-  NrmD m = (NrmD)(b - ((ef - bias) << 52));
-  NrmD k = (NrmD)(magic | ef) - kbias;
-  NrmD f = m - d1;
-  NrmD s = f / (d2 + f), z = s * s;
-  NrmD z2 = z * z, z4 = z2 * z2, z8 = z4 * z4;
-  NrmD p01 = (NrmD)NSPLAT(2.0 / 3) + (NrmD)NSPLAT(2.0 / 5) * z;
-  NrmD p23 = (NrmD)NSPLAT(2.0 / 7) + (NrmD)NSPLAT(2.0 / 9) * z;
-  NrmD p45 = (NrmD)NSPLAT(2.0 / 11) + (NrmD)NSPLAT(2.0 / 13) * z;
-  NrmD p67 = (NrmD)NSPLAT(2.0 / 15) + (NrmD)NSPLAT(2.0 / 17) * z;
-  NrmD p89 = (NrmD)NSPLAT(2.0 / 19) + (NrmD)NSPLAT(2.0 / 21) * z;
-  NrmD R = z * (((p01 + p23 * z2) + (p45 + p67 * z2) * z4) + p89 * z8);
-  *out = k * ln2_hi + (f - (s * (f - R) - k * ln2_lo));
-}
 
 /* cos and sin of 2 pi u for u = b 2^-53, b < 2^53 */
-static inline __attribute__((always_inline)) void cos_sin_turn(const NrmU *bp, NrmD *c, NrmD *s) {
-  const NrmU b = *bp;
-  const NrmU half = NSPLAT(1ULL << 50), low51 = NSPLAT((1ULL << 51) - 1), one = NSPLAT(1ULL);
-  const NrmU two = NSPLAT(2ULL), magic = NSPLAT(0x4330000000000000ULL);
-  const NrmD two52 = NSPLAT(0x1p52), two50 = NSPLAT(0x1p50), ulp51 = NSPLAT(0x1p-51);
+static inline __attribute__((always_inline)) void cos_sin_turn(const RtVU *bp, RtVD *c, RtVD *s) {
+  const RtVU b = *bp;
+  const RtVU half = RT_V_SPLAT(1ULL << 50), low51 = RT_V_SPLAT((1ULL << 51) - 1), one = RT_V_SPLAT(1ULL);
+  const RtVU two = RT_V_SPLAT(2ULL), magic = RT_V_SPLAT(0x4330000000000000ULL);
+  const RtVD two52 = RT_V_SPLAT(0x1p52), two50 = RT_V_SPLAT(0x1p50), ulp51 = RT_V_SPLAT(0x1p-51);
   /* 4 u = b 2^-51: n = round(4 u), r = 4 u - n in [-1/2, 1/2) */
-  NrmU bh = b + half, n = bh >> 51;
-  NrmD r = (((NrmD)(magic | (bh & low51)) - two52) - two50) * ulp51;
-  NrmD z = r * r;
+  RtVU bh = b + half, n = bh >> 51;
+  RtVD r = (((RtVD)(magic | (bh & low51)) - two52) - two50) * ulp51;
+  RtVD z = r * r;
   /* sin((pi / 2) r) = r S(r^2), cos((pi / 2) r) = C(r^2): Taylor, Horner */
-  NrmD S = (NrmD)NSPLAT(0x1.aaec32af93359p-38) * z + (NrmD)NSPLAT(-0x1.6fadb9f155744p-31);
-  S = S * z + (NrmD)NSPLAT(0x1.e8f434d018d63p-25);
-  S = S * z + (NrmD)NSPLAT(-0x1.e3074fde8871fp-19);
-  S = S * z + (NrmD)NSPLAT(0x1.50783487ee782p-13);
-  S = S * z + (NrmD)NSPLAT(-0x1.32d2cce62bd86p-8);
-  S = S * z + (NrmD)NSPLAT(0x1.466bc6775aae2p-4);
-  S = S * z + (NrmD)NSPLAT(-0x1.4abbce625be53p-1);
-  S = r * (S * z + (NrmD)NSPLAT(0x1.921fb54442d18p+0));
-  NrmD C = (NrmD)NSPLAT(0x1.20c62c2f2d7f5p-34) * z + (NrmD)NSPLAT(-0x1.b6e24f44b128fp-28);
-  C = C * z + (NrmD)NSPLAT(0x1.f9d38a3763cc3p-22);
-  C = C * z + (NrmD)NSPLAT(-0x1.a6d1f2a204a8cp-16);
-  C = C * z + (NrmD)NSPLAT(0x1.e1f506891babbp-11);
-  C = C * z + (NrmD)NSPLAT(-0x1.55d3c7e3cbffap-6);
-  C = C * z + (NrmD)NSPLAT(0x1.03c1f081b5ac4p-2);
-  C = C * z + (NrmD)NSPLAT(-0x1.3bd3cc9be45dep+0);
-  C = C * z + (NrmD)NSPLAT(1.0);
+  RtVD S = (RtVD)RT_V_SPLAT(0x1.aaec32af93359p-38) * z + (RtVD)RT_V_SPLAT(-0x1.6fadb9f155744p-31);
+  S = S * z + (RtVD)RT_V_SPLAT(0x1.e8f434d018d63p-25);
+  S = S * z + (RtVD)RT_V_SPLAT(-0x1.e3074fde8871fp-19);
+  S = S * z + (RtVD)RT_V_SPLAT(0x1.50783487ee782p-13);
+  S = S * z + (RtVD)RT_V_SPLAT(-0x1.32d2cce62bd86p-8);
+  S = S * z + (RtVD)RT_V_SPLAT(0x1.466bc6775aae2p-4);
+  S = S * z + (RtVD)RT_V_SPLAT(-0x1.4abbce625be53p-1);
+  S = r * (S * z + (RtVD)RT_V_SPLAT(0x1.921fb54442d18p+0));
+  RtVD C = (RtVD)RT_V_SPLAT(0x1.20c62c2f2d7f5p-34) * z + (RtVD)RT_V_SPLAT(-0x1.b6e24f44b128fp-28);
+  C = C * z + (RtVD)RT_V_SPLAT(0x1.f9d38a3763cc3p-22);
+  C = C * z + (RtVD)RT_V_SPLAT(-0x1.a6d1f2a204a8cp-16);
+  C = C * z + (RtVD)RT_V_SPLAT(0x1.e1f506891babbp-11);
+  C = C * z + (RtVD)RT_V_SPLAT(-0x1.55d3c7e3cbffap-6);
+  C = C * z + (RtVD)RT_V_SPLAT(0x1.03c1f081b5ac4p-2);
+  C = C * z + (RtVD)RT_V_SPLAT(-0x1.3bd3cc9be45dep+0);
+  C = C * z + (RtVD)RT_V_SPLAT(1.0);
   /* quarter turn n: (cos, sin) -> (-sin, cos); odd n swaps, and the sign
    * bits flip for sin when n & 2 and for cos when (n + 1) & 2 */
-  NrmU odd = -(n & one);
-  NrmD sn = NSELECT(odd, C, S), cs = NSELECT(odd, S, C);
-  *s = (NrmD)((NrmU)sn ^ ((n & two) << 62));
-  *c = (NrmD)((NrmU)cs ^ (((n + one) & two) << 62));
+  RtVU odd = -(n & one);
+  RtVD sn = RT_V_SELECT(odd, C, S), cs = RT_V_SELECT(odd, S, C);
+  *s = (RtVD)((RtVU)sn ^ ((n & two) << 62));
+  *c = (RtVD)((RtVU)cs ^ (((n + one) & two) << 62));
 }
 
 /* Everything but the square root, which GCC's vector arithmetic lacks:
  * rad2 = -2 log u1 (exact doubling), and cos, sin of the angle. */
 static inline __attribute__((always_inline)) void
-normal_parts(const uint32_t w[4][NB], NrmD *rad2, NrmD *c, NrmD *s, double *lg) {
+normal_parts(const uint32_t w[4][NB], RtVD *rad2, RtVD *c, RtVD *s, double *lg) {
   NrmW w0, w1, w2, w3;
   memcpy(&w0, w[0], sizeof w0);
   memcpy(&w1, w[1], sizeof w1);
   memcpy(&w2, w[2], sizeof w2);
   memcpy(&w3, w[3], sizeof w3);
-  const NrmU one = NSPLAT(1ULL);
-  NrmU a = ((__builtin_convertvector(w0, NrmU) << 32) | __builtin_convertvector(w1, NrmU)) >> 11;
-  NrmU b = ((__builtin_convertvector(w2, NrmU) << 32) | __builtin_convertvector(w3, NrmU)) >> 11;
-  NrmU a1 = a + one;
-  NrmD l;
-  log_u53(&a1, &l);
+  const RtVU one = RT_V_SPLAT(1ULL);
+  RtVU a = ((__builtin_convertvector(w0, RtVU) << 32) | __builtin_convertvector(w1, RtVU)) >> 11;
+  RtVU b = ((__builtin_convertvector(w2, RtVU) << 32) | __builtin_convertvector(w3, RtVU)) >> 11;
+  RtVD l = rt_v_log_u53(a + one);
   if (lg) memcpy(lg, &l, sizeof l);
-  *rad2 = l * (NrmD)NSPLAT(-2.0);
+  *rad2 = l * (RtVD)RT_V_SPLAT(-2.0);
   cos_sin_turn(&b, c, s);
 }
 
 /* z[2q] = rad[q] cos, z[2q + 1] = rad[q] sin; trig (when not NULL) gets
  * cos in [0, NB) and sin in [NB, 2 NB) */
 static inline __attribute__((always_inline)) void
-normal_out(const double *rad, const NrmD *c, const NrmD *s, double *z, double *trig) {
-  NrmD r, zc, zs;
+normal_out(const double *rad, const RtVD *c, const RtVD *s, double *z, double *trig) {
+  RtVD r, zc, zs;
   memcpy(&r, rad, sizeof r);
   zc = r * *c;
   zs = r * *s;
@@ -304,9 +255,9 @@ normal_out(const double *rad, const NrmD *c, const NrmD *s, double *z, double *t
   }
 }
 
-static NORMAL_NO_CONTRACT void normal_generic(const uint32_t w[4][NB], double *z, double *lg,
+static RT_V_NO_CONTRACT void normal_generic(const uint32_t w[4][NB], double *z, double *lg,
                                               double *trig) {
-  NrmD rad2, c, s;
+  RtVD rad2, c, s;
   normal_parts(w, &rad2, &c, &s, lg);
   double rad[NB];
   for (int q = 0; q < NB; q++) rad[q] = sqrt(rad2[q]); /* >= 0: no errno */
@@ -314,9 +265,9 @@ static NORMAL_NO_CONTRACT void normal_generic(const uint32_t w[4][NB], double *z
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
-__attribute__((target("avx2"))) NORMAL_NO_CONTRACT static void
+__attribute__((target("avx2"))) RT_V_NO_CONTRACT static void
 normal_avx2(const uint32_t w[4][NB], double *z, double *lg, double *trig) {
-  NrmD rad2, c, s;
+  RtVD rad2, c, s;
   normal_parts(w, &rad2, &c, &s, lg);
   double rad[NB];
   memcpy(rad, &rad2, sizeof rad);
@@ -324,9 +275,9 @@ normal_avx2(const uint32_t w[4][NB], double *z, double *lg, double *trig) {
   normal_out(rad, &c, &s, z, trig);
 }
 
-__attribute__((target("avx512f"))) NORMAL_NO_CONTRACT static void
+__attribute__((target("avx512f"))) RT_V_NO_CONTRACT static void
 normal_avx512(const uint32_t w[4][NB], double *z, double *lg, double *trig) {
-  NrmD rad2, c, s;
+  RtVD rad2, c, s;
   normal_parts(w, &rad2, &c, &s, lg);
   double rad[NB];
   memcpy(rad, &rad2, sizeof rad);
