@@ -59,6 +59,25 @@ static LLVMValueRef smin(Cg *cg, LLVMValueRef a, LLVMValueRef b) {
   return LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntSLT, a, b, ""), a, b, "");
 }
 
+/* The share [lo, hi) of population p in [begin, end); the builder goes
+ * on in a block that runs only when it is not empty.  pop_share_end
+ * closes that block: returns to the code after it. */
+static LLVMBasicBlockRef pop_share(Cg *cg, LLVMValueRef fn, const NetPop *p, LLVMValueRef begin,
+                                   LLVMValueRef end, LLVMValueRef *lo, LLVMValueRef *hi) {
+  *lo = smax(cg, begin, i64c(cg, p->first));
+  *hi = smin(cg, end, i64c(cg, p->first + p->n));
+  LLVMBasicBlockRef run = LLVMAppendBasicBlockInContext(cg->ctx, fn, "run");
+  LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(cg->ctx, fn, "next");
+  LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntSLT, *lo, *hi, ""), run, next);
+  LLVMPositionBuilderAtEnd(cg->b, run);
+  return next;
+}
+
+static void pop_share_end(Cg *cg, LLVMBasicBlockRef next) {
+  LLVMBuildBr(cg->b, next);
+  LLVMPositionBuilderAtEnd(cg->b, next);
+}
+
 /* Init: the columns of states cell c lacks are 0 on [lo, hi). */
 static void zero_missing(Cg *cg, int c, LLVMValueRef cols, LLVMValueRef lo, LLVMValueRef hi) {
   const Mir *m = cg->m, *x = m->cells->cell[c];
@@ -102,17 +121,13 @@ static LLVMValueRef dispatcher(Cg *cg, int kind, LLVMValueRef *sub) {
     for (int i = 0; i < net->pops.n; i++) {
       const NetPop *p = net->pops.v[i];
       if (p->source || p->cell_index != c) continue;
-      LLVMValueRef lo = smax(cg, begin, i64c(cg, p->first)), hi = smin(cg, end, i64c(cg, p->first + p->n));
-      LLVMBasicBlockRef run = LLVMAppendBasicBlockInContext(cg->ctx, fn, "run");
-      LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(cg->ctx, fn, "next");
-      LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntSLT, lo, hi, ""), run, next);
-      LLVMPositionBuilderAtEnd(cg->b, run);
+      LLVMValueRef lo, hi;
+      LLVMBasicBlockRef next = pop_share(cg, fn, p, begin, end, &lo, &hi);
       args[o + 2] = lo;
       args[o + 3] = hi;
       LLVMBuildCall2(cg->b, ft, sub[c], args, nargs, "");
       if (kind == KI_INIT) zero_missing(cg, c, cols, lo, hi);
-      LLVMBuildBr(cg->b, next);
-      LLVMPositionBuilderAtEnd(cg->b, next);
+      pop_share_end(cg, next);
     }
   }
   LLVMBuildRetVoid(cg->b);
@@ -155,11 +170,8 @@ static LLVMValueRef vstep_dispatcher(Cg *cg, LLVMValueRef *vstep, LLVMValueRef *
     for (int i = 0; i < net->pops.n; i++) {
       const NetPop *p = net->pops.v[i];
       if (p->source || p->cell_index != c) continue;
-      LLVMValueRef lo = smax(cg, begin, i64c(cg, p->first)), hi = smin(cg, end, i64c(cg, p->first + p->n));
-      LLVMBasicBlockRef run = LLVMAppendBasicBlockInContext(cg->ctx, fn, "run");
-      LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(cg->ctx, fn, "next");
-      LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntSLT, lo, hi, ""), run, next);
-      LLVMPositionBuilderAtEnd(cg->b, run);
+      LLVMValueRef lo, hi;
+      LLVMBasicBlockRef next = pop_share(cg, fn, p, begin, end, &lo, &hi);
       if (fused) {
         LLVMValueRef args[7] = {ccols, ab, cP, lo, hi, t, dt};
         LLVMValueRef ret = LLVMBuildCall2(cg->b, ft, vstep[c], args, 7, "");
@@ -175,8 +187,7 @@ static LLVMValueRef vstep_dispatcher(Cg *cg, LLVMValueRef *vstep, LLVMValueRef *
         LLVMValueRef args[6] = {ccols, cP, lo, hi, t, dt};
         LLVMBuildCall2(cg->b, st, step[c], args, 6, "");
       }
-      LLVMBuildBr(cg->b, next);
-      LLVMPositionBuilderAtEnd(cg->b, next);
+      pop_share_end(cg, next);
     }
   }
   LLVMBuildRet(cg->b, LLVMBuildShl(cg->b, LLVMBuildLoad2(cg->b, cg->i64, count, ""), i64c(cg, 8), ""));
@@ -259,19 +270,15 @@ static LLVMValueRef noise_dispatcher(Cg *cg, int kind, LLVMValueRef *sub) {
     for (int k = 0; k < net->pops.n; k++) {
       const NetPop *pop = net->pops.v[k];
       if (pop->source || pop->cell_index != c) continue;
-      LLVMValueRef lo = smax(cg, begin, i64c(cg, pop->first)), hi = smin(cg, end, i64c(cg, pop->first + pop->n));
-      LLVMBasicBlockRef run = LLVMAppendBasicBlockInContext(cg->ctx, fn, "run");
-      LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(cg->ctx, fn, "next");
-      LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntSLT, lo, hi, ""), run, next);
-      LLVMPositionBuilderAtEnd(cg->b, run);
+      LLVMValueRef lo, hi;
+      LLVMBasicBlockRef next = pop_share(cg, fn, pop, begin, end, &lo, &hi);
       if (!LLVMIsNull(sub[c])) {
         args[ib] = lo;
         args[ie] = hi;
         LLVMBuildCall2(cg->b, ft, sub[c], args, 7, "");
       }
       zero_quiet(cg, map, n, g, lo, hi);
-      LLVMBuildBr(cg->b, next);
-      LLVMPositionBuilderAtEnd(cg->b, next);
+      pop_share_end(cg, next);
     }
     free(map);
   }
