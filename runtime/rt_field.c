@@ -391,6 +391,21 @@ static int32_t bit_reverse(int32_t i, int32_t n) {
 #define ROWR(r) ((v4d *)(re + (int64_t)(r) * stride + e0))
 #define ROWI(r) ((v4d *)(im + (int64_t)(r) * stride + e0))
 
+/* The twiddle-free radix-2 stage of the strip at column e0: rows b0 and
+ * b0 + 1 of every pair become their sum and difference (first stage of
+ * the inverse, last of the forward transform). */
+static inline __attribute__((always_inline)) void p2_pairs(double *re, double *im, int64_t stride, int32_t n,
+                                                           int32_t e0) {
+  for (int32_t b0 = 0; b0 < n; b0 += 2) {
+    v4d *ar = ROWR(b0), *ai = ROWI(b0), *cr = ROWR(b0 + 1), *ci = ROWI(b0 + 1);
+    for (int v = 0; v < P2_V; v++) {
+      v4d xr = ar[v] - cr[v], xi = ai[v] - ci[v];
+      ar[v] += cr[v], ai[v] += ci[v];
+      cr[v] = xr, ci[v] = xi;
+    }
+  }
+}
+
 /* nb transforms (nb a multiple of P2_STRIP) of length n: element j of
  * transform e at re[j*stride + e] (im likewise).  Forward, decimation in
  * frequency, bit-reversed out.  Two radix-2 stages (halves 2q and q) are
@@ -422,14 +437,7 @@ P2_CLONES static void p2_dif(double *re, double *im, int64_t stride, int32_t n, 
         }
     }
     if (h == 1) /* an odd number of stages: the last, twiddle-free one */
-      for (int32_t b0 = 0; b0 < n; b0 += 2) {
-        v4d *ar = ROWR(b0), *ai = ROWI(b0), *cr = ROWR(b0 + 1), *ci = ROWI(b0 + 1);
-        for (int v = 0; v < P2_V; v++) {
-          v4d xr = ar[v] - cr[v], xi = ai[v] - ci[v];
-          ar[v] += cr[v], ai[v] += ci[v];
-          cr[v] = xr, ci[v] = xi;
-        }
-      }
+      p2_pairs(re, im, stride, n, e0);
   }
 }
 
@@ -442,14 +450,7 @@ P2_CLONES static void p2_dit_inv(double *re, double *im, int64_t stride, int32_t
   for (int32_t e0 = 0; e0 < nb; e0 += P2_STRIP) {
     int32_t h = 1;
     if (stages % 2) { /* the first, twiddle-free stage on its own */
-      for (int32_t b0 = 0; b0 < n; b0 += 2) {
-        v4d *ar = ROWR(b0), *ai = ROWI(b0), *cr = ROWR(b0 + 1), *ci = ROWI(b0 + 1);
-        for (int v = 0; v < P2_V; v++) {
-          v4d xr = ar[v] - cr[v], xi = ai[v] - ci[v];
-          ar[v] += cr[v], ai[v] += ci[v];
-          cr[v] = xr, ci[v] = xi;
-        }
-      }
+      p2_pairs(re, im, stride, n, e0);
       h = 2;
     }
     for (; h < n; h *= 4) {
