@@ -235,26 +235,24 @@ static void zero_quiet(Cg *cg, const int *map, int n, LLVMValueRef g, LLVMValueR
   }
 }
 
-/* The network's noise (y, g, cols, P, begin, end, t) or noise_step (cols,
- * sd, P, begin, end, t, dt) over the cells' kernels sub[c] (null: the
- * cell has no noise): each cell's kernel writes the columns of its noisy
- * states on its populations' instances, and the other noise columns are 0
- * there. */
-static LLVMValueRef noise_dispatcher(Cg *cg, int kind, LLVMValueRef *sub) {
+/* The network's noise_step (cols, sd, P, begin, end, t, dt) over the
+ * cells' kernels sub[c] (null: the cell has no noise): each cell's kernel
+ * writes the columns of its noisy states on its populations' instances,
+ * and the other columns of sd are 0 there.  (A network runs staggered
+ * only: it has no noise kernel for euler and heun.) */
+static LLVMValueRef noise_step_dispatcher(Cg *cg, LLVMValueRef *sub) {
   const Mir *m = cg->m;
   const MirCells *mc = m->cells;
   const NetSpec *net = m->network;
-  bool step = kind == KI_NOISE_STEP;
   LLVMTypeRef p = cg->ptr, i = cg->i64, d = cg->f64;
-  LLVMTypeRef sig_step[] = {p, p, p, i, i, d, d}, sig_noise[] = {p, p, p, p, i, i, d};
-  LLVMTypeRef ft = LLVMFunctionType(cg->void_t, step ? sig_step : sig_noise, 7, 0);
-  char *name = cg_strfmt("%s_%s", m->name, suffix[kind]);
+  LLVMTypeRef sig[] = {p, p, p, i, i, d, d};
+  LLVMTypeRef ft = LLVMFunctionType(cg->void_t, sig, 7, 0);
+  char *name = cg_strfmt("%s_%s", m->name, suffix[KI_NOISE_STEP]);
   LLVMValueRef fn = LLVMAddFunction(cg->mod, name, ft);
   free(name);
   cg_function_attrs(cg, fn);
   LLVMPositionBuilderAtEnd(cg->b, LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry"));
-  unsigned ic = step ? 0 : 2, ip = step ? 2 : 3, ib = ip + 1, ie = ip + 2; /* cols, P, begin, end */
-  LLVMValueRef g = LLVMGetParam(fn, 1), begin = LLVMGetParam(fn, ib), end = LLVMGetParam(fn, ie);
+  LLVMValueRef sd = LLVMGetParam(fn, 1), begin = LLVMGetParam(fn, 3), end = LLVMGetParam(fn, 4);
   for (int c = 0; c < mc->n; c++) {
     const Mir *x = mc->cell[c];
     int n;
@@ -262,10 +260,9 @@ static LLVMValueRef noise_dispatcher(Cg *cg, int kind, LLVMValueRef *sub) {
     LLVMValueRef args[7];
     for (unsigned a = 0; a < 7; a++) args[a] = LLVMGetParam(fn, a);
     if (!LLVMIsNull(sub[c])) {
-      args[ic] = pick(cg, cg->ptr, LLVMGetParam(fn, ic), mc->smap[c], x->nstates, "cols");
-      args[ip] = pick(cg, cg->f64, LLVMGetParam(fn, ip), mc->pmap[c], x->nparams, "P");
-      args[1] = pick(cg, cg->ptr, g, map, n, "g");
-      if (!step) args[0] = pick(cg, cg->ptr, LLVMGetParam(fn, 0), mc->smap[c], x->nstates, "y");
+      args[0] = pick(cg, cg->ptr, LLVMGetParam(fn, 0), mc->smap[c], x->nstates, "cols");
+      args[1] = pick(cg, cg->ptr, sd, map, n, "sd");
+      args[2] = pick(cg, cg->f64, LLVMGetParam(fn, 2), mc->pmap[c], x->nparams, "P");
     }
     for (int k = 0; k < net->pops.n; k++) {
       const NetPop *pop = net->pops.v[k];
@@ -273,11 +270,11 @@ static LLVMValueRef noise_dispatcher(Cg *cg, int kind, LLVMValueRef *sub) {
       LLVMValueRef lo, hi;
       LLVMBasicBlockRef next = pop_share(cg, fn, pop, begin, end, &lo, &hi);
       if (!LLVMIsNull(sub[c])) {
-        args[ib] = lo;
-        args[ie] = hi;
+        args[3] = lo;
+        args[4] = hi;
         LLVMBuildCall2(cg->b, ft, sub[c], args, 7, "");
       }
-      zero_quiet(cg, map, n, g, lo, hi);
+      zero_quiet(cg, map, n, sd, lo, hi);
       pop_share_end(cg, next);
     }
     free(map);
@@ -305,7 +302,8 @@ CgModule *cg_build_cells(const Mir *m, const CgOptions *opt, char **err) {
   Cg cg;
   cg_init(&cg, m, cm);
   /* Only the kernels the runtime can call (docs/codegen.md, Build time):
-   * a network runs with the staggered method only, so no rhs; with a
+   * a network runs with the staggered method only, so no rhs and no noise
+   * (for euler and heun; noise_step serves the staggered method); with a
    * reset it runs vstep, which runs each cell's vstep, or its step when
    * the cell has no reset, so no step for the cells with one and no step
    * of the network. */
@@ -317,8 +315,8 @@ CgModule *cg_build_cells(const Mir *m, const CgOptions *opt, char **err) {
     cg.m = mc->cell[c];
     bool reset = mc->cell[c]->has_reset && mc->cell[c]->spike_state >= 0, noisy = has_noise(mc->cell[c]);
     for (int k = KI_INIT; k <= KI_NOISE_STEP; k++) {
-      bool none = k == KI_RHS || ((k == KI_VLIN || k == KI_VSTEP) && !reset) || (k == KI_STEP && fused && reset) ||
-                  ((k == KI_NOISE || k == KI_NOISE_STEP) && !noisy);
+      bool none = k == KI_RHS || k == KI_NOISE || ((k == KI_VLIN || k == KI_VSTEP) && !reset) ||
+                  (k == KI_STEP && fused && reset) || (k == KI_NOISE_STEP && !noisy);
       sub[c][k] = none ? LLVMConstPointerNull(cg.ptr) : cg_model_kernel(&cg, k);
     }
   }
@@ -327,8 +325,8 @@ CgModule *cg_build_cells(const Mir *m, const CgOptions *opt, char **err) {
   LLVMValueRef kernels[6], per[64], *col = mc->n <= 64 ? per : calloc((size_t)mc->n, sizeof *col);
   for (int k = KI_INIT; k <= KI_VLIN; k++) {
     for (int c = 0; c < mc->n; c++) col[c] = sub[c][k];
-    bool none = k == KI_RHS || (k == KI_VLIN && !m->has_reset) || (k == KI_STEP && fused) || (k == KI_NOISE && !noisy);
-    kernels[k] = none ? LLVMConstPointerNull(cg.ptr) : k == KI_NOISE ? noise_dispatcher(&cg, k, col) : dispatcher(&cg, k, col);
+    bool none = k == KI_RHS || k == KI_NOISE || (k == KI_VLIN && !m->has_reset) || (k == KI_STEP && fused);
+    kernels[k] = none ? LLVMConstPointerNull(cg.ptr) : dispatcher(&cg, k, col);
   }
   if (fused) { /* found by cg_emit_desc under NAME_vstep */
     LLVMValueRef *vs = calloc((size_t)mc->n, sizeof *vs), *st = calloc((size_t)mc->n, sizeof *st);
@@ -339,7 +337,7 @@ CgModule *cg_build_cells(const Mir *m, const CgOptions *opt, char **err) {
   }
   if (noisy) { /* found by cg_emit_desc under its name, NAME_noise_step */
     for (int c = 0; c < mc->n; c++) col[c] = sub[c][KI_NOISE_STEP];
-    noise_dispatcher(&cg, KI_NOISE_STEP, col);
+    noise_step_dispatcher(&cg, col);
   }
   if (col != per) free(col);
   for (int c = 0; c < mc->n; c++) free(sub[c]);

@@ -738,13 +738,14 @@ CgModule *cg_build(const Mir *m, const CgOptions *opt, char **err)
    * A rates model has no staggered kernels, a model without noise no noise
    * kernel.  With a reset the staggered method always takes vstep (vlin
    * and step fused; runtime/rt_integrate.c), so step is dead; and a
-   * network runs with the staggered method only, so rhs is dead. */
+   * network runs with the staggered method only, so rhs and noise (the
+   * amplitudes for euler and heun) are dead there. */
   bool noisy = false;
   for (int k = 0; k < m->nstates; k++) noisy |= m->states[k].noise != NULL;
   bool vstep = m->has_reset && !m->rates && m->spike_state >= 0;
   LLVMValueRef kernels[6];
   for (int k = K_INIT; k <= K_VLIN; k++) {
-    bool skip = (m->rates && (k == K_GATES || k == K_STEP)) || (k == K_NOISE && !noisy) ||
+    bool skip = (m->rates && (k == K_GATES || k == K_STEP)) || (k == K_NOISE && (!noisy || m->network)) ||
                 (k == K_VLIN && !m->has_reset) || (k == K_STEP && vstep) ||
                 (k == K_RHS && m->network);
     kernels[k] = skip ? LLVMConstPointerNull(cg.ptr) : emit_kernel(&cg, (KernelKind)k);

@@ -587,11 +587,14 @@ static bool check_settings(RtRun *r) {
     return false;
   }
   /* noise: euler and heun, and the staggered method of cells (noise_step) */
-  bool noise_ok = o->method == MSN_EULER || o->method == MSN_HEUN || (o->method == MSN_STAGGERED && m->noise_step);
+  bool noise_ok = ((o->method == MSN_EULER || o->method == MSN_HEUN) && m->noise) ||
+                  (o->method == MSN_STAGGERED && m->noise_step);
   if (m->nnoise > 0 && !noise_ok) {
+    const char *use = !m->noise ? "staggered (a network runs with the staggered method only)"
+                      : m->noise_step ? "staggered (exact for states linear in themselves), heun or euler"
+                                      : "heun (stochastic Heun) or euler (Euler-Maruyama)";
     usage_error(r, "model '%s' has noise, which --method %s cannot integrate; use --method %s", m->name,
-                rt_method_name(o->method), m->noise_step ? "staggered (exact for states linear in themselves), heun "
-                "or euler" : "heun (stochastic Heun) or euler (Euler-Maruyama)");
+                rt_method_name(o->method), use);
     return false;
   }
   if (o->method != MSN_STAGGERED && !m->rhs) { /* a network has none: it runs staggered only */

@@ -34,7 +34,9 @@ static const char *check_model(const MsnModel *m, char *buf, size_t len) {
   if (m->spike_state < -1 || m->spike_state >= m->nstates) return "spike_state out of range";
   for (int32_t k = 0; k < m->nrecords; k++)
     if (m->records[k] < 0 || m->records[k] >= m->nstates) return "recorded state out of range";
-  if (m->nnoise < 0 || m->nnoise > m->nstates || (m->nnoise && (!m->noise || !m->noise_states)))
+  /* noise needs its amplitudes for euler and heun (noise) or its spread
+   * per staggered step (noise_step): a network has the second only */
+  if (m->nnoise < 0 || m->nnoise > m->nstates || (m->nnoise && (!(m->noise || m->noise_step) || !m->noise_states)))
     return "noise count or kernel missing";
   for (int32_t j = 0; j < m->nnoise; j++)
     if (m->noise_states[j] < 0 || m->noise_states[j] >= m->nstates) return "noisy state out of range";

@@ -7,6 +7,7 @@
 #    cell with a reset keeps rhs (--method rk4 runs), a cell without one
 #    keeps step; a network asked for another method says why it cannot; a
 #    network of several cells has each cell's vstep (reset) or step (none);
+#    a network with noise has noise_step and no noise kernel (euler, heun);
 #  - NAME_init and NAME_gates, run once, are compiled without optimisation
 #    (optnone), the step kernels with it;
 #  - the link uses gold when ld.gold is on the PATH, and falls back to the
@@ -36,6 +37,15 @@ same "HH (one cell, no reset) kernels" "$(kernels "$WORK/hh" HH)" "gates init rh
 "$MSNC" build "$SRCDIR/tests/e2e/models/cells_ei.msn" -o "$WORK/ei" 2> /dev/null
 same "HH + LIF network kernels" "$(kernels "$WORK/ei" Pyr_FS)" \
   "cell0_gates cell0_init cell0_step cell1_gates cell1_init cell1_vlin cell1_vstep gates init vlin vstep "
+# a network with noise (examples/ou_lif.msn): noise_step for the staggered
+# method, no noise kernel (for euler and heun, which a network cannot run)
+"$MSNC" build "$SRCDIR/examples/ou_lif.msn" -o "$WORK/ou" 2> /dev/null
+same "noisy network kernels" "$(kernels "$WORK/ou" LIF)" "gates init noise_step vlin vstep "
+if "$WORK/ou" --quiet --method euler --out "$WORK/ou_euler" 2> "$WORK/ou_euler.err"; then
+  fail "a noisy network ran with --method euler"
+elif grep -q "use --method staggered (a network runs with the staggered method only)" "$WORK/ou_euler.err"; then
+  pass "a noisy network asked for euler says it runs staggered only"
+else fail "a noisy network asked for euler: $(cat "$WORK/ou_euler.err")"; fi
 
 # the programs still run what they have
 if "$WORK/cobahh" --quiet --seed 1 --duration 20ms --out "$WORK/cob" && [ -s "$WORK/cob/spikes.csv" ]; then
