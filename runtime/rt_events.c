@@ -109,7 +109,9 @@ gap_block_body(const uint32_t *w, double lq, double *gap, double *lg_out) {
   RtVU a;
   memcpy(&a, w, sizeof a);
   a = (a << 32) | (a >> 32); /* little-endian pairs: word 2q high, 2q + 1 low */
-  RtVD lg = rt_v_log_u53((a >> 11) + one); /* x = 1 .. 2^53 */
+  RtVU x = (a >> 11) + one; /* 1 .. 2^53 */
+  RtVD lg;
+  rt_v_log_u53(&x, &lg);
   /* gap = trunc(lg / lq) (>= 0, or -0 for u = 1) below 2^52, where
    * adding and removing 2^52 rounds to an integer, one too high when it
    * rounded up; from 2^52 on (and +inf) the quotient is whole already */

@@ -231,7 +231,9 @@ normal_parts(const uint32_t w[4][NB], RtVD *rad2, RtVD *c, RtVD *s, double *lg) 
   const RtVU one = RT_V_SPLAT(1ULL);
   RtVU a = ((__builtin_convertvector(w0, RtVU) << 32) | __builtin_convertvector(w1, RtVU)) >> 11;
   RtVU b = ((__builtin_convertvector(w2, RtVU) << 32) | __builtin_convertvector(w3, RtVU)) >> 11;
-  RtVD l = rt_v_log_u53(a + one);
+  RtVU a1 = a + one;
+  RtVD l;
+  rt_v_log_u53(&a1, &l);
   if (lg) memcpy(lg, &l, sizeof l);
   *rad2 = l * (RtVD)RT_V_SPLAT(-2.0);
   cos_sin_turn(&b, c, s);

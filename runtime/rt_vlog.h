@@ -40,24 +40,31 @@ typedef uint64_t RtVU __attribute__((vector_size(RT_V_LANES * sizeof(double))));
 /* mask ? a : b lane by lane (mask lanes all ones or all zeros) */
 #define RT_V_SELECT(mask, a, b) ((RtVD)(((RtVU)(mask) & (RtVU)(a)) | (~(RtVU)(mask) & (RtVU)(b))))
 
-/* the 53-bit integer x < 2^53 as a double, without 64-bit conversions
+/* Vectors go in and out through pointers: by value, a 16-lane vector's
+ * passing depends on the target (clang's -Wpsabi), though these are
+ * always inlined. */
+
+/* the 53-bit integer *xp < 2^53 as a double, without 64-bit conversions
  * (none before AVX-512DQ): two 26/27-bit halves through the exponent of
  * 2^52, each exact */
-static inline __attribute__((always_inline)) RtVD rt_v_u53_to_double(RtVU x) {
+static inline __attribute__((always_inline)) void rt_v_u53_to_double(const RtVU *xp, RtVD *out) {
+  const RtVU x = *xp;
   const RtVU magic = RT_V_SPLAT(0x4330000000000000ULL), low26 = RT_V_SPLAT(0x3ffffffULL);
   const RtVD two52 = RT_V_SPLAT(0x1p52), two26 = RT_V_SPLAT(0x1p26);
-  return ((RtVD)(magic | (x >> 26)) - two52) * two26 + ((RtVD)(magic | (x & low26)) - two52);
+  *out = ((RtVD)(magic | (x >> 26)) - two52) * two26 + ((RtVD)(magic | (x & low26)) - two52);
 }
 
-/* log(x 2^-53) for x in 1 .. 2^53 (above) */
-static inline __attribute__((always_inline)) RtVD rt_v_log_u53(RtVU x) {
+/* log(x 2^-53) for x = *xp in 1 .. 2^53 (above) */
+static inline __attribute__((always_inline)) void rt_v_log_u53(const RtVU *xp, RtVD *out) {
   const RtVU magic = RT_V_SPLAT(0x4330000000000000ULL), bias = RT_V_SPLAT(0x3ffULL);
   /* adding it carries into the exponent field exactly when m >= sqrt(2) */
   const RtVU shift = RT_V_SPLAT(0x3ff0000000000000ULL - 0x3fe6a09e667f3bcdULL);
   const RtVD ulp53 = RT_V_SPLAT(0x1p-53), kbias = RT_V_SPLAT(0x1p52 + 1023), d1 = RT_V_SPLAT(1.0),
              d2 = RT_V_SPLAT(2.0);
   const RtVD ln2_hi = RT_V_SPLAT(0x1.62e42fefa3800p-1), ln2_lo = RT_V_SPLAT(0x1.ef35793c76730p-45);
-  RtVU b = (RtVU)(rt_v_u53_to_double(x) * ulp53); /* u, a power-of-two scaling: exact */
+  RtVD xd;
+  rt_v_u53_to_double(xp, &xd);
+  RtVU b = (RtVU)(xd * ulp53); /* u, a power-of-two scaling: exact */
   RtVU ef = (b + shift) >> 52;                    /* biased exponent k + 1023 of u = 2^k m */
   RtVD m = (RtVD)(b - ((ef - bias) << 52));
   RtVD k = (RtVD)(magic | ef) - kbias;
@@ -71,7 +78,7 @@ static inline __attribute__((always_inline)) RtVD rt_v_log_u53(RtVU x) {
   RtVD p67 = (RtVD)RT_V_SPLAT(2.0 / 15) + (RtVD)RT_V_SPLAT(2.0 / 17) * z;
   RtVD p89 = (RtVD)RT_V_SPLAT(2.0 / 19) + (RtVD)RT_V_SPLAT(2.0 / 21) * z;
   RtVD R = z * (((p01 + p23 * z2) + (p45 + p67 * z2) * z4) + p89 * z8);
-  return k * ln2_hi + (f - (s * (f - R) - k * ln2_lo));
+  *out = k * ln2_hi + (f - (s * (f - R) - k * ln2_lo));
 }
 
 #endif
